@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# mptcp-rs top-level Makefile.
+#   make            build the kernel (cached) and mptcp.ko against it
+#   make check      host tests, then the in-VM suite
+#   make demo       boot the VM, load the module, transfer data between namespaces
+#   make kernel     only the custom kernel (FLAVOUR=debug for the debug config)
+
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+# Inside Kbuild (make -C $KDIR M=...) only the Kbuild file matters.
+ifneq ($(KERNELRELEASE),)
+include $(ROOT)/Kbuild
+else
+
+.PHONY: all kernel module deps check host-test vm-test demo clean
+
+all: module
+
+deps:
+	@bash scripts/install-deps.sh
+
+kernel:
+	@bash scripts/build-kernel.sh >/dev/null
+
+module:
+	@bash scripts/build-module.sh
+
+host-test:
+	@bash tests/host/run.sh
+
+vm-test: module
+	@bash tests/vm/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory host-test
+	@$(MAKE) --no-print-directory vm-test
+
+demo: deps module
+	@bash scripts/demo.sh
+
+clean:
+	rm -rf build
+endif

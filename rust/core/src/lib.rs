@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pure Rust protocol core of mptcp-rs, a Multipath TCP (RFC 8684) kernel
+//! module: the codec of the MPTCP TCP options ([`options`]) and
+//! sequence-number arithmetic ([`seq`]).
+//!
+//! `no_std`, no `alloc`, no `unsafe`, no dependencies, and no panics
+//! outside tests. Each module file is self-contained so that the kernel
+//! build can include it with `#[path = ".../rust/core/src/options.rs"]`;
+//! the kernel declares the same set of sibling modules as this file.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )
+)]
+
+pub mod options;
+pub mod seq;

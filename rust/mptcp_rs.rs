@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! mptcp-rs: Multipath TCP (RFC 8684) as a loadable Linux module.
+//!
+//! The kernel side is a hook layer (kernel/patches) that forwards mainline's
+//! MPTCP entry points to this module.  Layout:
+//! - `core/src/*`: the pure protocol core (no_std, no unsafe, host-tested),
+//!   compiled in through `#[path]` modules;
+//! - `ctl`: per-namespace sysctls (`net.mptcp.*`) and MIB;
+//! - `hooks`: the ops table registered with the hook layer;
+//! - `protocol`: the `IPPROTO_MPTCP` socket.
+
+use kernel::prelude::*;
+
+mod ctl;
+mod global;
+mod hooks;
+mod mib;
+mod protocol;
+
+// The protocol core.  Not all of it is used by the glue yet (stage 1 runs
+// every connection as a TCP fallback); the host tests exercise all of it.
+#[allow(dead_code, unreachable_pub)]
+#[path = "core/src/options.rs"]
+mod options;
+#[allow(dead_code, unreachable_pub)]
+#[path = "core/src/seq.rs"]
+mod seq;
+
+module! {
+    type: Mptcp,
+    name: "mptcp",
+    author: "mptcp-rs developers",
+    description: "Multipath TCP (RFC 8684)",
+    license: "GPL",
+}
+
+struct Mptcp;
+
+impl kernel::Module for Mptcp {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        ctl::register()?;
+        if let Err(e) = hooks::register() {
+            ctl::unregister();
+            return Err(e);
+        }
+        if let Err(e) = protocol::register(module) {
+            hooks::unregister();
+            ctl::unregister();
+            return Err(e);
+        }
+        pr_info!("MPTCP loaded (stage 1: every connection is a TCP fallback)\n");
+        Ok(Mptcp)
+    }
+}
+
+impl Drop for Mptcp {
+    fn drop(&mut self) {
+        protocol::unregister();
+        hooks::unregister();
+        ctl::unregister();
+        pr_info!("MPTCP unloaded\n");
+    }
+}

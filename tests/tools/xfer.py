@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Byte-exact stream transfer over IPPROTO_MPTCP (or TCP) sockets.
+
+  xfer.py server --port P [--proto mptcp|tcp] [--family 4|6] [--send N] [--once]
+  xfer.py client --addr A --port P [--proto ...] --send N [--seed S]
+
+Each side sends N bytes of a seeded pseudo-random stream, half-closes, and
+reads until EOF; it prints one JSON line with the byte count and SHA-256 of
+what it sent and what it received, plus what the socket reports about MPTCP
+(TCP_IS_MPTCP, MPTCP_INFO).  The test compares the two sides' lines.
+"""
+import argparse, hashlib, json, random, socket, sys, threading
+
+IPPROTO_MPTCP = 262
+SOL_MPTCP = 284
+MPTCP_INFO = 1
+TCP_IS_MPTCP = 43
+CHUNK = 1 << 16
+
+
+def stream(seed, n):
+    rnd = random.Random(seed)
+    while n > 0:
+        k = min(CHUNK, n)
+        yield rnd.randbytes(k)
+        n -= k
+
+
+def mptcp_state(s):
+    st = {}
+    try:
+        st["tcp_is_mptcp"] = s.getsockopt(socket.IPPROTO_TCP, TCP_IS_MPTCP)
+    except OSError as e:
+        st["tcp_is_mptcp"] = -e.errno
+    try:
+        s.getsockopt(SOL_MPTCP, MPTCP_INFO, 256)
+        st["mptcp_info"] = "ok"
+    except OSError as e:
+        st["mptcp_info"] = -e.errno
+    return st
+
+
+def run(s, send, seed):
+    res = {}
+    state = mptcp_state(s)
+    out = hashlib.sha256()
+
+    def sender():
+        sent = 0
+        for buf in stream(seed, send):
+            s.sendall(buf)
+            out.update(buf)
+            sent += len(buf)
+        s.shutdown(socket.SHUT_WR)
+        res["sent"] = sent
+
+    t = threading.Thread(target=sender)
+    t.start()
+    inp = hashlib.sha256()
+    got = 0
+    while True:
+        b = s.recv(1 << 18)
+        if not b:
+            break
+        inp.update(b)
+        got += len(b)
+    t.join()
+    return dict(sent=res.get("sent", -1), sent_sha=out.hexdigest(), recv=got,
+                recv_sha=inp.hexdigest(), **state)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["server", "client"])
+    ap.add_argument("--addr", default="")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
+    ap.add_argument("--family", choices=["4", "6"], default="4")
+    ap.add_argument("--send", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--timeout", type=float, default=300)
+    a = ap.parse_args()
+    fam = socket.AF_INET if a.family == "4" else socket.AF_INET6
+    proto = IPPROTO_MPTCP if a.proto == "mptcp" else socket.IPPROTO_TCP
+    s = socket.socket(fam, socket.SOCK_STREAM, proto)
+    s.settimeout(a.timeout)
+    if a.mode == "server":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((a.addr, a.port))
+        s.listen(8)
+        print("listening", flush=True, file=sys.stderr)
+        c, _ = s.accept()
+        c.settimeout(a.timeout)
+        r = run(c, a.send, a.seed + 1000)
+        c.close()
+    else:
+        s.connect((a.addr, a.port))
+        r = run(s, a.send, a.seed)
+    s.close()
+    print(json.dumps(r), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The in-VM suite: runs inside the guest booted by qemu/vm.sh, as root.
+# Loads build/mptcp.ko itself (the first tests check life without it).
+# Output: TAP, ending with "N passed, N failed"; exit status 0 iff all pass.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/vm/lib.sh"
+KO=${KO:-$ROOT/build/mptcp.ko}
+SYS=/proc/sys/net/mptcp
+MIB=1048576
+
+echo "TAP version 13"
+note "kernel $(uname -r), $(nproc) CPUs"
+
+t_no_module() {  # without the module IPPROTO_MPTCP must not exist
+  ! lsmod | grep -q '^mptcp ' || fail "module already loaded"
+  python3 -c 'import socket; socket.socket(2, 1, 262)' 2>&1 | grep -q 'Protocol not supported' ||
+    fail "IPPROTO_MPTCP socket creatable without the module"
+  [ ! -d $SYS ] || fail "$SYS exists without the module"
+}
+
+t_load() {
+  dmesg -C
+  insmod "$KO" || fail "insmod"
+  lsmod | grep -q '^mptcp ' || fail "not in lsmod"
+  grep -qE '^MPTCP +[0-9]+ +[0-9]+' /proc/net/protocols || fail "no MPTCP in /proc/net/protocols"
+  grep -qE '^MPTCPv6 ' /proc/net/protocols || fail "no MPTCPv6 in /proc/net/protocols"
+  dmesg | grep -q 'MPTCP loaded' || fail "no load message"
+  [ -z "$(dmesg_bad)" ] || { dmesg_bad; fail "kernel warnings"; }
+}
+
+t_sysctl_defaults() {
+  local -A want=([enabled]=1 [add_addr_timeout]=120 [checksum_enabled]=0
+    [allow_join_initial_addr_port]=1 [stale_loss_cnt]=4 [pm_type]=0 [scheduler]=default
+    [available_schedulers]=default [close_timeout]=60 [blackhole_timeout]=3600)
+  local k v rc=0
+  for k in "${!want[@]}"; do
+    v=$(sysctl -n net.mptcp.$k 2>&1)
+    [ "$v" = "${want[$k]}" ] || { echo "net.mptcp.$k = '$v', want '${want[$k]}'"; rc=1; }
+  done
+  [ "$(ls $SYS | wc -l)" = 10 ] || { ls $SYS; rc=1; }
+  return $rc
+}
+
+t_sysctl_reject() {
+  local rc=0 k v err
+  for kv in enabled=2 enabled=-1 enabled=abc checksum_enabled=5 allow_join_initial_addr_port=2 \
+            pm_type=2 blackhole_timeout=-1 add_addr_timeout=-5 close_timeout=-1 \
+            stale_loss_cnt=-1 scheduler=nosuch available_schedulers=x; do
+    k=${kv%%=*}; v=${kv#*=}
+    local before; before=$(cat $SYS/$k)
+    if err=$(sh -c "echo '$v' > $SYS/$k" 2>&1); then
+      echo "write $kv accepted"; rc=1
+    else
+      echo "write $kv rejected: ${err##*: }"
+    fi
+    [ "$(cat $SYS/$k)" = "$before" ] || { echo "$k changed to $(cat $SYS/$k)"; rc=1; }
+  done
+  # The errors are mainline's: EINVAL for numbers, ENOENT for a scheduler.
+  sh -c "echo 2 > $SYS/enabled" 2>&1 | grep -q 'Invalid argument' || rc=1
+  sh -c "echo nosuch > $SYS/scheduler" 2>&1 | grep -q 'No such file' || rc=1
+  # good values are accepted and read back
+  for kv in checksum_enabled=1 pm_type=1 add_addr_timeout=30 close_timeout=5 stale_loss_cnt=9 \
+            blackhole_timeout=0 scheduler=default; do
+    k=${kv%%=*}; v=${kv#*=}
+    local before; before=$(cat $SYS/$k)
+    echo "$v" > $SYS/$k && [ "$(cat $SYS/$k)" = "$v" ] || { echo "write $kv failed"; rc=1; }
+    echo "$before" > $SYS/$k
+  done
+  return $rc
+}
+
+t_sysctl_netns() {
+  topo_up
+  ip netns exec ns1 sysctl -qw net.mptcp.checksum_enabled=1
+  [ "$(ip netns exec ns1 sysctl -n net.mptcp.checksum_enabled)" = 1 ] || fail "ns1 not set"
+  [ "$(ip netns exec ns2 sysctl -n net.mptcp.checksum_enabled)" = 0 ] || fail "ns2 changed"
+  [ "$(sysctl -n net.mptcp.checksum_enabled)" = 0 ] || fail "init_net changed"
+  topo_down
+}
+
+t_enabled_off() {  # net.mptcp.enabled=0: socket() fails like mainline
+  topo_up
+  ip netns exec ns1 sysctl -qw net.mptcp.enabled=0
+  ip netns exec ns1 python3 -c 'import socket; socket.socket(2, 1, 262)' 2>&1 |
+    grep -q 'Protocol not available' || fail "socket() did not fail with ENOPROTOOPT"
+  ip netns exec ns2 python3 -c 'import socket; socket.socket(2, 1, 262)' || fail "ns2 affected"
+  topo_down
+}
+
+t_netstat_mib() {
+  grep -q '^MPTcpExt: MPCapableSYNRX MPCapableSYNTX' /proc/net/netstat || fail "no MPTcpExt names"
+  local names vals
+  names=$(grep '^MPTcpExt:' /proc/net/netstat | head -1 | wc -w)
+  vals=$(grep '^MPTcpExt:' /proc/net/netstat | tail -1 | wc -w)
+  [ "$names" = 76 ] && [ "$vals" = 76 ] || fail "MPTcpExt has $names names, $vals values"
+  nstat -az MPTcpExtMPCurrEstab | grep -q MPTcpExtMPCurrEstab || fail "nstat does not see it"
+}
+
+xfer_test() {  # xfer_test FAMILY BYTES [netem args...]
+  local fam=$1 n=$2; shift 2
+  topo_up
+  [ $# -gt 0 ] && topo_netem "$@"
+  local addr=10.0.1.2; [ "$fam" = 6 ] && addr=fd00:1::2
+  xfer_check "$fam" "$addr" "$n" "$n" || { topo_down; return 1; }
+  # Truthful about stage 1: the connection is a TCP fallback.
+  python3 - <<'PY' || { topo_down; return 1; }
+import json, sys
+for side in ("cli", "srv"):
+    r = json.load(open(f"/tmp/{side}.json"))
+    if r["tcp_is_mptcp"] != 0 or r["mptcp_info"] != -92:
+        sys.exit(f"{side}: TCP_IS_MPTCP={r['tcp_is_mptcp']} MPTCP_INFO={r['mptcp_info']}")
+PY
+  topo_down
+}
+
+t_xfer_empty() { xfer_test 4 0; }
+t_xfer_1m() { xfer_test 4 $MIB; }
+t_xfer_64m() { xfer_test 4 $((64 * MIB)); }
+t_xfer_v6_1m() { xfer_test 6 $MIB; }
+t_xfer_1m_lossy() { xfer_test 4 $MIB delay 2ms 1ms loss 1% reorder 25% 50%; }
+t_xfer_64m_lossy() { xfer_test 4 $((64 * MIB)) delay 1ms loss 1% reorder 25% 50%; }
+
+t_xfer_vs_tcp() {  # an MPTCP socket talks to plain TCP peers both ways
+  topo_up
+  xfer_check 4 10.0.1.2 $MIB 1000 tcp mptcp || return 1
+  xfer_check 4 10.0.1.2 1000 $MIB mptcp tcp || return 1
+  topo_down
+}
+
+t_rmmod_busy() {  # rmmod refused while an MPTCP socket exists
+  python3 -c 'import socket,time; s=socket.socket(2,1,262); open("/tmp/sock.up","w").close(); time.sleep(5)' &
+  local pid=$!
+  for _ in $(seq 50); do [ -f /tmp/sock.up ] && break; sleep 0.1; done
+  if rmmod mptcp 2>/tmp/rmmod.err; then kill $pid; fail "rmmod succeeded with a live socket"; fi
+  cat /tmp/rmmod.err
+  wait $pid
+}
+
+t_unload_reload() {
+  rmmod mptcp || fail "rmmod"
+  [ ! -d $SYS ] || fail "sysctls left behind"
+  ! grep -q '^MPTCP ' /proc/net/protocols || fail "proto left behind"
+  ! grep -q '^MPTcpExt' /proc/net/netstat || fail "MIB left behind"
+  insmod "$KO" || fail "reload"
+  xfer_test 4 65536 || fail "transfer after reload"
+  rmmod mptcp || fail "second rmmod"
+  [ -z "$(dmesg_bad)" ] || { dmesg_bad; fail "kernel warnings"; }
+}
+
+for t in no_module load sysctl_defaults sysctl_reject sysctl_netns enabled_off netstat_mib \
+         xfer_empty xfer_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy xfer_vs_tcp \
+         rmmod_busy unload_reload; do
+  if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $t "* ]]; then continue; fi
+  tap_run "$t" "t_$t"
+done
+echo "1..$TAP_N"
+echo "$TAP_PASS passed, $TAP_FAIL failed"
+[ "$TAP_FAIL" = 0 ]

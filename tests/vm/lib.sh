@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the in-guest tests: TAP output, namespaces, transfers.
+# Sourced by guest.sh; every test is a function `t_<name>` returning 0/1.
+
+ROOT=${ROOT:?}
+XFER="python3 $ROOT/tests/tools/xfer.py"
+TAP_N=0 TAP_PASS=0 TAP_FAIL=0
+
+note() { echo "# $*"; }
+fail() { echo "#   FAIL: $*"; return 1; }
+
+tap_run() {  # tap_run NAME FUNC [ARGS...]
+  local name=$1; shift
+  local t0=$(date +%s) rc=0
+  TAP_N=$((TAP_N + 1))
+  "$@" > /tmp/test.out 2>&1 || rc=$?
+  sed 's/^/#   /' /tmp/test.out
+  if [ "$rc" = 0 ]; then
+    TAP_PASS=$((TAP_PASS + 1)); echo "ok $TAP_N - $name ($(( $(date +%s) - t0 ))s)"
+  else
+    TAP_FAIL=$((TAP_FAIL + 1)); echo "not ok $TAP_N - $name ($(( $(date +%s) - t0 ))s)"
+  fi
+}
+
+# Two namespaces joined by a veth pair: ns1 10.0.1.1 / fd00:1::1,
+# ns2 10.0.1.2 / fd00:1::2.  Optional netem on both ends: topo_netem "...".
+topo_up() {
+  topo_down
+  ip netns add ns1; ip netns add ns2
+  ip link add veth1 netns ns1 type veth peer name veth2 netns ns2
+  ip -n ns1 addr add 10.0.1.1/24 dev veth1
+  ip -n ns2 addr add 10.0.1.2/24 dev veth2
+  ip -n ns1 addr add fd00:1::1/64 dev veth1 nodad
+  ip -n ns2 addr add fd00:1::2/64 dev veth2 nodad
+  ip -n ns1 link set lo up; ip -n ns2 link set lo up
+  ip -n ns1 link set veth1 up; ip -n ns2 link set veth2 up
+}
+topo_netem() {
+  ip netns exec ns1 tc qdisc add dev veth1 root netem "$@"
+  ip netns exec ns2 tc qdisc add dev veth2 root netem "$@"
+}
+topo_down() { ip netns del ns1 2>/dev/null || true; ip netns del ns2 2>/dev/null || true; }
+
+# xfer_check FAMILY ADDR BYTES_C2S BYTES_S2C [PROTO_SERVER PROTO_CLIENT]
+# Runs the server in ns2 and the client in ns1; checks both directions
+# byte-exactly and prints what the sockets reported.
+xfer_check() {
+  local fam=$1 addr=$2 c2s=$3 s2c=$4 ps=${5:-mptcp} pc=${6:-mptcp} port=$((10000 + RANDOM % 20000))
+  ip netns exec ns2 $XFER server --family "$fam" --port "$port" --proto "$ps" --send "$s2c" \
+    > /tmp/srv.json 2>/tmp/srv.err &
+  local spid=$!
+  for _ in $(seq 50); do grep -q listening /tmp/srv.err 2>/dev/null && break; sleep 0.1; done
+  ip netns exec ns1 $XFER client --family "$fam" --addr "$addr" --port "$port" --proto "$pc" \
+    --send "$c2s" > /tmp/cli.json 2>/tmp/cli.err || { cat /tmp/cli.err; kill $spid; return 1; }
+  wait $spid || { cat /tmp/srv.err; return 1; }
+  python3 - "$c2s" "$s2c" <<'PY'
+import json, sys
+c2s, s2c = int(sys.argv[1]), int(sys.argv[2])
+c = json.load(open("/tmp/cli.json")); s = json.load(open("/tmp/srv.json"))
+print(f"client: {c}\nserver: {s}")
+ok = (c["sent"] == c2s == s["recv"] and c["sent_sha"] == s["recv_sha"] and
+      s["sent"] == s2c == c["recv"] and s["sent_sha"] == c["recv_sha"])
+sys.exit(0 if ok else 1)
+PY
+}
+
+# Kernel log lines that mean a test broke the kernel.
+dmesg_bad() { dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|refcount_t|UBSAN|KASAN|rust_panic|panicked' || true; }
