@@ -14,6 +14,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::ffi::{c_char, c_int, c_uint};
+use kernel::c_str;
 use kernel::prelude::*;
 
 use crate::global::Global;

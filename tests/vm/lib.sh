@@ -7,13 +7,14 @@ XFER="python3 $ROOT/tests/tools/xfer.py"
 TAP_N=0 TAP_PASS=0 TAP_FAIL=0
 
 note() { echo "# $*"; }
-fail() { echo "#   FAIL: $*"; return 1; }
+# Tests run in a subshell (tap_run), so fail ends the test.
+fail() { echo "FAIL: $*"; exit 1; }
 
 tap_run() {  # tap_run NAME FUNC [ARGS...]
   local name=$1; shift
   local t0=$(date +%s) rc=0
   TAP_N=$((TAP_N + 1))
-  "$@" > /tmp/test.out 2>&1 || rc=$?
+  ( "$@" ) > /tmp/test.out 2>&1 || rc=$?
   sed 's/^/#   /' /tmp/test.out
   if [ "$rc" = 0 ]; then
     TAP_PASS=$((TAP_PASS + 1)); echo "ok $TAP_N - $name ($(( $(date +%s) - t0 ))s)"

@@ -23,5 +23,9 @@
     )
 )]
 
+pub mod crypto;
+pub mod csum;
+pub mod mapping;
 pub mod options;
+pub mod reassembly;
 pub mod seq;
