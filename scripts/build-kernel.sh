@@ -36,6 +36,9 @@ for f in "${frags[@]}"; do
   while IFS= read -r line; do
     grep -qx "$line" .config || { echo "kernel: config lost: $line" >&2; bad=1; }
   done < <(grep -E '^CONFIG_[A-Z0-9_]+=y$' "$f")
+  while IFS= read -r opt; do
+    ! grep -q "^$opt=" .config || { echo "kernel: config not unset: $opt" >&2; bad=1; }
+  done < <(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$f")
 done
 [ "$bad" = 0 ] || { echo "kernel: config fragment not satisfied" >&2; exit 1; }
 make -s "${KMAKE_VARS[@]}" rustavailable >&2

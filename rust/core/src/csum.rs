@@ -210,7 +210,11 @@ mod tests {
         c.update(&h);
         assert_eq!(
             c.payload_sum(),
-            fold(pseudo_header_sum(0x0102_0304_0506_0708, 0x090a_0b0c, 0x0d0e))
+            fold(pseudo_header_sum(
+                0x0102_0304_0506_0708,
+                0x090a_0b0c,
+                0x0d0e
+            ))
         );
     }
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Pure Rust protocol core of mptcp-rs, a Multipath TCP (RFC 8684) kernel
-//! module: the codec of the MPTCP TCP options ([`options`]) and
-//! sequence-number arithmetic ([`seq`]).
+//! module: the codec of the MPTCP TCP options ([`options`]),
+//! sequence-number arithmetic ([`seq`]), SHA-256/HMAC and the MPTCP key,
+//! token and HMAC derivations ([`crypto`]), the DSS checksum ([`csum`]),
+//! DSS mapping arithmetic ([`mapping`]) and data-level out-of-order
+//! reassembly as range logic ([`reassembly`]).
 //!
 //! `no_std`, no `alloc`, no `unsafe`, no dependencies, and no panics
 //! outside tests. Each module file is self-contained so that the kernel

@@ -291,12 +291,12 @@ pub enum OptionError {
     /// peer can be answered with version 1).
     UnsupportedVersion(u8),
     /// A flag combination that is not allowed: MP_CAPABLE with B set or with
-    /// crypto flags D..H other than just H; DSS with `a` without `A`, `m`
-    /// without `M`, or `F` without `M`.
+    /// crypto flags D..H other than just H. (DSS flags are never rejected:
+    /// orphan `a`, `m` and `F` bits are ignored, see [`Dss`].)
     BadFlags {
         /// The option subtype.
         subtype: u8,
-        /// The offending flags (DSS: masked with [`MPTCP_DSS_FLAG_MASK`]).
+        /// The offending flags.
         flags: u8,
     },
     /// A field cannot be put on the wire (encode only): MP_CAPABLE version
@@ -513,11 +513,18 @@ pub struct DssMapping {
     pub checksum: Option<u16>,
     /// Flag F: this mapping ends with a DATA_FIN (which counts one octet of
     /// `data_len`). RFC 8684 ties the DATA_FIN to a mapping, so F without M
-    /// is rejected.
+    /// is ignored on decode (as mainline) and cannot be encoded.
     pub data_fin: bool,
 }
 
 /// DSS, the Data Sequence Signal (subtype 2), RFC 8684 §3.3.
+///
+/// Decoding is as lenient as mainline 6.12 `mptcp_parse_option()`: flag
+/// `a` (8-octet Data ACK) without `A`, and flags `m` (8-octet DSN) or `F`
+/// (DATA_FIN) without `M`, are ignored rather than rejected, and the
+/// length is checked against the flags that remain. Encoding is
+/// canonical: it sets `a`, `m` and `F` only together with `A` or `M`, so a
+/// leniently decoded option re-encodes without its orphan bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Dss {
     /// Data ACK (flag A; flag a selects 8 octets).
@@ -865,7 +872,8 @@ impl Writer<'_> {
 ///
 /// `bytes` starts with the kind octet (which must be [`TCPOPT_MPTCP`]); the
 /// length octet decides how many octets belong to the option, and anything
-/// after them is not looked at. Reserved bits are ignored.
+/// after them is not looked at. Reserved bits are ignored, and so are DSS
+/// flags that have no meaning without another (see [`Dss`]).
 ///
 /// # Errors
 ///
@@ -1010,16 +1018,12 @@ fn decode_dss(len: u8, r: &mut Reader<'_>) -> Result<Dss, OptionError> {
     }
     let flags = r.u8()? & MPTCP_DSS_FLAG_MASK;
     let has_ack = flags & MPTCP_DSS_HAS_ACK != 0;
-    let ack64 = flags & MPTCP_DSS_ACK64 != 0;
     let has_map = flags & MPTCP_DSS_HAS_MAP != 0;
-    let dsn64 = flags & MPTCP_DSS_DSN64 != 0;
-    let data_fin = flags & MPTCP_DSS_DATA_FIN != 0;
-    if (ack64 && !has_ack) || ((dsn64 || data_fin) && !has_map) {
-        return Err(OptionError::BadFlags {
-            subtype: MPTCPOPT_DSS,
-            flags,
-        });
-    }
+    // As mainline mptcp_parse_option(): 'a' only means something with 'A',
+    // 'm' and 'F' only with 'M'; orphan bits are ignored, not rejected.
+    let ack64 = has_ack && flags & MPTCP_DSS_ACK64 != 0;
+    let dsn64 = has_map && flags & MPTCP_DSS_DSN64 != 0;
+    let data_fin = has_map && flags & MPTCP_DSS_DATA_FIN != 0;
     let expected = TCPOLEN_MPTCP_DSS_BASE
         .saturating_add(dss_ack_len(has_ack, ack64))
         .saturating_add(dss_map_len(has_map, dsn64));

@@ -500,10 +500,25 @@ mod tests {
     fn ofo_then_fill() {
         let mut q = OfoQueue::<4>::new(0);
         let d = q.insert(20, 10);
-        assert!(matches!(d, Decision::OutOfOrder(Queued { pos: 0, merged: false, .. })));
+        assert!(matches!(
+            d,
+            Decision::OutOfOrder(Queued {
+                pos: 0,
+                merged: false,
+                ..
+            })
+        ));
         // Appended to [20, 30).
         let d = q.insert(30, 10);
-        assert!(matches!(d, Decision::OutOfOrder(Queued { pos: 0, merged: true, tail: true, .. })));
+        assert!(matches!(
+            d,
+            Decision::OutOfOrder(Queued {
+                pos: 0,
+                merged: true,
+                tail: true,
+                ..
+            })
+        ));
         assert_eq!(ranges(&q)[0], (20, 40));
         assert_eq!(q.insert(0, 25), Decision::InOrder { trim_front: 0 });
         assert_eq!(

@@ -22,7 +22,7 @@ use mptcp_core::crypto::*;
 use proptest::prelude::*;
 
 fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0);
+    assert!(s.len().is_multiple_of(2));
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -225,9 +225,15 @@ fn add_addr_vectors() {
     let v6 = IpAddr::V6("2001:db8::1".parse::<Ipv6Addr>().unwrap());
     // msg 01 0a000201 0000: rightmost 64 bits of
     // b56ee87dd9b49a826fa0135c9890d7e1ae1c231a6ab6370dbf1239193d1ca414.
-    assert_eq!(add_addr_hmac(KEY_A, KEY_B, 1, v4, None), 0xbf12_3919_3d1c_a414);
+    assert_eq!(
+        add_addr_hmac(KEY_A, KEY_B, 1, v4, None),
+        0xbf12_3919_3d1c_a414
+    );
     // Absent port and port 0 are hashed alike.
-    assert_eq!(add_addr_hmac(KEY_A, KEY_B, 1, v4, Some(0)), 0xbf12_3919_3d1c_a414);
+    assert_eq!(
+        add_addr_hmac(KEY_A, KEY_B, 1, v4, Some(0)),
+        0xbf12_3919_3d1c_a414
+    );
     // msg 01 0a000201 1f90.
     assert_eq!(
         add_addr_hmac(KEY_A, KEY_B, 1, v4, Some(8080)),

@@ -31,9 +31,7 @@ fn reference(dsn: u64, ssn: u32, data_len: u16, payload: &[u8]) -> u16 {
 fn pseudo_header_bytes() {
     assert_eq!(
         pseudo_header(0xdead_beef_0000_0001, 0x10, 1400),
-        [
-            0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 1, 0, 0, 0, 0x10, 0x05, 0x78, 0, 0
-        ]
+        [0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 1, 0, 0, 0, 0x10, 0x05, 0x78, 0, 0]
     );
 }
 

@@ -120,17 +120,26 @@ fn from_wire_expands_32bit_dsn() {
 #[test]
 fn data_ack_expansion() {
     // Normal advance.
-    assert_eq!(expand_data_ack(0x1_0000_1000, 0x1_0000_5000, 0x2000, false), 0x1_0000_2000);
+    assert_eq!(
+        expand_data_ack(0x1_0000_1000, 0x1_0000_5000, 0x2000, false),
+        0x1_0000_2000
+    );
     // Across the 32-bit wrap.
     assert_eq!(
         expand_data_ack(0x1_ffff_fff0, 0x2_0000_0100, 0x0000_0010, false),
         0x2_0000_0010
     );
     // Acks data never sent: ignored, snd_una kept.
-    assert_eq!(expand_data_ack(0x1_0000_1000, 0x1_0000_2000, 0x3000, false), 0x1_0000_1000);
+    assert_eq!(
+        expand_data_ack(0x1_0000_1000, 0x1_0000_2000, 0x3000, false),
+        0x1_0000_1000
+    );
     assert_eq!(expand_data_ack(100, 200, 201, true), 100);
     // Old ack: returned, the caller sees it is not after snd_una.
-    assert_eq!(expand_data_ack(0x1_0000_1000, 0x1_0000_2000, 0x0800, false), 0x1_0000_0800);
+    assert_eq!(
+        expand_data_ack(0x1_0000_1000, 0x1_0000_2000, 0x0800, false),
+        0x1_0000_0800
+    );
     // Exactly snd_nxt is fine.
     assert_eq!(expand_data_ack(100, 200, 200, true), 200);
 }
@@ -217,8 +226,14 @@ fn arb_mapping() -> impl Strategy<Value = Mapping> {
 
 /// A mapping near `base` in both spaces, to hit overlaps.
 fn near(base: Mapping) -> impl Strategy<Value = Mapping> {
-    (-40i64..40, -40i64..40, 0u16..64, any::<bool>(), any::<bool>()).prop_map(
-        move |(dssn, ddsn, len, fin, consistent)| {
+    (
+        -40i64..40,
+        -40i64..40,
+        0u16..64,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(move |(dssn, ddsn, len, fin, consistent)| {
             let ssn = base.ssn.wrapping_add(dssn as u32);
             let dsn = if consistent {
                 base.dsn.wrapping_add(dssn as u64)
@@ -226,8 +241,7 @@ fn near(base: Mapping) -> impl Strategy<Value = Mapping> {
                 base.dsn.wrapping_add(ddsn as u64)
             };
             Mapping::new(dsn, ssn, len, fin)
-        },
-    )
+        })
 }
 
 proptest! {

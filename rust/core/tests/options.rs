@@ -459,15 +459,19 @@ fn dss_all_valid_combinations() {
 
 #[test]
 fn dss_every_flag_octet() {
-    // Every value of the five flags: valid combinations decode at the
-    // right lengths, invalid ones are rejected whatever the length.
+    // Every value of the five flags decodes at the right lengths. As in
+    // mainline, orphan bits ('a' without 'A', 'm' or 'F' without 'M') are
+    // ignored: the length follows the remaining flags, and encoding gives
+    // the canonical form without them.
     for flags in 0..32u8 {
         let has_ack = flags & 1 != 0;
-        let ack64 = flags & 2 != 0;
+        let ack64 = has_ack && flags & 2 != 0;
         let has_map = flags & 4 != 0;
-        let dsn64 = flags & 8 != 0;
-        let fin = flags & 16 != 0;
-        let valid = (has_ack || !ack64) && (has_map || !(dsn64 || fin));
+        let dsn64 = has_map && flags & 8 != 0;
+        // 'a' kept only with 'A'; 'M', 'm' and 'F' only with 'M'.
+        let ack_bits = if has_ack { 0x03 } else { 0 };
+        let map_bits = if has_map { 0x1c } else { 0 };
+        let canonical_flags = flags & (ack_bits | map_bits);
         let mut expected = 4u8;
         if has_ack {
             expected += if ack64 { 8 } else { 4 };
@@ -488,20 +492,18 @@ fn dss_every_flag_octet() {
                 assert_eq!(res, Err(OptionError::BadLength { subtype: 2, len }));
                 continue;
             }
-            if !valid {
-                assert_eq!(res, Err(OptionError::BadFlags { subtype: 2, flags }));
-                continue;
-            }
             let ok = len == expected || (has_map && len == expected + 2);
             match res {
                 Ok(MptcpOption::Dss(d)) => {
                     assert!(ok, "flags {flags:#x} len {len}");
-                    assert_eq!(d.flags(), flags);
+                    assert_eq!(d.flags(), canonical_flags);
                     assert_eq!(
                         d.mapping.map(|m| m.checksum.is_some()),
                         has_map.then_some(len == expected + 2)
                     );
-                    assert_eq!(enc(&MptcpOption::Dss(d)), bytes);
+                    let mut canonical = bytes.clone();
+                    canonical[3] = canonical_flags;
+                    assert_eq!(enc(&MptcpOption::Dss(d)), canonical);
                 }
                 Err(e) => {
                     assert!(!ok, "flags {flags:#x} len {len}: {e:?}");
@@ -779,14 +781,58 @@ fn reject_mp_capable_flags() {
 }
 
 #[test]
-fn reject_dss_flags() {
-    for flags in [0x02u8, 0x08, 0x10, 0x0b, 0x13] {
+fn dss_orphan_flags_ignored() {
+    // Mainline 6.12 mptcp_parse_option() ignores 'a' without 'A' and 'm'
+    // or 'F' without 'M'; the length must match the remaining flags.
+    // 'a' alone: a bare DSS (length 4).
+    let bare = Dss {
+        data_ack: None,
+        mapping: None,
+    };
+    for flags in [0x02u8, 0x08, 0x10, 0x1a] {
+        let wire = [30, 4, 0x20, flags];
+        let opt = decode(&wire).unwrap();
+        assert_eq!(opt, MptcpOption::Dss(bare), "flags {flags:#x}");
+        assert_eq!(enc(&opt), [30, 4, 0x20, 0x00]);
+        // The length of the ignored fields is not expected.
         assert_eq!(
             decode(&[30, 12, 0x20, flags, 0, 0, 0, 0, 0, 0, 0, 0]),
-            Err(OptionError::BadFlags { subtype: 2, flags }),
+            Err(OptionError::BadLength {
+                subtype: 2,
+                len: 12
+            }),
             "flags {flags:#x}"
         );
     }
+    // 'A' with 'm' and 'F' (no 'M'): a 4-octet Data ACK only.
+    let opt = decode(&[30, 8, 0x20, 0x19, 0, 0, 0, 7]).unwrap();
+    assert_eq!(
+        opt,
+        MptcpOption::Dss(Dss {
+            data_ack: Some(DataSeq::Bits32(7)),
+            mapping: None,
+        })
+    );
+    assert_eq!(enc(&opt), [30, 8, 0x20, 0x01, 0, 0, 0, 7]);
+    // 'M' with 'a' (no 'A'): a 32-bit mapping only.
+    let wire = [30u8, 14, 0x20, 0x06, 0, 0, 0, 9, 0, 0, 0, 1, 0, 5];
+    let opt = decode(&wire).unwrap();
+    assert_eq!(
+        opt,
+        MptcpOption::Dss(Dss {
+            data_ack: None,
+            mapping: Some(DssMapping {
+                dsn: DataSeq::Bits32(9),
+                ssn: 1,
+                data_len: 5,
+                checksum: None,
+                data_fin: false,
+            }),
+        })
+    );
+    let mut canonical = wire;
+    canonical[3] = 0x04;
+    assert_eq!(enc(&opt), canonical);
 }
 
 #[test]

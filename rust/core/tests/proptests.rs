@@ -25,6 +25,13 @@ fn canonical(bytes: &[u8]) -> Vec<u8> {
         MPTCPOPT_DSS => {
             b[2] &= 0xf0;
             b[3] &= MPTCP_DSS_FLAG_MASK;
+            // Orphan flags are ignored on decode, dropped on encode.
+            if b[3] & MPTCP_DSS_HAS_ACK == 0 {
+                b[3] &= !MPTCP_DSS_ACK64;
+            }
+            if b[3] & MPTCP_DSS_HAS_MAP == 0 {
+                b[3] &= !(MPTCP_DSS_DSN64 | MPTCP_DSS_DATA_FIN);
+            }
         }
         MPTCPOPT_RM_ADDR => b[2] &= 0xf0,
         MPTCPOPT_MP_FAIL | MPTCPOPT_MP_FASTCLOSE => {

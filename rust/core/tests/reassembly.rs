@@ -113,16 +113,31 @@ fn mainline_like_sequence() {
     // Out of order, then tail merge.
     assert!(matches!(
         s.feed(1020, 10),
-        Decision::OutOfOrder(Queued { pos: 0, merged: false, tail: true, .. })
+        Decision::OutOfOrder(Queued {
+            pos: 0,
+            merged: false,
+            tail: true,
+            ..
+        })
     ));
     assert!(matches!(
         s.feed(1030, 10),
-        Decision::OutOfOrder(Queued { pos: 0, merged: true, tail: true, .. })
+        Decision::OutOfOrder(Queued {
+            pos: 0,
+            merged: true,
+            tail: true,
+            ..
+        })
     ));
     // A later hole.
     assert!(matches!(
         s.feed(1060, 10),
-        Decision::OutOfOrder(Queued { pos: 1, merged: false, tail: true, .. })
+        Decision::OutOfOrder(Queued {
+            pos: 1,
+            merged: false,
+            tail: true,
+            ..
+        })
     ));
     // Overlapping both queued entries: trimmed at both ends, merged left.
     let d = s.feed(1035, 30);
@@ -131,7 +146,10 @@ fn mainline_like_sequence() {
         Decision::OutOfOrder(Queued {
             trim_front: 5,
             trim_back: 5,
-            range: DsnRange { start: 1040, end: 1060 },
+            range: DsnRange {
+                start: 1040,
+                end: 1060
+            },
             pos: 0,
             merged: true,
             removed: 0,
@@ -145,14 +163,24 @@ fn mainline_like_sequence() {
     assert_eq!(
         s.q.iter().collect::<Vec<_>>(),
         [
-            DsnRange { start: 1020, end: 1060 },
-            DsnRange { start: 1060, end: 1070 }
+            DsnRange {
+                start: 1020,
+                end: 1060
+            },
+            DsnRange {
+                start: 1060,
+                end: 1070
+            }
         ]
     );
     // Covering an entry entirely: it is replaced.
     assert!(matches!(
         s.feed(1075, 5),
-        Decision::OutOfOrder(Queued { pos: 2, tail: true, .. })
+        Decision::OutOfOrder(Queued {
+            pos: 2,
+            tail: true,
+            ..
+        })
     ));
     let d = s.feed(1072, 10);
     assert_eq!(
@@ -160,7 +188,10 @@ fn mainline_like_sequence() {
         Decision::OutOfOrder(Queued {
             trim_front: 0,
             trim_back: 0,
-            range: DsnRange { start: 1072, end: 1082 },
+            range: DsnRange {
+                start: 1072,
+                end: 1082
+            },
             pos: 2,
             merged: false,
             removed: 1,
@@ -231,7 +262,12 @@ fn advance_for_data_fin() {
 
 /// Builds the segment list: a partition of the stream, plus duplicates of
 /// random sub-ranges, in a random order.
-fn segments(len: usize, cuts: &[usize], dups: &[(usize, usize)], keys: &[u32]) -> Vec<(usize, usize)> {
+fn segments(
+    len: usize,
+    cuts: &[usize],
+    dups: &[(usize, usize)],
+    keys: &[u32],
+) -> Vec<(usize, usize)> {
     let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (len + 1)).collect();
     cuts.push(0);
     cuts.push(len);
