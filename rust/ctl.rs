@@ -92,7 +92,6 @@ pub(crate) unsafe fn mptcp_enabled(net: *const bindings::net) -> bool {
 /// # Safety
 ///
 /// As [`pernet`].
-#[allow(dead_code)]
 pub(crate) unsafe fn mib_add(net: *const bindings::net, id: usize, val: u64) {
     // SAFETY: per the caller.
     let p = unsafe { &*pernet(net) };

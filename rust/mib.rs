@@ -86,3 +86,15 @@ pub(crate) const MIB_NAMES: [&str; 75] = [
 
 /// Number of counters.
 pub(crate) const MIB_MAX: usize = MIB_NAMES.len();
+
+// Indices of the counters the module updates so far.
+/// `MPTcpExtMPCapableSYNTX`.
+pub(crate) const MPCAPABLE_SYN_TX: usize = 1;
+/// `MPTcpExtMPCapableSYNACKRX`.
+pub(crate) const MPCAPABLE_SYNACK_RX: usize = 2;
+/// `MPTcpExtMPCapableFallbackSYNACK`.
+pub(crate) const MPCAPABLE_FALLBACK_SYNACK: usize = 5;
+/// `MPTcpExtMPCapableSYNTXDisabled`.
+pub(crate) const MPCAPABLE_SYN_TX_DISABLED: usize = 7;
+/// `MPTcpExtMPCurrEstab`.
+pub(crate) const MPCURR_ESTAB: usize = 68;

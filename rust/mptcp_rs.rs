@@ -8,6 +8,7 @@
 //!   compiled in through `#[path]` modules;
 //! - `ctl`: per-namespace sysctls (`net.mptcp.*`) and MIB;
 //! - `hooks`: the ops table registered with the hook layer;
+//! - `subflow`: per-subflow MPTCP state, MP_CAPABLE and DSS on the first subflow;
 //! - `protocol`: the `IPPROTO_MPTCP` socket.
 
 use kernel::prelude::*;
@@ -17,6 +18,7 @@ mod global;
 mod hooks;
 mod mib;
 mod protocol;
+mod subflow;
 
 // The protocol core.  Not all of it is used by the glue yet (stage 1 runs
 // every connection as a TCP fallback); the host tests exercise all of it,
@@ -53,16 +55,22 @@ struct Mptcp;
 impl kernel::Module for Mptcp {
     fn init(module: &'static ThisModule) -> Result<Self> {
         ctl::register()?;
+        if let Err(e) = subflow::register(module) {
+            ctl::unregister();
+            return Err(e);
+        }
         if let Err(e) = hooks::register() {
+            subflow::unregister();
             ctl::unregister();
             return Err(e);
         }
         if let Err(e) = protocol::register(module) {
             hooks::unregister();
+            subflow::unregister();
             ctl::unregister();
             return Err(e);
         }
-        pr_info!("MPTCP loaded (stage 1: every connection is a TCP fallback)\n");
+        pr_info!("MPTCP loaded (MPTCP v1 client on one subflow; server side: TCP fallback)\n");
         Ok(Mptcp)
     }
 }
@@ -71,6 +79,7 @@ impl Drop for Mptcp {
     fn drop(&mut self) {
         protocol::unregister();
         hooks::unregister();
+        subflow::unregister();
         ctl::unregister();
         pr_info!("MPTCP unloaded\n");
     }

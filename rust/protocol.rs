@@ -2,14 +2,15 @@
 
 //! The MPTCP socket (`msk`): `socket(AF_INET[6], SOCK_STREAM, IPPROTO_MPTCP)`.
 //!
-//! Stage 1 of the roadmap: an msk owns exactly one subflow, a kernel TCP
-//! socket (`first`), and forwards every socket call to it.  Nothing marks
-//! the subflow as MPTCP, so no MPTCP option is ever sent: every connection
-//! is, truthfully, a plain-TCP *fallback* connection.  This is also the
-//! permanent path of a fallen-back msk (RFC 8684 §3.7), which mainline
-//! implements the same way: options and data pass through to the one
-//! remaining subflow, so `TCP_IS_MPTCP` reads 0 and `SOL_MPTCP` options fail
-//! with `-ENOPROTOOPT`, exactly as on a mainline fallback socket.
+//! An msk owns exactly one subflow, a TCP socket (`first`), and forwards
+//! every socket call to it.  A connecting msk makes its subflow an MPTCP
+//! one (`subflow.rs`: MP_CAPABLE, DSS); if the peer does not answer with
+//! MP_CAPABLE, or for accepted connections (the server side is not
+//! implemented yet), the connection is a plain-TCP *fallback*.  Options and
+//! data pass through to the one subflow, as mainline does for a fallen-back
+//! msk (RFC 8684 §3.7): `TCP_IS_MPTCP` reads 1 only when the connection
+//! really runs MPTCP, and `SOL_MPTCP` options fail like on a mainline
+//! fallback socket.
 //!
 //! Lifetime and locking
 //! - `first` is created lazily under the msk socket lock (bind, connect,
@@ -35,12 +36,16 @@ use kernel::prelude::*;
 
 use crate::ctl;
 use crate::global::Global;
+use crate::subflow;
 
 /// `IPPROTO_MPTCP` (uapi `linux/in.h`).
 pub(crate) const IPPROTO_MPTCP: c_int = 262;
 const IPPROTO_TCP: c_int = bindings::IPPROTO_TCP as c_int;
 const SOCK_STREAM: c_int = bindings::sock_type_SOCK_STREAM as c_int;
 const SOL_SOCKET: c_int = bindings::SOL_SOCKET as c_int;
+const SOL_TCP: c_int = 6;
+/// `TCP_IS_MPTCP` (uapi `linux/tcp.h`).
+const TCP_IS_MPTCP: c_int = 43;
 
 // `__poll_t` bits (uapi eventpoll.h; bindgen cannot see the casts).
 const EPOLLOUT: c_uint = 0x0004;
@@ -239,9 +244,20 @@ unsafe extern "C" fn msk_connect(
 ) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
-        let ret = with_first(sock, |sub, o| match o.connect {
-            Some(connect) => connect(sub, addr, len, flags),
-            None => errno(bindings::EOPNOTSUPP),
+        let ret = with_first(sock, |sub, o| {
+            let ssk = (*sub).sk;
+            // A fresh subflow goes MPTCP (MP_CAPABLE on its SYN); if that
+            // cannot be set up it simply stays plain TCP.
+            if bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
+                && (*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
+                && ctl::mptcp_enabled(bindings::sock_net(ssk))
+            {
+                let _ = subflow::attach_client(ssk);
+            }
+            match o.connect {
+                Some(connect) => connect(sub, addr, len, flags),
+                None => errno(bindings::EOPNOTSUPP),
+            }
         });
         if ret == 0 {
             (*sock).state = bindings::socket_state_SS_CONNECTED;
@@ -415,6 +431,37 @@ unsafe extern "C" fn msk_setsockopt(
     }
 }
 
+/// getsockopt() result of an int option, as `do_tcp_getsockopt()` writes it.
+///
+/// # Safety
+///
+/// User pointers from the getsockopt system call.
+unsafe fn put_int(optval: *mut c_char, optlen: *mut c_int, v: c_int) -> c_int {
+    let mut len: c_int = 0;
+    // SAFETY: copy_from/to_user check the user pointers.
+    unsafe {
+        if bindings::copy_from_user(
+            ptr::addr_of_mut!(len).cast(),
+            optlen.cast(),
+            size_of::<c_int>() as _,
+        ) != 0
+        {
+            return errno(bindings::EFAULT);
+        }
+        if len < 0 {
+            return errno(bindings::EINVAL);
+        }
+        let len = (len as usize).min(size_of::<c_int>());
+        let lenv = len as c_int;
+        if bindings::copy_to_user(optlen.cast(), ptr::addr_of!(lenv).cast(), size_of::<c_int>() as _) != 0
+            || bindings::copy_to_user(optval.cast(), ptr::addr_of!(v).cast(), len as _) != 0
+        {
+            return errno(bindings::EFAULT);
+        }
+    }
+    0
+}
+
 unsafe extern "C" fn msk_getsockopt(
     sock: *mut bindings::socket,
     level: c_int,
@@ -424,9 +471,17 @@ unsafe extern "C" fn msk_getsockopt(
 ) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
-        with_first(sock, |sub, o| match o.getsockopt {
-            Some(getsockopt) => getsockopt(sub, level, optname, optval, optlen),
-            None => errno(bindings::EOPNOTSUPP),
+        with_first(sock, |sub, o| {
+            if level == SOL_TCP && optname == TCP_IS_MPTCP {
+                let v = c_int::from(subflow::is_mptcp_state(subflow::state_of((*sub).sk)));
+                return put_int(optval, optlen, v);
+            }
+            // Everything else, as on a mainline fallback socket, from the
+            // subflow (MPTCP_INFO is not implemented yet).
+            match o.getsockopt {
+                Some(getsockopt) => getsockopt(sub, level, optname, optval, optlen),
+                None => errno(bindings::EOPNOTSUPP),
+            }
         })
     }
 }

@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Subflow (`ssk`) state and the MPTCP v1 data path of the first subflow.
+//!
+//! Stage 2, client side: an msk that connects marks its TCP subflow
+//! `is_mptcp` and attaches the "mptcp" ULP, whose data is a [`SubflowCtx`].
+//! TCP then calls our hooks (`hooks.rs`) for that subflow:
+//! - the SYN carries MP_CAPABLE (v1, no key);
+//! - the SYN-ACK is parsed in our `sk_rx_dst_set` wrapper (called by
+//!   `tcp_finish_connect()`): with MP_CAPABLE the peer key is taken and the
+//!   connection is MPTCP, without it the subflow falls back to plain TCP
+//!   (RFC 8684 §3.7) and stops calling our hooks;
+//! - until the peer shows it has our key (its first DSS), segments carry
+//!   MP_CAPABLE with both keys (20 bytes, or 22 with data-level length on
+//!   the first data segment), then DSS with a 64-bit DATA_ACK and, on
+//!   segments with data or FIN, a 64-bit mapping;
+//! - the DATA_FIN received from the peer ends the data stream: when all
+//!   data before it is in, the subflow's receive side is shut down (the
+//!   reader sees EOF), and our DATA_ACK acknowledges it.
+//!
+//! With one subflow, data-level order is subflow order: DSN = IDSN + (seq -
+//! ISN), and the mapping of a segment is derived from its sequence number.
+//! The mapping chosen at a segment's first transmission is stored in its
+//! `SKB_EXT_MPTCP` extension, which TCP copies when it splits the segment,
+//! so retransmissions repeat the original mapping (RFC 8684 §3.3.1; a
+//! receiver must not see a second, different mapping inside one it holds).
+//!
+//! Not yet (see README): the server side (our listener answers without
+//! MP_CAPABLE, i.e. as a plain TCP server), DSS checksums (a peer that
+//! requires them makes us fall back), MP_JOIN, validating the peer's
+//! mappings (one subflow: TCP ordering is data-level ordering).
+//!
+//! Locking: all [`SubflowCtx`] fields except `state` are only touched by
+//! code that runs with the subflow socket lock held (TCP's own
+//! serialisation: the option hooks, `sk_rx_dst_set`, `sk_data_ready`, ULP
+//! init/release).  `state` is also read locklessly by the msk's
+//! getsockopt, hence atomic.
+
+use core::ffi::c_void;
+use core::ptr;
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::ffi::{c_int, c_uint};
+use kernel::c_str;
+use kernel::prelude::*;
+
+use crate::crypto;
+use crate::global::Global;
+use crate::options::{
+    self, DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MptcpOption, MptcpOptions,
+};
+use crate::seq;
+
+/// Subflow states (`SubflowCtx::state`).
+pub(crate) mod state {
+    /// SYN with MP_CAPABLE sent, no SYN-ACK yet.
+    pub(crate) const SYN_SENT: u8 = 1;
+    /// SYN-ACK with MP_CAPABLE received; our keys not yet confirmed.
+    pub(crate) const MPC_ACK_PENDING: u8 = 2;
+    /// Fully established MPTCP (the peer sent DSS).
+    pub(crate) const ESTABLISHED: u8 = 3;
+    /// Plain TCP (RFC 8684 §3.7 fallback).
+    pub(crate) const FALLBACK: u8 = 4;
+}
+
+const MPTCP_VERSION: u8 = 1;
+const TCPOPT_NOP: u8 = 1;
+/// DSS with 64-bit DATA_ACK and 64-bit mapping, padded: what `tcp_current_mss`
+/// must reserve (it asks with no skb).
+const MAX_OPT_SIZE: c_uint = 28;
+
+/// Per-subflow MPTCP state, the ULP data of an `is_mptcp` subflow.
+#[derive(Default)]
+pub(crate) struct SubflowCtx {
+    state: AtomicU8,
+    local_key: u64,
+    remote_key: u64,
+    idsn_local: u64,
+    idsn_remote: u64,
+    /// Our ISN and the peer's (SYN sequence numbers).
+    isn_local: u32,
+    isn_remote: u32,
+    /// Last 64-bit relative sequence numbers seen, to expand 32-bit ones.
+    snd_rel: u64,
+    rcv_rel: u64,
+    /// DSN of the peer's DATA_FIN, once announced.
+    data_fin_dsn: Option<u64>,
+    /// The DATA_FIN is in order: the receive side is shut down.
+    data_fin_done: bool,
+    orig_data_ready: Option<unsafe extern "C" fn(*mut bindings::sock)>,
+    orig_af_ops: *const bindings::inet_connection_sock_af_ops,
+}
+
+// SAFETY: the raw pointer is a static kernel table; access is serialised by
+// the subflow socket lock (see the module documentation).
+unsafe impl Send for SubflowCtx {}
+
+static ULP_OPS: Global<bindings::tcp_ulp_ops> = {
+    // SAFETY: `tcp_ulp_ops` is valid zeroed.
+    unsafe { Global::zeroed() }
+};
+static AF_OPS_V4: Global<bindings::inet_connection_sock_af_ops> = {
+    // SAFETY: valid zeroed; filled at init from `ipv4_specific`.
+    unsafe { Global::zeroed() }
+};
+static AF_OPS_V6: Global<bindings::inet_connection_sock_af_ops> = {
+    // SAFETY: valid zeroed; filled at init from `ipv6_specific`.
+    unsafe { Global::zeroed() }
+};
+
+/// The context of a subflow, if it is one of ours.
+///
+/// # Safety
+///
+/// `sk` must be a live full TCP socket; the caller holds its socket lock
+/// for the lifetime of the returned reference.
+pub(crate) unsafe fn ctx<'a>(sk: *mut bindings::sock) -> Option<&'a mut SubflowCtx> {
+    // SAFETY: per the caller.
+    unsafe {
+        let icsk = sk.cast::<bindings::inet_connection_sock>();
+        if (*icsk).icsk_ulp_ops != ULP_OPS.get().cast_const() {
+            return None;
+        }
+        (*icsk).icsk_ulp_data.cast::<SubflowCtx>().as_mut()
+    }
+}
+
+/// The subflow's state, read without its lock (for getsockopt).
+///
+/// # Safety
+///
+/// `sk` must be a live full TCP socket.
+pub(crate) unsafe fn state_of(sk: *mut bindings::sock) -> u8 {
+    // SAFETY: the ULP data is set at attach time (under the lock, before the
+    // msk publishes the subflow to other threads' operations that could race)
+    // and freed only when the socket is destroyed.
+    unsafe {
+        let icsk = sk.cast::<bindings::inet_connection_sock>();
+        if (*icsk).icsk_ulp_ops != ULP_OPS.get().cast_const() {
+            return 0;
+        }
+        match (*icsk).icsk_ulp_data.cast::<SubflowCtx>().as_ref() {
+            Some(c) => c.state.load(Ordering::Acquire),
+            None => 0,
+        }
+    }
+}
+
+/// Whether the subflow runs MPTCP (handshake answered by the peer).
+pub(crate) fn is_mptcp_state(s: u8) -> bool {
+    s == state::MPC_ACK_PENDING || s == state::ESTABLISHED
+}
+
+unsafe extern "C" fn ulp_init(sk: *mut bindings::sock) -> c_int {
+    // Only subflows this module marked may carry the ULP: a user's
+    // setsockopt(TCP_ULP, "mptcp") on a plain TCP socket is refused.
+    // SAFETY: TCP calls ULP init with the socket locked.
+    if !unsafe { bindings::sk_is_mptcp(sk) } {
+        return -(bindings::EOPNOTSUPP as c_int);
+    }
+    let Ok(b) = KBox::new(SubflowCtx::default(), GFP_ATOMIC) else {
+        return -(bindings::ENOMEM as c_int);
+    };
+    // SAFETY: socket locked; freed in `ulp_release`.
+    unsafe {
+        (*sk.cast::<bindings::inet_connection_sock>()).icsk_ulp_data =
+            KBox::into_raw(b).cast::<c_void>();
+    }
+    0
+}
+
+unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
+    // SAFETY: called from tcp_cleanup_ulp() when the socket is destroyed;
+    // nothing else uses the context any more.
+    unsafe {
+        let icsk = sk.cast::<bindings::inet_connection_sock>();
+        let c = (*icsk).icsk_ulp_data.cast::<SubflowCtx>();
+        if c.is_null() {
+            return;
+        }
+        // Do not leave pointers into this module behind.
+        if !(*c).orig_af_ops.is_null() {
+            (*icsk).icsk_af_ops = (*c).orig_af_ops;
+        }
+        if let Some(f) = (*c).orig_data_ready {
+            (*sk).sk_data_ready = Some(f);
+        }
+        if (*c).state.load(Ordering::Relaxed) == state::ESTABLISHED {
+            // MPCurrEstab is a gauge: this connection ends here.
+            crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, u64::MAX);
+        }
+        (*icsk).icsk_ulp_data = ptr::null_mut();
+        drop(KBox::from_raw(c));
+    }
+}
+
+/// Makes a not yet connected TCP subflow an MPTCP one: `is_mptcp`, ULP,
+/// SYN-ACK and data_ready wrappers, fresh key.  On error the subflow stays
+/// plain TCP.
+///
+/// # Safety
+///
+/// `ssk` must be a live TCP socket in state CLOSE, not locked by the caller,
+/// process context.
+pub(crate) unsafe fn attach_client(ssk: *mut bindings::sock) -> Result {
+    // SAFETY: per the caller.
+    unsafe {
+        bindings::lock_sock(ssk);
+        let tp = bindings::tcp_sk(ssk);
+        (*tp).is_mptcp = true;
+        let err = bindings::tcp_set_ulp(ssk, c_str!("mptcp").as_char_ptr());
+        let res = if err != 0 {
+            (*tp).is_mptcp = false;
+            to_result(err)
+        } else if let Some(c) = ctx(ssk) {
+            let icsk = ssk.cast::<bindings::inet_connection_sock>();
+            c.orig_af_ops = (*icsk).icsk_af_ops;
+            (*icsk).icsk_af_ops = if c_int::from((*ssk).__sk_common.skc_family)
+                == bindings::PF_INET6 as c_int
+            {
+                AF_OPS_V6.get()
+            } else {
+                AF_OPS_V4.get()
+            };
+            c.orig_data_ready = (*ssk).sk_data_ready;
+            (*ssk).sk_data_ready = Some(data_ready);
+            c.local_key = bindings::get_random_u64();
+            let (_token, idsn) = crypto::token_and_idsn(c.local_key);
+            c.idsn_local = idsn;
+            c.state.store(state::SYN_SENT, Ordering::Release);
+            Ok(())
+        } else {
+            Err(EINVAL)
+        };
+        bindings::release_sock(ssk);
+        res
+    }
+}
+
+/// Leaves MPTCP for plain TCP on this subflow (RFC 8684 §3.7).
+///
+/// # Safety
+///
+/// Subflow socket locked.
+unsafe fn fallback(sk: *mut bindings::sock, c: &mut SubflowCtx, mib: usize) {
+    c.state.store(state::FALLBACK, Ordering::Release);
+    // SAFETY: locked; TCP stops calling our option hooks for this socket.
+    unsafe {
+        (*bindings::tcp_sk(sk)).is_mptcp = false;
+        crate::ctl::mib_add(bindings::sock_net(sk), mib, 1);
+    }
+}
+
+/// The TCP header's option bytes of a received segment.
+///
+/// # Safety
+///
+/// `skb` is a received TCP segment whose header (with options) is linear,
+/// as TCP guarantees after `pskb_may_pull(th->doff * 4)`.
+unsafe fn tcp_options<'a>(skb: *const bindings::sk_buff) -> (&'a [u8], u8) {
+    // SAFETY: per the caller.
+    unsafe {
+        let th = (*skb)
+            .head
+            .add(usize::from((*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref().transport_header));
+        let doff = usize::from(*th.add(12) >> 4) * 4;
+        let flags = *th.add(13);
+        if doff <= 20 {
+            return (&[], flags);
+        }
+        (core::slice::from_raw_parts(th.add(20), doff - 20), flags)
+    }
+}
+
+/// TCP flags of a TCP header: SYN 0x02, ACK 0x10.
+const TCPF_SYN_ACK: u8 = 0x12;
+
+/// Our `sk_rx_dst_set`: sees the SYN-ACK in `tcp_finish_connect()`.
+unsafe extern "C" fn rx_dst_set(sk: *mut bindings::sock, skb: *const bindings::sk_buff) {
+    // SAFETY: TCP calls this with the socket locked and a valid skb.
+    unsafe {
+        let orig = if c_int::from((*sk).__sk_common.skc_family) == bindings::PF_INET6 as c_int {
+            bindings::ipv6_specific.sk_rx_dst_set
+        } else {
+            bindings::ipv4_specific.sk_rx_dst_set
+        };
+        if let Some(c) = ctx(sk) {
+            let (opts, flags) = tcp_options(skb);
+            if c.state.load(Ordering::Relaxed) == state::SYN_SENT && flags & TCPF_SYN_ACK == TCPF_SYN_ACK {
+                synack_received(sk, c, skb, opts);
+            }
+        }
+        if let Some(f) = orig {
+            f(sk, skb);
+        }
+    }
+}
+
+/// # Safety
+///
+/// Subflow socket locked; `skb` is the SYN-ACK.
+unsafe fn synack_received(
+    sk: *mut bindings::sock,
+    c: &mut SubflowCtx,
+    skb: *const bindings::sk_buff,
+    opts: &[u8],
+) {
+    let mpc = MptcpOptions::new(opts).find_map(|o| match o {
+        Ok(MptcpOption::MpCapable(m)) => Some(m),
+        _ => None,
+    });
+    match mpc {
+        Some(MpCapable {
+            version: MPTCP_VERSION,
+            flags,
+            payload: MpCapablePayload::SynAck { sender_key },
+        }) if flags & options::MPTCP_CAP_CHECKSUM_REQD == 0 => {
+            c.remote_key = sender_key;
+            c.idsn_remote = crypto::token_and_idsn(sender_key).1;
+            // SAFETY: valid skb and socket (caller).
+            unsafe {
+                let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+                c.isn_remote = (*cb).seq;
+                // snd_una is ISN + 1 once the SYN is acked.
+                c.isn_local = (*bindings::tcp_sk(sk)).snd_una.wrapping_sub(1);
+                crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCAPABLE_SYNACK_RX, 1);
+            }
+            c.snd_rel = 1;
+            c.rcv_rel = 1;
+            c.state.store(state::MPC_ACK_PENDING, Ordering::Release);
+        }
+        // No (or unusable) MP_CAPABLE: plain TCP.  DSS checksums are not
+        // implemented yet, so a peer that requires them also means fallback.
+        // SAFETY: socket locked (caller).
+        _ => unsafe { fallback(sk, c, crate::mib::MPCAPABLE_FALLBACK_SYNACK) },
+    }
+}
+
+/// The 64-bit DSN of the next byte we expect from the peer (without any
+/// DATA_FIN), updating the wrap tracking.
+///
+/// # Safety
+///
+/// Subflow socket locked.
+unsafe fn rcv_dsn(sk: *mut bindings::sock, c: &mut SubflowCtx) -> u64 {
+    // SAFETY: per the caller.
+    let rcv_nxt = unsafe { (*bindings::tcp_sk(sk)).rcv_nxt };
+    c.rcv_rel = seq::expand_seq(c.rcv_rel, u64::from(rcv_nxt.wrapping_sub(c.isn_remote)));
+    c.idsn_remote.wrapping_add(c.rcv_rel)
+}
+
+/// Our DATA_ACK: everything received in order, plus the DATA_FIN.
+///
+/// # Safety
+///
+/// Subflow socket locked.
+unsafe fn data_ack(sk: *mut bindings::sock, c: &mut SubflowCtx) -> u64 {
+    match (c.data_fin_done, c.data_fin_dsn) {
+        (true, Some(fin)) => fin.wrapping_add(1),
+        // SAFETY: per the caller.
+        _ => unsafe { rcv_dsn(sk, c) },
+    }
+}
+
+/// Ends the data stream once the peer's DATA_FIN is in order.
+///
+/// # Safety
+///
+/// Subflow socket locked.
+unsafe fn check_data_fin(sk: *mut bindings::sock, c: &mut SubflowCtx) {
+    let Some(fin) = c.data_fin_dsn else { return };
+    if c.data_fin_done {
+        return;
+    }
+    // SAFETY: per the caller.
+    let next = unsafe { rcv_dsn(sk, c) };
+    if seq::before64(next, fin) {
+        return;
+    }
+    c.data_fin_done = true;
+    // SAFETY: socket locked: like tcp_fin(), mark the receive side closed
+    // (readers get EOF after the queued data) and acknowledge at once.
+    unsafe {
+        (*sk).sk_shutdown |= bindings::RCV_SHUTDOWN as u8;
+        bindings::tcp_send_ack(sk);
+    }
+}
+
+/// Our `sk_data_ready`: data was queued on the subflow.
+unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
+    // SAFETY: TCP calls this with the socket locked.
+    unsafe {
+        let mut orig = None;
+        if let Some(c) = ctx(sk) {
+            check_data_fin(sk, c);
+            orig = c.orig_data_ready;
+        }
+        match orig {
+            Some(f) => f(sk),
+            None => bindings::sock_def_readable(sk),
+        }
+    }
+}
+
+/// `mptcp_incoming_options` hook: options of a received segment.
+///
+/// # Safety
+///
+/// Called by TCP with the socket locked and a valid skb.
+pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> bool {
+    // SAFETY: per the caller.
+    let Some(c) = (unsafe { ctx(sk) }) else { return true };
+    let st = c.state.load(Ordering::Relaxed);
+    if !is_mptcp_state(st) {
+        return true;
+    }
+    // SAFETY: per the caller.
+    let (opts, _) = unsafe { tcp_options(skb) };
+    let mut fin_announced = false;
+    for o in MptcpOptions::new(opts) {
+        let Ok(MptcpOption::Dss(dss)) = o else { continue };
+        if st == state::MPC_ACK_PENDING {
+            // The peer maps data: it has our key.
+            c.state.store(state::ESTABLISHED, Ordering::Release);
+            // SAFETY: socket locked.
+            unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, 1) };
+        }
+        if let Some(m) = dss.mapping {
+            if m.data_fin && c.data_fin_dsn.is_none() {
+                // SAFETY: socket locked.
+                let next = unsafe { rcv_dsn(sk, c) };
+                let dsn = match m.dsn {
+                    DataSeq::Bits64(d) => d,
+                    DataSeq::Bits32(d) => seq::expand_seq(next, u64::from(d)),
+                };
+                // The DATA_FIN is the last octet the mapping counts.
+                c.data_fin_dsn = Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
+                fin_announced = true;
+            }
+        }
+    }
+    if fin_announced {
+        // A DATA_FIN on a segment without data: complete it now (with data
+        // it completes in data_ready once the data is queued).
+        // SAFETY: socket locked.
+        unsafe {
+            check_data_fin(sk, c);
+            if c.data_fin_done {
+                match c.orig_data_ready {
+                    Some(f) => f(sk),
+                    None => bindings::sock_def_readable(sk),
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Encodes `opt` into the scratch space of `opts`, NOP-padded to 32 bits;
+/// returns the padded size, or None if it does not fit `remaining`.
+///
+/// # Safety
+///
+/// `opts` valid for writes.
+unsafe fn put_option(
+    opt: &MptcpOption<'_>,
+    opts: *mut bindings::mptcp_out_options,
+    remaining: c_uint,
+) -> Option<c_uint> {
+    const SPACE: usize = core::mem::size_of::<bindings::mptcp_out_options__bindgen_ty_1>();
+    const _: () = assert!(SPACE >= 32);
+    let mut buf = [TCPOPT_NOP; 32];
+    let n = opt.encode(&mut buf).ok()?;
+    let padded = (n + 3) & !3;
+    if padded as c_uint > remaining || padded > buf.len() {
+        return None;
+    }
+    // SAFETY: `opts` is valid; the union has at least 32 bytes (checked).
+    unsafe {
+        ptr::copy_nonoverlapping(
+            buf.as_ptr(),
+            ptr::addr_of_mut!((*opts).__bindgen_anon_1).cast::<u8>(),
+            padded,
+        );
+        (*opts).suboptions = padded as u16;
+    }
+    Some(padded as c_uint)
+}
+
+/// `mptcp_syn_options` hook.
+///
+/// # Safety
+///
+/// Called by TCP with the socket locked.
+pub(crate) unsafe fn syn_options(
+    sk: *mut bindings::sock,
+    size: *mut c_uint,
+    opts: *mut bindings::mptcp_out_options,
+) -> bool {
+    // SAFETY: per the caller.
+    let Some(c) = (unsafe { ctx(sk) }) else { return false };
+    if c.state.load(Ordering::Relaxed) != state::SYN_SENT {
+        return false;
+    }
+    let opt = MptcpOption::MpCapable(MpCapable {
+        version: MPTCP_VERSION,
+        flags: options::MPTCP_CAP_HMAC_SHA256,
+        payload: MpCapablePayload::Syn,
+    });
+    // SAFETY: `opts` valid; TCP reserved room for a SYN's options.
+    match unsafe { put_option(&opt, opts, 40) } {
+        Some(n) => {
+            // SAFETY: valid out pointer; socket locked.
+            unsafe {
+                *size = n;
+                crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCAPABLE_SYN_TX, 1);
+            }
+            true
+        }
+        None => false,
+    }
+}
+
+/// The mapping of an outgoing segment, from its `SKB_EXT_MPTCP` extension
+/// or, at its first transmission, derived from its sequence number and
+/// stored in the extension of the queued original (which TCP copies to
+/// the pieces when it splits a segment).
+///
+/// # Safety
+///
+/// Socket locked; `skb` is the (cloned) segment being transmitted.
+unsafe fn tx_mapping(
+    sk: *mut bindings::sock,
+    c: &mut SubflowCtx,
+    skb: *mut bindings::sk_buff,
+) -> Option<DssMapping> {
+    // SAFETY: per the caller.
+    unsafe {
+        let ext = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
+            .cast::<bindings::mptcp_ext>();
+        if let Some(e) = ext.as_ref() {
+            if e.use_map() != 0 {
+                return Some(DssMapping {
+                    dsn: DataSeq::Bits64(e.data_seq),
+                    ssn: e.subflow_seq,
+                    data_len: e.data_len,
+                    checksum: None,
+                    data_fin: e.data_fin() != 0,
+                });
+            }
+        }
+        let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+        let fin = (*cb).tcp_flags & bindings::TCPHDR_FIN as u8 != 0;
+        let len = (*skb).len + u32::from(fin);
+        if len == 0 || len > u32::from(u16::MAX) {
+            return None;
+        }
+        let rel32 = (*cb).seq.wrapping_sub(c.isn_local);
+        c.snd_rel = seq::expand_seq(c.snd_rel, u64::from(rel32));
+        let m = DssMapping {
+            dsn: DataSeq::Bits64(c.idsn_local.wrapping_add(c.snd_rel)),
+            ssn: rel32,
+            data_len: len as u16,
+            checksum: None,
+            data_fin: fin,
+        };
+        // First transmission: the original is the send head, with the same
+        // sequence number as this clone.  Record the mapping there.
+        let q = ptr::addr_of_mut!((*sk).sk_write_queue);
+        let head = (*q).__bindgen_anon_1.__bindgen_anon_1.next;
+        if !head.is_null() && head != q.cast::<bindings::sk_buff>() {
+            let hcb = (*head).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+            if (*hcb).seq == (*cb).seq && (*head).len == (*skb).len {
+                let e = bindings::skb_ext_add(head, bindings::skb_ext_id_SKB_EXT_MPTCP)
+                    .cast::<bindings::mptcp_ext>();
+                if let Some(e) = e.as_mut() {
+                    ptr::write_bytes(e, 0, 1);
+                    e.data_seq = c.idsn_local.wrapping_add(c.snd_rel);
+                    e.subflow_seq = rel32;
+                    e.data_len = len as u16;
+                    e.set_use_map(1);
+                    e.set_dsn64(1);
+                    e.set_data_fin(u8::from(fin));
+                }
+            }
+        }
+        Some(m)
+    }
+}
+
+/// `mptcp_established_options` hook.
+///
+/// # Safety
+///
+/// Called by TCP with the socket locked; `skb` may be null (header size
+/// estimation by `tcp_current_mss`).
+pub(crate) unsafe fn established_options(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+    size: *mut c_uint,
+    remaining: c_uint,
+    opts: *mut bindings::mptcp_out_options,
+) -> bool {
+    // SAFETY: per the caller.
+    let Some(c) = (unsafe { ctx(sk) }) else { return false };
+    let st = c.state.load(Ordering::Relaxed);
+    if !is_mptcp_state(st) {
+        return false;
+    }
+    if skb.is_null() {
+        // Size estimate for the MSS: the largest option we may send.
+        // SAFETY: valid out pointer.
+        unsafe { *size = MAX_OPT_SIZE.min(remaining) };
+        return true;
+    }
+    // SAFETY: socket locked, valid skb.
+    let mapping = unsafe { tx_mapping(sk, c, skb) };
+    let opt = if st == state::MPC_ACK_PENDING && mapping.map_or(true, |m| m.ssn == 1 && !m.data_fin) {
+        // Until the peer confirms our key: MP_CAPABLE with both keys, and
+        // the data-level length on the first data segment (RFC 8684 §3.1).
+        let payload = match mapping {
+            Some(m) => MpCapablePayload::AckData {
+                sender_key: c.local_key,
+                receiver_key: c.remote_key,
+                data_len: m.data_len,
+                checksum: None,
+            },
+            None => MpCapablePayload::Ack { sender_key: c.local_key, receiver_key: c.remote_key },
+        };
+        MptcpOption::MpCapable(MpCapable {
+            version: MPTCP_VERSION,
+            flags: options::MPTCP_CAP_HMAC_SHA256,
+            payload,
+        })
+    } else {
+        // SAFETY: socket locked.
+        let ack = unsafe { data_ack(sk, c) };
+        MptcpOption::Dss(Dss { data_ack: Some(DataSeq::Bits64(ack)), mapping })
+    };
+    // SAFETY: valid `opts`.
+    let n = match unsafe { put_option(&opt, opts, remaining) } {
+        Some(n) => Some(n),
+        // No room for a mapping: at least the DATA_ACK.
+        None => {
+            // SAFETY: socket locked.
+            let ack = unsafe { data_ack(sk, c) };
+            let ack_only = MptcpOption::Dss(Dss { data_ack: Some(DataSeq::Bits64(ack)), mapping: None });
+            // SAFETY: valid `opts`.
+            unsafe { put_option(&ack_only, opts, remaining) }
+        }
+    };
+    match n {
+        Some(n) => {
+            // SAFETY: valid out pointer.
+            unsafe { *size = n };
+            true
+        }
+        None => false,
+    }
+}
+
+/// `mptcp_write_options` hook: copy the bytes chosen by the *_options hooks.
+///
+/// # Safety
+///
+/// `ptr` points to option space of at least `opts.suboptions` bytes, as
+/// reserved through the size the *_options hook returned.
+pub(crate) unsafe fn write_options(ptr: *mut u8, opts: *const bindings::mptcp_out_options) {
+    // SAFETY: per the caller; `suboptions` holds the padded length (<= 32).
+    unsafe {
+        let n = usize::from((*opts).suboptions).min(32);
+        ptr::copy_nonoverlapping(ptr::addr_of!((*opts).__bindgen_anon_1).cast::<u8>(), ptr, n);
+    }
+}
+
+/// `mptcpv6_handle_mapped` hook: a v6 subflow switched to v4-mapped
+/// operations, which bypass our SYN-ACK wrapper: run it as plain TCP.
+///
+/// # Safety
+///
+/// Called by TCP with the socket locked.
+pub(crate) unsafe fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
+    // SAFETY: per the caller.
+    if let Some(c) = unsafe { ctx(sk) } {
+        if mapped && c.state.load(Ordering::Relaxed) == state::SYN_SENT {
+            // SAFETY: socket locked.
+            unsafe { fallback(sk, c, crate::mib::MPCAPABLE_SYN_TX_DISABLED) };
+        }
+    }
+}
+
+/// Registers the "mptcp" ULP and prepares the af_ops wrappers.
+pub(crate) fn register(module: &'static ThisModule) -> Result {
+    // SAFETY: module init, before registration; `ipv4_specific` and
+    // `ipv6_specific` are initialised kernel tables.
+    unsafe {
+        *AF_OPS_V4.get() = ptr::read(ptr::addr_of!(bindings::ipv4_specific));
+        (*AF_OPS_V4.get()).sk_rx_dst_set = Some(rx_dst_set);
+        *AF_OPS_V6.get() = ptr::read(ptr::addr_of!(bindings::ipv6_specific));
+        (*AF_OPS_V6.get()).sk_rx_dst_set = Some(rx_dst_set);
+        let u = &mut *ULP_OPS.get();
+        for (d, s) in u.name.iter_mut().zip(b"mptcp") {
+            *d = *s;
+        }
+        u.owner = module.as_ptr();
+        u.init = Some(ulp_init);
+        u.release = Some(ulp_release);
+        to_result(bindings::tcp_register_ulp(ULP_OPS.get()))
+    }
+}
+
+/// Undoes [`register`].  Every subflow holds a module reference through
+/// its ULP, so none exists any more.
+pub(crate) fn unregister() {
+    // SAFETY: registered by `register()`.
+    unsafe { bindings::tcp_unregister_ulp(ULP_OPS.get()) };
+}
