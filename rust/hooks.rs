@@ -38,6 +38,15 @@ unsafe extern "C" fn syn_options(
     unsafe { subflow::syn_options(sk, size, opts) }
 }
 
+unsafe extern "C" fn synack_options(
+    req: *const bindings::request_sock,
+    size: *mut c_uint,
+    opts: *mut bindings::mptcp_out_options,
+) -> bool {
+    // SAFETY: called from tcp_synack_options() for a request marked MPTCP.
+    unsafe { subflow::synack_options(req, size, opts) }
+}
+
 unsafe extern "C" fn established_options(
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
@@ -78,6 +87,7 @@ pub(crate) fn register() -> Result {
     unsafe {
         (*ops).seq_show = Some(seq_show);
         (*ops).syn_options = Some(syn_options);
+        (*ops).synack_options = Some(synack_options);
         (*ops).established_options = Some(established_options);
         (*ops).write_options = Some(write_options);
         (*ops).incoming_options = Some(incoming_options);

@@ -88,6 +88,12 @@ pub(crate) const MIB_NAMES: [&str; 75] = [
 pub(crate) const MIB_MAX: usize = MIB_NAMES.len();
 
 // Indices of the counters the module updates so far.
+/// `MPTcpExtMPCapableSYNRX`.
+pub(crate) const MPCAPABLE_SYN_RX: usize = 0;
+/// `MPTcpExtMPCapableACKRX`.
+pub(crate) const MPCAPABLE_ACK_RX: usize = 3;
+/// `MPTcpExtMPCapableFallbackACK`.
+pub(crate) const MPCAPABLE_FALLBACK_ACK: usize = 4;
 /// `MPTcpExtMPCapableSYNTX`.
 pub(crate) const MPCAPABLE_SYN_TX: usize = 1;
 /// `MPTcpExtMPCapableSYNACKRX`.

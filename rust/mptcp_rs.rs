@@ -70,7 +70,7 @@ impl kernel::Module for Mptcp {
             ctl::unregister();
             return Err(e);
         }
-        pr_info!("MPTCP loaded (MPTCP v1 client on one subflow; server side: TCP fallback)\n");
+        pr_info!("MPTCP loaded (MPTCP v1 on one subflow per connection)\n");
         Ok(Mptcp)
     }
 }

@@ -270,9 +270,18 @@ unsafe extern "C" fn msk_connect(
 unsafe extern "C" fn msk_listen(sock: *mut bindings::socket, backlog: c_int) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
-        let ret = with_first(sock, |sub, o| match o.listen {
-            Some(listen) => listen(sub, backlog),
-            None => errno(bindings::EOPNOTSUPP),
+        let ret = with_first(sock, |sub, o| {
+            let ssk = (*sub).sk;
+            if bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
+                && (*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
+                && ctl::mptcp_enabled(bindings::sock_net(ssk))
+            {
+                let _ = subflow::attach_listener(ssk);
+            }
+            match o.listen {
+                Some(listen) => listen(sub, backlog),
+                None => errno(bindings::EOPNOTSUPP),
+            }
         });
         if ret == 0 {
             bindings::inet_sk_state_store((*sock).sk, bindings::TCP_LISTEN as c_int);
@@ -473,7 +482,8 @@ unsafe extern "C" fn msk_getsockopt(
     unsafe {
         with_first(sock, |sub, o| {
             if level == SOL_TCP && optname == TCP_IS_MPTCP {
-                let v = c_int::from(subflow::is_mptcp_state(subflow::state_of((*sub).sk)));
+                let st = subflow::state_of((*sub).sk);
+                let v = c_int::from(subflow::is_mptcp_state(st) || st == subflow::state::LISTEN);
                 return put_int(optval, optlen, v);
             }
             // Everything else, as on a mainline fallback socket, from the

@@ -25,10 +25,16 @@
 //! so retransmissions repeat the original mapping (RFC 8684 §3.3.1; a
 //! receiver must not see a second, different mapping inside one it holds).
 //!
-//! Not yet (see README): the server side (our listener answers without
-//! MP_CAPABLE, i.e. as a plain TCP server), DSS checksums (a peer that
-//! requires them makes us fall back), MP_JOIN, validating the peer's
-//! mappings (one subflow: TCP ordering is data-level ordering).
+//! Server side: a listening msk makes its subflow listener MPTCP too.  Our
+//! `conn_request` runs the kernel's with our request ops, whose `route_req`
+//! marks a request MPTCP when the SYN carries MP_CAPABLE; the SYN-ACK then
+//! carries our key, derived from the request (see `server_key`), and our
+//! `syn_recv_sock` checks the third ACK's MP_CAPABLE (both keys) before the
+//! child subflow, which our ULP's clone op gave a context, runs MPTCP.
+//!
+//! Not yet (see README): DSS checksums (a peer that requires them makes us
+//! fall back), MP_JOIN, validating the peer's mappings (one subflow: TCP
+//! ordering is data-level ordering), token uniqueness.
 //!
 //! Locking: all [`SubflowCtx`] fields except `state` are only touched by
 //! code that runs with the subflow socket lock held (TCP's own
@@ -63,6 +69,10 @@ pub(crate) mod state {
     pub(crate) const ESTABLISHED: u8 = 3;
     /// Plain TCP (RFC 8684 §3.7 fallback).
     pub(crate) const FALLBACK: u8 = 4;
+    /// An MPTCP listener: answers MP_CAPABLE SYNs.
+    pub(crate) const LISTEN: u8 = 5;
+    /// A listener's child being created (until `syn_recv_sock` decides).
+    pub(crate) const SYN_RECV: u8 = 6;
 }
 
 const MPTCP_VERSION: u8 = 1;
@@ -107,6 +117,19 @@ static AF_OPS_V4: Global<bindings::inet_connection_sock_af_ops> = {
 };
 static AF_OPS_V6: Global<bindings::inet_connection_sock_af_ops> = {
     // SAFETY: valid zeroed; filled at init from `ipv6_specific`.
+    unsafe { Global::zeroed() }
+};
+static REQ_OPS_V4: Global<bindings::tcp_request_sock_ops> = {
+    // SAFETY: valid zeroed; filled at init from `tcp_request_sock_ipv4_ops`.
+    unsafe { Global::zeroed() }
+};
+static REQ_OPS_V6: Global<bindings::tcp_request_sock_ops> = {
+    // SAFETY: valid zeroed; filled at init from `tcp_request_sock_ipv6_ops`.
+    unsafe { Global::zeroed() }
+};
+/// Secret for the server's per-connection keys (see [`server_key`]).
+static KEY_SECRET: Global<[u8; 32]> = {
+    // SAFETY: zero bytes are a valid array; randomised at init.
     unsafe { Global::zeroed() }
 };
 
@@ -197,14 +220,15 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
 }
 
 /// Makes a not yet connected TCP subflow an MPTCP one: `is_mptcp`, ULP,
-/// SYN-ACK and data_ready wrappers, fresh key.  On error the subflow stays
-/// plain TCP.
+/// af_ops wrappers (SYN-ACK, and for listeners SYN / third ACK), and for a
+/// client the data_ready wrapper and a fresh key.  On error the subflow
+/// stays plain TCP.
 ///
 /// # Safety
 ///
 /// `ssk` must be a live TCP socket in state CLOSE, not locked by the caller,
 /// process context.
-pub(crate) unsafe fn attach_client(ssk: *mut bindings::sock) -> Result {
+unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
     // SAFETY: per the caller.
     unsafe {
         bindings::lock_sock(ssk);
@@ -217,19 +241,16 @@ pub(crate) unsafe fn attach_client(ssk: *mut bindings::sock) -> Result {
         } else if let Some(c) = ctx(ssk) {
             let icsk = ssk.cast::<bindings::inet_connection_sock>();
             c.orig_af_ops = (*icsk).icsk_af_ops;
-            (*icsk).icsk_af_ops = if c_int::from((*ssk).__sk_common.skc_family)
-                == bindings::PF_INET6 as c_int
-            {
-                AF_OPS_V6.get()
+            (*icsk).icsk_af_ops = if is_v6(ssk) { AF_OPS_V6.get() } else { AF_OPS_V4.get() };
+            if listener {
+                c.state.store(state::LISTEN, Ordering::Release);
             } else {
-                AF_OPS_V4.get()
-            };
-            c.orig_data_ready = (*ssk).sk_data_ready;
-            (*ssk).sk_data_ready = Some(data_ready);
-            c.local_key = bindings::get_random_u64();
-            let (_token, idsn) = crypto::token_and_idsn(c.local_key);
-            c.idsn_local = idsn;
-            c.state.store(state::SYN_SENT, Ordering::Release);
+                c.orig_data_ready = (*ssk).sk_data_ready;
+                (*ssk).sk_data_ready = Some(data_ready);
+                c.local_key = bindings::get_random_u64();
+                c.idsn_local = crypto::token_and_idsn(c.local_key).1;
+                c.state.store(state::SYN_SENT, Ordering::Release);
+            }
             Ok(())
         } else {
             Err(EINVAL)
@@ -237,6 +258,34 @@ pub(crate) unsafe fn attach_client(ssk: *mut bindings::sock) -> Result {
         bindings::release_sock(ssk);
         res
     }
+}
+
+/// Client side: the SYN of `ssk` will carry MP_CAPABLE.
+///
+/// # Safety
+///
+/// As [`attach`].
+pub(crate) unsafe fn attach_client(ssk: *mut bindings::sock) -> Result {
+    // SAFETY: per the caller.
+    unsafe { attach(ssk, false) }
+}
+
+/// Server side: `ssk` (about to listen) answers MP_CAPABLE SYNs.
+///
+/// # Safety
+///
+/// As [`attach`].
+pub(crate) unsafe fn attach_listener(ssk: *mut bindings::sock) -> Result {
+    // SAFETY: per the caller.
+    unsafe { attach(ssk, true) }
+}
+
+/// # Safety
+///
+/// `sk` live.
+unsafe fn is_v6(sk: *const bindings::sock) -> bool {
+    // SAFETY: per the caller.
+    c_int::from(unsafe { (*sk).__sk_common.skc_family }) == bindings::PF_INET6 as c_int
 }
 
 /// Leaves MPTCP for plain TCP on this subflow (RFC 8684 §3.7).
@@ -281,7 +330,7 @@ const TCPF_SYN_ACK: u8 = 0x12;
 unsafe extern "C" fn rx_dst_set(sk: *mut bindings::sock, skb: *const bindings::sk_buff) {
     // SAFETY: TCP calls this with the socket locked and a valid skb.
     unsafe {
-        let orig = if c_int::from((*sk).__sk_common.skc_family) == bindings::PF_INET6 as c_int {
+        let orig = if is_v6(sk) {
             bindings::ipv6_specific.sk_rx_dst_set
         } else {
             bindings::ipv4_specific.sk_rx_dst_set
@@ -684,9 +733,261 @@ pub(crate) unsafe fn write_options(ptr: *mut u8, opts: *const bindings::mptcp_ou
 pub(crate) unsafe fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
     // SAFETY: per the caller.
     if let Some(c) = unsafe { ctx(sk) } {
-        if mapped && c.state.load(Ordering::Relaxed) == state::SYN_SENT {
+        if mapped {
+            // TCP just installed the v4-mapped ops: restore those on release.
             // SAFETY: socket locked.
-            unsafe { fallback(sk, c, crate::mib::MPCAPABLE_SYN_TX_DISABLED) };
+            c.orig_af_ops = unsafe { (*sk.cast::<bindings::inet_connection_sock>()).icsk_af_ops };
+            if c.state.load(Ordering::Relaxed) != state::FALLBACK {
+                // SAFETY: socket locked.
+                unsafe { fallback(sk, c, crate::mib::MPCAPABLE_SYN_TX_DISABLED) };
+            }
+        }
+    }
+}
+
+// ---- server side -------------------------------------------------------------
+
+/// The server's key for a connection request.  Derived, not stored: a
+/// keyed hash of both initial sequence numbers, so the SYN-ACK, the third
+/// ACK and syncookie requests agree without per-request memory.
+///
+/// # Safety
+///
+/// `req` is a live TCP request sock.
+unsafe fn server_key(req: *const bindings::request_sock) -> u64 {
+    // SAFETY: per the caller; `KEY_SECRET` is written once at init.
+    unsafe {
+        let treq = req.cast::<bindings::tcp_request_sock>();
+        let mut msg = [0u8; 8];
+        msg[..4].copy_from_slice(&(*treq).snt_isn.to_be_bytes());
+        msg[4..].copy_from_slice(&(*treq).rcv_isn.to_be_bytes());
+        let mac = crypto::hmac_sha256(&*KEY_SECRET.get(), &msg);
+        let mut k = [0u8; 8];
+        k.copy_from_slice(&mac[..8]);
+        u64::from_be_bytes(k)
+    }
+}
+
+/// After the kernel's route_req: mark the request MPTCP if the SYN asks
+/// for MPTCP v1 (without DSS checksums, which we do not implement yet).
+///
+/// # Safety
+///
+/// Listener and request valid, listener locked (TCP's SYN processing).
+unsafe fn syn_received(sk: *const bindings::sock, skb: *mut bindings::sk_buff, req: *mut bindings::request_sock) {
+    // SAFETY: per the caller.
+    unsafe {
+        let net = bindings::sock_net(sk);
+        if !crate::ctl::mptcp_enabled(net) {
+            return;
+        }
+        let (opts, _) = tcp_options(skb);
+        let mpc = MptcpOptions::new(opts).find_map(|o| match o {
+            Ok(MptcpOption::MpCapable(m)) => Some(m),
+            _ => None,
+        });
+        if let Some(MpCapable { version: MPTCP_VERSION, flags, payload: MpCapablePayload::Syn }) = mpc {
+            crate::ctl::mib_add(net, crate::mib::MPCAPABLE_SYN_RX, 1);
+            if flags & options::MPTCP_CAP_CHECKSUM_REQD == 0 {
+                (*req.cast::<bindings::tcp_request_sock>()).is_mptcp = true;
+            }
+        }
+    }
+}
+
+unsafe extern "C" fn route_req_v4(
+    sk: *const bindings::sock,
+    skb: *mut bindings::sk_buff,
+    fl: *mut bindings::flowi,
+    req: *mut bindings::request_sock,
+    tw_isn: u32,
+) -> *mut bindings::dst_entry {
+    // SAFETY: called by tcp_conn_request() with its own arguments.
+    unsafe {
+        let Some(f) = bindings::tcp_request_sock_ipv4_ops.route_req else { return ptr::null_mut() };
+        let dst = f(sk, skb, fl, req, tw_isn);
+        if !dst.is_null() {
+            syn_received(sk, skb, req);
+        }
+        dst
+    }
+}
+
+unsafe extern "C" fn route_req_v6(
+    sk: *const bindings::sock,
+    skb: *mut bindings::sk_buff,
+    fl: *mut bindings::flowi,
+    req: *mut bindings::request_sock,
+    tw_isn: u32,
+) -> *mut bindings::dst_entry {
+    // SAFETY: called by tcp_conn_request() with its own arguments.
+    unsafe {
+        let Some(f) = bindings::tcp_request_sock_ipv6_ops.route_req else { return ptr::null_mut() };
+        let dst = f(sk, skb, fl, req, tw_isn);
+        if !dst.is_null() {
+            syn_received(sk, skb, req);
+        }
+        dst
+    }
+}
+
+/// `conn_request` of our listeners: the kernel's, with our request ops.
+/// (Unlike tcp_v4_conn_request(), SYNs to broadcast/multicast addresses
+/// are not filtered here yet.)
+unsafe extern "C" fn conn_request_v4(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
+    // SAFETY: called by TCP for a SYN on our listener.
+    unsafe {
+        bindings::tcp_conn_request(ptr::addr_of_mut!(bindings::tcp_request_sock_ops), REQ_OPS_V4.get(), sk, skb)
+    }
+}
+
+unsafe extern "C" fn conn_request_v6(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
+    // SAFETY: called by TCP for a SYN on our listener.
+    unsafe {
+        let proto = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref().protocol;
+        if proto == (bindings::ETH_P_IP as u16).to_be() {
+            return conn_request_v4(sk, skb);
+        }
+        bindings::tcp_conn_request(ptr::addr_of_mut!(bindings::tcp6_request_sock_ops), REQ_OPS_V6.get(), sk, skb)
+    }
+}
+
+/// `mptcp_synack_options` hook: MP_CAPABLE with the server key.
+///
+/// # Safety
+///
+/// Called by TCP for a request it marked MPTCP (`syn_received`).
+pub(crate) unsafe fn synack_options(
+    req: *const bindings::request_sock,
+    size: *mut c_uint,
+    opts: *mut bindings::mptcp_out_options,
+) -> bool {
+    // SAFETY: per the caller.
+    let key = unsafe { server_key(req) };
+    let opt = MptcpOption::MpCapable(MpCapable {
+        version: MPTCP_VERSION,
+        flags: options::MPTCP_CAP_HMAC_SHA256,
+        payload: MpCapablePayload::SynAck { sender_key: key },
+    });
+    // SAFETY: valid `opts`; a SYN-ACK has room for 12 option bytes more.
+    match unsafe { put_option(&opt, opts, 40) } {
+        Some(n) => {
+            // SAFETY: valid out pointer.
+            unsafe { *size = n };
+            true
+        }
+        None => false,
+    }
+}
+
+/// `syn_recv_sock` of our listeners: the third ACK creates the child; with
+/// MP_CAPABLE (both keys, ours matching) the child runs MPTCP.
+unsafe extern "C" fn syn_recv_sock(
+    sk: *const bindings::sock,
+    skb: *mut bindings::sk_buff,
+    req: *mut bindings::request_sock,
+    dst: *mut bindings::dst_entry,
+    req_unhash: *mut bindings::request_sock,
+    own_req: *mut bool,
+    opt_child_init: Option<unsafe extern "C" fn(*mut bindings::sock, *const bindings::sock)>,
+) -> *mut bindings::sock {
+    // SAFETY: called by tcp_check_req() with the listener and request.
+    unsafe {
+        let orig = if is_v6(sk) {
+            bindings::ipv6_specific.syn_recv_sock
+        } else {
+            bindings::ipv4_specific.syn_recv_sock
+        };
+        let Some(orig) = orig else { return ptr::null_mut() };
+        let treq = req.cast::<bindings::tcp_request_sock>();
+        let net = bindings::sock_net(sk);
+        let mut keys = None;
+        if (*treq).is_mptcp {
+            let local = server_key(req);
+            let (opts, _) = tcp_options(skb);
+            keys = MptcpOptions::new(opts).find_map(|o| match o {
+                Ok(MptcpOption::MpCapable(MpCapable {
+                    payload:
+                        MpCapablePayload::Ack { sender_key, receiver_key }
+                        | MpCapablePayload::AckData { sender_key, receiver_key, .. },
+                    ..
+                })) if receiver_key == local => Some((local, sender_key)),
+                _ => None,
+            });
+            let mib = if keys.is_some() {
+                crate::mib::MPCAPABLE_ACK_RX
+            } else {
+                crate::mib::MPCAPABLE_FALLBACK_ACK
+            };
+            crate::ctl::mib_add(net, mib, 1);
+        }
+        let child = orig(sk, skb, req, dst, req_unhash, own_req, opt_child_init);
+        if child.is_null() {
+            return child;
+        }
+        // The child is locked by its creator (sk_clone_lock) until TCP is
+        // done with it.  Our ULP's clone op gave it a fresh context.
+        match (ctx(child), keys) {
+            (Some(c), Some((local, remote))) if c.state.load(Ordering::Relaxed) == state::SYN_RECV => {
+                c.local_key = local;
+                c.remote_key = remote;
+                c.idsn_local = crypto::token_and_idsn(local).1;
+                c.idsn_remote = crypto::token_and_idsn(remote).1;
+                c.isn_local = (*treq).snt_isn;
+                c.isn_remote = (*treq).rcv_isn;
+                c.snd_rel = 1;
+                c.rcv_rel = 1;
+                (*bindings::tcp_sk(child)).is_mptcp = true;
+                c.state.store(state::ESTABLISHED, Ordering::Release);
+                crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1);
+            }
+            (Some(c), _) => {
+                c.state.store(state::FALLBACK, Ordering::Release);
+                (*bindings::tcp_sk(child)).is_mptcp = false;
+            }
+            (None, _) => (*bindings::tcp_sk(child)).is_mptcp = false,
+        }
+        child
+    }
+}
+
+/// ULP clone: a child of our listener gets its own context (decided in
+/// [`syn_recv_sock`]) and holds a module reference, like `tcp_set_ulp()`
+/// would take, released by `tcp_cleanup_ulp()`.
+unsafe extern "C" fn ulp_clone(
+    _req: *const bindings::request_sock,
+    newsk: *mut bindings::sock,
+    _priority: bindings::gfp_t,
+) {
+    // SAFETY: called by inet_csk_clone_lock() on the locked new child, which
+    // still points at the listener's context.
+    unsafe {
+        let icsk = newsk.cast::<bindings::inet_connection_sock>();
+        (*icsk).icsk_ulp_data = ptr::null_mut();
+        match KBox::new(SubflowCtx::default(), GFP_ATOMIC) {
+            Ok(b) => {
+                bindings::__module_get((*ULP_OPS.get()).owner);
+                let c = KBox::into_raw(b);
+                (*c).orig_af_ops = if is_v6(newsk) {
+                    ptr::addr_of!(bindings::ipv6_specific)
+                } else {
+                    ptr::addr_of!(bindings::ipv4_specific)
+                };
+                (*c).orig_data_ready = (*newsk).sk_data_ready;
+                (*newsk).sk_data_ready = Some(data_ready);
+                (*c).state.store(state::SYN_RECV, Ordering::Relaxed);
+                (*icsk).icsk_ulp_data = c.cast();
+            }
+            Err(_) => {
+                // No memory: a plain TCP child without our ULP.
+                (*icsk).icsk_ulp_ops = ptr::null();
+                (*icsk).icsk_af_ops = if is_v6(newsk) {
+                    ptr::addr_of!(bindings::ipv6_specific)
+                } else {
+                    ptr::addr_of!(bindings::ipv4_specific)
+                };
+                (*bindings::tcp_sk(newsk)).is_mptcp = false;
+            }
         }
     }
 }
@@ -696,10 +997,19 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
     // SAFETY: module init, before registration; `ipv4_specific` and
     // `ipv6_specific` are initialised kernel tables.
     unsafe {
+        bindings::get_random_bytes(KEY_SECRET.get().cast(), 32);
         *AF_OPS_V4.get() = ptr::read(ptr::addr_of!(bindings::ipv4_specific));
         (*AF_OPS_V4.get()).sk_rx_dst_set = Some(rx_dst_set);
+        (*AF_OPS_V4.get()).conn_request = Some(conn_request_v4);
+        (*AF_OPS_V4.get()).syn_recv_sock = Some(syn_recv_sock);
         *AF_OPS_V6.get() = ptr::read(ptr::addr_of!(bindings::ipv6_specific));
         (*AF_OPS_V6.get()).sk_rx_dst_set = Some(rx_dst_set);
+        (*AF_OPS_V6.get()).conn_request = Some(conn_request_v6);
+        (*AF_OPS_V6.get()).syn_recv_sock = Some(syn_recv_sock);
+        *REQ_OPS_V4.get() = ptr::read(ptr::addr_of!(bindings::tcp_request_sock_ipv4_ops));
+        (*REQ_OPS_V4.get()).route_req = Some(route_req_v4);
+        *REQ_OPS_V6.get() = ptr::read(ptr::addr_of!(bindings::tcp_request_sock_ipv6_ops));
+        (*REQ_OPS_V6.get()).route_req = Some(route_req_v6);
         let u = &mut *ULP_OPS.get();
         for (d, s) in u.name.iter_mut().zip(b"mptcp") {
             *d = *s;
@@ -707,6 +1017,7 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
         u.owner = module.as_ptr();
         u.init = Some(ulp_init);
         u.release = Some(ulp_release);
+        u.clone = Some(ulp_clone);
         to_result(bindings::tcp_register_ulp(ULP_OPS.get()))
     }
 }
