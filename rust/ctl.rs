@@ -87,6 +87,16 @@ pub(crate) unsafe fn mptcp_enabled(net: *const bindings::net) -> bool {
     unsafe { ptr::read_volatile(ptr::addr_of!((*pernet(net)).mptcp_enabled)) != 0 }
 }
 
+/// `net.mptcp.checksum_enabled` of the namespace of `net`.
+///
+/// # Safety
+///
+/// As [`pernet`].
+pub(crate) unsafe fn checksum_enabled(net: *const bindings::net) -> bool {
+    // SAFETY: per the caller.
+    unsafe { ptr::read_volatile(ptr::addr_of!((*pernet(net)).checksum_enabled)) != 0 }
+}
+
 /// Adds `val` to MIB counter `id` of the namespace of `net`.
 ///
 /// # Safety

@@ -248,10 +248,7 @@ unsafe extern "C" fn msk_connect(
             let ssk = (*sub).sk;
             // A fresh subflow goes MPTCP (MP_CAPABLE on its SYN); if that
             // cannot be set up it simply stays plain TCP.
-            if bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
-                && (*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
-                && ctl::mptcp_enabled(bindings::sock_net(ssk))
-            {
+            if mptcp_candidate(ssk) {
                 let _ = subflow::attach_client(ssk);
             }
             match o.connect {
@@ -267,15 +264,30 @@ unsafe extern "C" fn msk_connect(
     }
 }
 
+/// Whether a subflow about to connect or listen should run MPTCP: fresh,
+/// MPTCP enabled, and no DSS checksum wanted (not implemented yet: such a
+/// socket runs plain TCP rather than ignore the sysctl).
+///
+/// # Safety
+///
+/// `ssk` live, process context.
+unsafe fn mptcp_candidate(ssk: *mut bindings::sock) -> bool {
+    // SAFETY: per the caller.
+    unsafe {
+        let net = bindings::sock_net(ssk);
+        bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
+            && (*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
+            && ctl::mptcp_enabled(net)
+            && !ctl::checksum_enabled(net)
+    }
+}
+
 unsafe extern "C" fn msk_listen(sock: *mut bindings::socket, backlog: c_int) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
         let ret = with_first(sock, |sub, o| {
             let ssk = (*sub).sk;
-            if bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
-                && (*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
-                && ctl::mptcp_enabled(bindings::sock_net(ssk))
-            {
+            if mptcp_candidate(ssk) {
                 let _ = subflow::attach_listener(ssk);
             }
             match o.listen {

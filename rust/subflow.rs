@@ -778,7 +778,9 @@ unsafe fn syn_received(sk: *const bindings::sock, skb: *mut bindings::sk_buff, r
     // SAFETY: per the caller.
     unsafe {
         let net = bindings::sock_net(sk);
-        if !crate::ctl::mptcp_enabled(net) {
+        // DSS checksums are not implemented: with checksum_enabled we could
+        // not honour our own sysctl, so such a listener stays plain TCP.
+        if !crate::ctl::mptcp_enabled(net) || crate::ctl::checksum_enabled(net) {
             return;
         }
         let (opts, _) = tcp_options(skb);
