@@ -44,6 +44,9 @@ const IPPROTO_TCP: c_int = bindings::IPPROTO_TCP as c_int;
 const SOCK_STREAM: c_int = bindings::sock_type_SOCK_STREAM as c_int;
 const SOL_SOCKET: c_int = bindings::SOL_SOCKET as c_int;
 const SOL_TCP: c_int = 6;
+const SOL_MPTCP: c_int = bindings::SOL_MPTCP as c_int;
+/// `MPTCP_INFO` (uapi `linux/mptcp.h`).
+const MPTCP_INFO: c_int = 1;
 /// `TCP_IS_MPTCP` (uapi `linux/tcp.h`).
 const TCP_IS_MPTCP: c_int = 43;
 
@@ -452,35 +455,41 @@ unsafe extern "C" fn msk_setsockopt(
     }
 }
 
-/// getsockopt() result of an int option, as `do_tcp_getsockopt()` writes it.
+/// getsockopt() result: up to `*optlen` bytes of `val`, and the length
+/// written back (mainline's size negotiation for MPTCP_INFO and ints).
 ///
 /// # Safety
 ///
-/// User pointers from the getsockopt system call.
-unsafe fn put_int(optval: *mut c_char, optlen: *mut c_int, v: c_int) -> c_int {
+/// User pointers from the getsockopt system call; `val` valid for `size`.
+unsafe fn put_bytes(optval: *mut c_char, optlen: *mut c_int, val: *const c_void, size: usize) -> c_int {
     let mut len: c_int = 0;
     // SAFETY: copy_from/to_user check the user pointers.
     unsafe {
-        if bindings::copy_from_user(
-            ptr::addr_of_mut!(len).cast(),
-            optlen.cast(),
-            size_of::<c_int>() as _,
-        ) != 0
-        {
+        if bindings::copy_from_user(ptr::addr_of_mut!(len).cast(), optlen.cast(), size_of::<c_int>() as _) != 0 {
             return errno(bindings::EFAULT);
         }
         if len < 0 {
             return errno(bindings::EINVAL);
         }
-        let len = (len as usize).min(size_of::<c_int>());
+        let len = (len as usize).min(size);
         let lenv = len as c_int;
-        if bindings::copy_to_user(optlen.cast(), ptr::addr_of!(lenv).cast(), size_of::<c_int>() as _) != 0
-            || bindings::copy_to_user(optval.cast(), ptr::addr_of!(v).cast(), len as _) != 0
+        if bindings::copy_to_user(optval.cast(), val, len as _) != 0
+            || bindings::copy_to_user(optlen.cast(), ptr::addr_of!(lenv).cast(), size_of::<c_int>() as _) != 0
         {
             return errno(bindings::EFAULT);
         }
     }
     0
+}
+
+/// getsockopt() result of an int option.
+///
+/// # Safety
+///
+/// As [`put_bytes`].
+unsafe fn put_int(optval: *mut c_char, optlen: *mut c_int, v: c_int) -> c_int {
+    // SAFETY: per the caller.
+    unsafe { put_bytes(optval, optlen, ptr::addr_of!(v).cast(), size_of::<c_int>()) }
 }
 
 unsafe extern "C" fn msk_getsockopt(
@@ -493,13 +502,19 @@ unsafe extern "C" fn msk_getsockopt(
     // SAFETY: as msk_bind.
     unsafe {
         with_first(sock, |sub, o| {
+            if level == SOL_MPTCP && optname == MPTCP_INFO {
+                if let Some(info) = subflow::mptcp_info((*sub).sk) {
+                    return put_bytes(optval, optlen, ptr::addr_of!(info).cast(), size_of::<bindings::mptcp_info>());
+                }
+            }
             if level == SOL_TCP && optname == TCP_IS_MPTCP {
                 let st = subflow::state_of((*sub).sk);
                 let v = c_int::from(subflow::is_mptcp_state(st) || st == subflow::state::LISTEN);
                 return put_int(optval, optlen, v);
             }
             // Everything else, as on a mainline fallback socket, from the
-            // subflow (MPTCP_INFO is not implemented yet).
+            // subflow (MPTCP_TCPINFO, MPTCP_SUBFLOW_ADDRS, MPTCP_FULL_INFO
+            // are not implemented yet).
             match o.getsockopt {
                 Some(getsockopt) => getsockopt(sub, level, optname, optval, optlen),
                 None => errno(bindings::EOPNOTSUPP),

@@ -745,6 +745,42 @@ pub(crate) unsafe fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
     }
 }
 
+/// `MPTCP_INFO` of a connection running MPTCP on this subflow, or None
+/// (fallback or not MPTCP: the caller answers as mainline does then).
+///
+/// # Safety
+///
+/// `ssk` live, process context, not locked by the caller.
+pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock) -> Option<bindings::mptcp_info> {
+    // SAFETY: per the caller; the fields are read under the subflow lock.
+    unsafe {
+        bindings::lock_sock(ssk);
+        let mut info: bindings::mptcp_info = core::mem::zeroed();
+        let mut ok = false;
+        if let Some(c) = ctx(ssk) {
+            if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+                let tp = bindings::tcp_sk(ssk);
+                let dsn = |seq: u32, c: &SubflowCtx| {
+                    c.idsn_local.wrapping_add(seq::expand_seq(c.snd_rel, u64::from(seq.wrapping_sub(c.isn_local))))
+                };
+                info.mptcpi_flags = 2; // MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED
+                info.mptcpi_token = crypto::token_and_idsn(c.local_key).0;
+                info.mptcpi_write_seq = dsn((*tp).write_seq, c);
+                info.mptcpi_snd_una = dsn((*tp).snd_una, c);
+                info.mptcpi_rcv_nxt = data_ack(ssk, c);
+                info.mptcpi_bytes_retrans = (*tp).bytes_retrans;
+                info.mptcpi_bytes_sent = (*tp).bytes_sent;
+                info.mptcpi_bytes_received = (*tp).bytes_received;
+                info.mptcpi_bytes_acked = (*tp).bytes_acked;
+                info.mptcpi_subflows_total = 1;
+                ok = true;
+            }
+        }
+        bindings::release_sock(ssk);
+        ok.then_some(info)
+    }
+}
+
 // ---- server side -------------------------------------------------------------
 
 /// The server's key for a connection request.  Derived, not stored: a

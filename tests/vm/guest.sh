@@ -118,6 +118,9 @@ for side in ("cli", "srv"):
     r = json.load(open(f"/tmp/{side}.json"))
     if r["tcp_is_mptcp"] != want:
         sys.exit(f"{side}: TCP_IS_MPTCP={r['tcp_is_mptcp']}, want {want}")
+    # MPTCP_INFO answers on an MPTCP socket, fails on a fallback one
+    if (r["mptcp_info"] == "ok") != bool(want):
+        sys.exit(f"{side}: MPTCP_INFO={r['mptcp_info']} with TCP_IS_MPTCP={want}")
 PY
 }
 
