@@ -833,6 +833,38 @@ unsafe fn syn_received(sk: *const bindings::sock, skb: *mut bindings::sk_buff, r
     }
 }
 
+type RouteReq = unsafe extern "C" fn(
+    *const bindings::sock,
+    *mut bindings::sk_buff,
+    *mut bindings::flowi,
+    *mut bindings::request_sock,
+    u32,
+) -> *mut bindings::dst_entry;
+
+/// The kernel's `route_req` (`orig`), then [`syn_received`].
+///
+/// # Safety
+///
+/// The arguments of a `route_req` call by tcp_conn_request().
+unsafe fn route_req(
+    orig: Option<RouteReq>,
+    sk: *const bindings::sock,
+    skb: *mut bindings::sk_buff,
+    fl: *mut bindings::flowi,
+    req: *mut bindings::request_sock,
+    tw_isn: u32,
+) -> *mut bindings::dst_entry {
+    let Some(f) = orig else { return ptr::null_mut() };
+    // SAFETY: per the caller.
+    unsafe {
+        let dst = f(sk, skb, fl, req, tw_isn);
+        if !dst.is_null() {
+            syn_received(sk, skb, req);
+        }
+        dst
+    }
+}
+
 unsafe extern "C" fn route_req_v4(
     sk: *const bindings::sock,
     skb: *mut bindings::sk_buff,
@@ -841,14 +873,7 @@ unsafe extern "C" fn route_req_v4(
     tw_isn: u32,
 ) -> *mut bindings::dst_entry {
     // SAFETY: called by tcp_conn_request() with its own arguments.
-    unsafe {
-        let Some(f) = bindings::tcp_request_sock_ipv4_ops.route_req else { return ptr::null_mut() };
-        let dst = f(sk, skb, fl, req, tw_isn);
-        if !dst.is_null() {
-            syn_received(sk, skb, req);
-        }
-        dst
-    }
+    unsafe { route_req(bindings::tcp_request_sock_ipv4_ops.route_req, sk, skb, fl, req, tw_isn) }
 }
 
 unsafe extern "C" fn route_req_v6(
@@ -859,14 +884,7 @@ unsafe extern "C" fn route_req_v6(
     tw_isn: u32,
 ) -> *mut bindings::dst_entry {
     // SAFETY: called by tcp_conn_request() with its own arguments.
-    unsafe {
-        let Some(f) = bindings::tcp_request_sock_ipv6_ops.route_req else { return ptr::null_mut() };
-        let dst = f(sk, skb, fl, req, tw_isn);
-        if !dst.is_null() {
-            syn_received(sk, skb, req);
-        }
-        dst
-    }
+    unsafe { route_req(bindings::tcp_request_sock_ipv6_ops.route_req, sk, skb, fl, req, tw_isn) }
 }
 
 /// `conn_request` of our listeners: the kernel's, with our request ops.
