@@ -54,4 +54,8 @@ args=(--force-9p -r "$image" --cpus "$cpus" --memory "$mem" "${accel[@]}"
       --append "oops=panic panic=-1 panic_on_warn=0")
 [ -n "$qopts" ] && args+=(--qemu-opts "$qopts")
 # The guest runs as root with the host's file system read-only, /tmp writable.
-exec timeout --foreground -k 10 "$timeout" vng "${args[@]}" -- "$@"
+# Output goes through a pipe: QEMU reopens its stdout/stderr by path, which
+# would truncate a log file the caller redirected us to.
+set +e
+timeout --foreground -k 10 "$timeout" vng "${args[@]}" -- "$@" 2>&1 | cat
+exit "${PIPESTATUS[0]}"
