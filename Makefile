@@ -4,6 +4,8 @@
 #   make check      host tests, then the in-VM suite
 #   make demo       boot the VM, load the module, transfer data between namespaces
 #   make kernel     only the custom kernel (FLAVOUR=debug for the debug config)
+#   make interop    ours vs mainline MPTCP in two VMs (tests/interop)
+#   make bench      goodput MPTCP vs TCP, our kernel and mainline (tests/bench)
 
 SHELL := /bin/bash
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -13,7 +15,7 @@ ifneq ($(KERNELRELEASE),)
 include $(ROOT)/Kbuild
 else
 
-.PHONY: all kernel module deps check host-test vm-test demo clean
+.PHONY: all kernel module deps check host-test vm-test demo clean interop bench selftests
 
 all: module
 
@@ -36,8 +38,17 @@ check: deps
 	@$(MAKE) --no-print-directory host-test
 	@$(MAKE) --no-print-directory vm-test
 
+selftests: module
+	@bash tests/selftests/run.sh
+
 demo: deps module
 	@bash scripts/demo.sh
+
+interop: module
+	@bash tests/interop/run.sh
+
+bench: module
+	@bash tests/bench/run.sh
 
 clean:
 	rm -rf build

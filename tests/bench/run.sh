@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: goodput of one IPPROTO_MPTCP connection vs one TCP connection,
+# on our kernel (mptcp.ko loaded) and on the mainline kernel, one VM each.
+# See tests/bench/guest.sh.  Environment: BENCH_KERNELS (default
+# "ours mainline"), BENCH_ROUNDS (5), BENCH_SECS (3), BENCH_CPUS (2),
+# BENCH_OUT (output directory).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+out=${BENCH_OUT:-$(mktemp -d /tmp/bench.XXXXXX)}
+mkdir -p "$out"
+# Built on the host; the guest sees the host's /tmp (and compiles itself if not).
+gcc -O2 -Wall -Wextra -Werror -o "$out/tput" "$ROOT/tests/bench/tput.c"
+start=$(date +%s) rc=0 files=()
+for k in ${BENCH_KERNELS:-ours mainline}; do
+  t0=$(date +%s)
+  echo "# bench: $k kernel ..."
+  flock /tmp/mptcp-rs-vm.lock bash -c 'date +%s > "$0"; exec "$@"' "$out/$k.locked" \
+    "$ROOT/qemu/vm.sh" --kernel "$k" --cpus "${BENCH_CPUS:-2}" --timeout 900 -- \
+    env BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_SECS="${BENCH_SECS:-3}" \
+    bash "$ROOT/tests/bench/guest.sh" "$k" "$out/tput" | tee "$out/$k.out" | { grep -v '^BENCH ' || true; } || rc=1
+  t1=$(cat "$out/$k.locked" 2>/dev/null || echo "$t0")
+  echo "# bench: $k kernel: VM $(( $(date +%s) - t1 ))s (boot included), $((t1 - t0))s waiting for the VM lock"
+  files+=("$out/$k.out")
+done
+echo
+python3 "$ROOT/tests/bench/summary.py" "${files[@]}"
+echo "# bench: $(( $(date +%s) - start ))s in all, output in $out"
+exit $rc

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Summarise `make bench`: summary.py OUTPUT_FILE... (the guests' BENCH lines)."""
+import re, statistics, sys
+
+runs = {}   # (kernel, topo, proto) -> [(round, mbps, is_mptcp)]
+for path in sys.argv[1:]:
+    for line in open(path, errors="replace"):
+        if line.startswith("BENCH "):
+            kv = dict(re.findall(r"(\w+)=(\S+)", line))
+            runs.setdefault((kv["kernel"], kv["topo"], kv["proto"]), []).append(
+                (int(kv["round"]), float(kv["mbps"]), int(kv["is_mptcp"])))
+
+if not runs:
+    print("bench: no results")
+    sys.exit(1)
+kernels = list(dict.fromkeys(k for k, _, _ in runs))
+topos = list(dict.fromkeys(t for _, t, _ in runs))
+
+
+def stats(xs):
+    return statistics.median(xs), min(xs), max(xs)
+
+
+def fmt(xs):
+    m, lo, hi = stats(xs)
+    return f"{m:8.0f} [{lo:.0f}-{hi:.0f}]"
+
+
+print(f"{'topology':8}  {'kernel':8}  {'MPTCP Mbit/s med [min-max]':27}  {'TCP Mbit/s med [min-max]':27}"
+      f"  {'MPTCP/TCP':9}  {'paired':6}  MPTCP socket")
+ratio = {}
+for t in topos:
+    for k in kernels:
+        m, tc = runs.get((k, t, "mptcp"), []), runs.get((k, t, "tcp"), [])
+        if not m or not tc:
+            print(f"{t:8}  {k:8}  missing runs"); continue
+        r = stats([x[1] for x in m])[0] / stats([x[1] for x in tc])[0]
+        tcp_by_round = {x[0]: x[1] for x in tc}
+        paired = statistics.median([x[1] / tcp_by_round[x[0]] for x in m if tcp_by_round.get(x[0])])
+        ratio[(k, t)] = (r, len(m))
+        ism = {x[2] for x in m}
+        sock = "MPTCP (is_mptcp=1)" if ism == {1} else \
+            "TCP fallback (is_mptcp=0)" if ism == {0} else f"mixed is_mptcp {sorted(ism)}"
+        print(f"{t:8}  {k:8}  {fmt([x[1] for x in m]):27}  {fmt([x[1] for x in tc]):27}"
+              f"  {r:9.3f}  {paired:6.3f}  {sock}")
+print()
+for t in topos:
+    parts = [f"{k} MPTCP/TCP = {ratio[(k, t)][0]:.3f} (median of {ratio[(k, t)][1]})"
+             for k in kernels if (k, t) in ratio]
+    print(f"{t}: " + ", ".join(parts))
+if any(x[2] == 0 for k, t, p in runs if k == "ours" and p == "mptcp" for x in runs[(k, t, p)]):
+    print("note: on our kernel the IPPROTO_MPTCP connection is a plain-TCP fallback today (no MPTCP on the\n"
+          "      wire), so its ratio measures the cost of our forwarding layer (msk -> TCP subflow), not MPTCP.")
+print("(MPTCP/TCP = ratio of the medians; paired = median of the per-round ratios)")

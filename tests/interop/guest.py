@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""In-guest half of `make interop`; qemu/twovm.sh runs it on both VMs.
+
+Environment: TWOVM_SIDE (a|b), TWOVM_PEER_ID, TWOVM_KERNEL (from twovm.sh);
+INTEROP_CASES: space-separated DIR:CSUM:BYTES with DIR a2b (A is the client,
+B the server) or b2a; INTEROP_PORT (control port; case k uses PORT+1+k);
+INTEROP_FAMILY (4|6); INTEROP_TIMEOUT (seconds: socket operations, waits).
+
+The two sides keep in step over a plain-TCP control connection on link 0
+(A listens on INTEROP_PORT): per case the server sends "ready K" once it
+listens, the client connects only then, and both send "done K" and wait for
+the other's before the next case (a client that fails early sends "done K"
+at once, so the server stops waiting for it).
+
+Per case: set net.mptcp.checksum_enabled, snapshot `nstat -asz`, run the
+transfer with tests/tools/xfer.py's stream (both directions BYTES,
+IPPROTO_MPTCP), wait for the peer, snapshot again, print one line
+"INTEROP {json}" with what the socket reported and the MPTcpExt deltas.
+"""
+import json, os, select, socket, subprocess, sys, time
+
+ROOT = os.environ.get("ROOT", os.path.join(os.path.dirname(__file__), "../.."))
+sys.path.insert(0, os.path.join(ROOT, "tests/tools"))
+import xfer  # noqa: E402
+
+SIDE = os.environ["TWOVM_SIDE"]
+PEER = os.environ["TWOVM_PEER_ID"]
+KERNEL = os.environ.get("TWOVM_KERNEL", "?")
+FAMILY = os.environ.get("INTEROP_FAMILY", "4")
+PORT = int(os.environ.get("INTEROP_PORT", "31000"))
+TIMEOUT = float(os.environ.get("INTEROP_TIMEOUT", "60"))
+CASES = [c.split(":") for c in os.environ["INTEROP_CASES"].split()]
+FAM = socket.AF_INET if FAMILY == "4" else socket.AF_INET6
+PEER_ADDR = f"10.0.1.{PEER}" if FAMILY == "4" else f"fd00:1::{PEER}"
+
+
+class Ctrl:
+    """Line messages "KIND K" over a plain TCP connection; remembers what came."""
+
+    def __init__(self):
+        if SIDE == "a":
+            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind(("", PORT))
+            ls.listen(1)
+            ls.settimeout(TIMEOUT * 2)
+            self.s, _ = ls.accept()
+            ls.close()
+        else:
+            deadline = time.monotonic() + TIMEOUT * 2
+            while True:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+                s.settimeout(5)
+                try:
+                    s.connect((f"10.0.1.{PEER}", PORT))
+                    break
+                except OSError:
+                    s.close()
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            self.s = s
+        self.s.settimeout(None)
+        self.buf = b""
+        self.seen = set()
+        self.dead = False
+
+    def send(self, kind, k):
+        try:
+            self.s.sendall(f"{kind} {k}\n".encode())
+        except OSError:
+            self.dead = True
+
+    def pump(self, timeout):
+        """Read what arrives within timeout; False on EOF."""
+        r, _, _ = select.select([self.s], [], [], max(timeout, 0))
+        if not r:
+            return True
+        try:
+            data = self.s.recv(4096)
+        except OSError:
+            data = b""
+        if not data:
+            self.dead = True
+            return False
+        self.buf += data
+        while b"\n" in self.buf:
+            line, self.buf = self.buf.split(b"\n", 1)
+            kind, k = line.decode().split()
+            self.seen.add((kind, int(k)))
+        return True
+
+    def wait(self, k, kinds, timeout):
+        """Wait until one of kinds for case k has come; return it (None: timeout/EOF)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for kind in kinds:
+                if (kind, k) in self.seen:
+                    return kind
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.pump(left):
+                return None
+
+
+def nstat():
+    out = subprocess.run(["nstat", "-asz"], capture_output=True, text=True).stdout
+    mib = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[0].startswith("MPTcpExt"):
+            mib[f[0][len("MPTcpExt"):]] = int(f[1])
+    return mib
+
+
+def set_csum(v):
+    try:
+        with open("/proc/sys/net/mptcp/checksum_enabled", "w") as f:
+            f.write(v + "\n")
+        return True
+    except OSError as e:
+        print(f"interop: checksum_enabled={v}: {e}", file=sys.stderr)
+        return False
+
+
+def csum_negotiated(s):
+    """mptcp_info.mptcpi_csum_enabled (offset 42), or None without MPTCP_INFO."""
+    try:
+        info = s.getsockopt(xfer.SOL_MPTCP, xfer.MPTCP_INFO, 256)
+    except OSError:
+        return None
+    return info[42] if len(info) > 42 else None
+
+
+def transfer(s, size, seed):
+    s.settimeout(TIMEOUT)
+    r = xfer.run(s, size, seed)
+    r["end"] = xfer.mptcp_state(s)
+    r["csum_neg"] = csum_negotiated(s)
+    return r
+
+
+def server(ctrl, k, size):
+    ls = socket.socket(FAM, socket.SOCK_STREAM, xfer.IPPROTO_MPTCP)
+    try:
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("", PORT + 1 + k))
+        ls.listen(8)
+        ctrl.send("ready", k)
+        deadline = time.monotonic() + TIMEOUT
+        while True:  # accept, unless the client gives up first
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no connection")
+            r, _, _ = select.select([ls, ctrl.s], [], [], left)
+            if ls in r:
+                break
+            if ctrl.s in r and (not ctrl.pump(0) or ("done", k) in ctrl.seen):
+                raise ConnectionError("client gave up before connecting")
+        c, _ = ls.accept()
+    finally:
+        ls.close()
+    try:
+        return transfer(c, size, 1001)
+    finally:
+        c.close()
+
+
+def client(ctrl, k, size):
+    if ctrl.wait(k, ["ready", "done"], TIMEOUT) != "ready":
+        raise ConnectionError("server not ready")
+    s = socket.socket(FAM, socket.SOCK_STREAM, xfer.IPPROTO_MPTCP)
+    try:
+        s.settimeout(TIMEOUT)
+        s.connect((PEER_ADDR, PORT + 1 + k))
+        return transfer(s, size, 1)
+    finally:
+        s.close()
+
+
+def main():
+    rc = 0
+    ctrl = Ctrl()
+    for k, (d, csum, size) in enumerate(CASES):
+        if ctrl.dead:
+            print("interop: control connection lost; stopping", file=sys.stderr)
+            return 1
+        size = int(size)
+        role = "client" if d[0] == SIDE else "server"
+        csum_ok = set_csum(csum)
+        before = nstat()
+        t0 = time.monotonic()
+        try:
+            r = (client if role == "client" else server)(ctrl, k, size)
+        except Exception as e:  # report it; the host decides
+            r = {"error": repr(e)}
+            rc = 1
+        secs = time.monotonic() - t0
+        ctrl.send("done", k)
+        if ctrl.wait(k, ["done"], TIMEOUT * 2) is None:
+            print(f"interop: case {k + 1}: peer did not finish", file=sys.stderr)
+            rc = 1
+        after = nstat()
+        delta = {n: after[n] - before.get(n, 0) for n in after if after[n] != before.get(n, 0)}
+        print(f"interop: case {k + 1}/{len(CASES)} {d} csum={csum} {size} B: {role}, {secs:.1f}s, "
+              + (r["error"] if "error" in r else f"is_mptcp={r.get('tcp_is_mptcp')}"), file=sys.stderr, flush=True)
+        print("INTEROP " + json.dumps(dict(case=k, side=SIDE, kernel=KERNEL, uname=os.uname().release,
+                                            role=role, dir=d, csum=int(csum), csum_set=csum_ok,
+                                            size=size, secs=round(secs, 2), xfer=r, mib=delta,
+                                            mib_seen=bool(after))), flush=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make interop: our MPTCP against mainline's, in two VMs (qemu/twovm.sh).
+#
+# Matrix: {ours client -> mainline server, mainline client -> ours server}
+#       x {checksum off, on (net.mptcp.checksum_enabled=1 on both sides)}
+#       x sizes (INTEROP_SIZES, bytes; default 1 MiB and 64 MiB, sent both ways)
+# over IPPROTO_MPTCP sockets on link 0 (10.0.1.1 <-> 10.0.1.2).  Prints a table
+# (tests/interop/report.py): byte-exact?, the mainline side's MPTcpExt
+# deltas, verdict MPTCP / FALLBACK / FAIL.
+#
+# Environment: INTEROP_A / INTEROP_B (kernels, default ours / mainline),
+# INTEROP_SIZES, INTEROP_FAMILY (4|6), INTEROP_TIMEOUT (whole run, s, default
+# 600), INTEROP_OUT (output directory), INTEROP_REQUIRE_MPTCP=1 (fallback fails).
+# Exit status: 0 iff every transfer is byte-exact (and MPTCP if required).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+export INTEROP_A=${INTEROP_A:-ours} INTEROP_B=${INTEROP_B:-mainline}
+sizes=${INTEROP_SIZES:-"1048576 67108864"}
+cases=""
+for d in a2b b2a; do for c in 0 1; do for s in $sizes; do cases+="$d:$c:$s "; done; done; done
+cases=${cases% }
+out=${INTEROP_OUT:-$(mktemp -d /tmp/interop.XXXXXX)}
+cmd="INTEROP_CASES='$cases' INTEROP_PORT=31000 INTEROP_FAMILY=${INTEROP_FAMILY:-4} python3 tests/interop/guest.py"
+start=$(date +%s)
+echo "# interop: A=$INTEROP_A B=$INTEROP_B, $(wc -w <<< "$cases") cases, output in $out"
+rc=0
+"$ROOT/qemu/twovm.sh" --a-kernel "$INTEROP_A" --b-kernel "$INTEROP_B" --links 1 \
+  --timeout "${INTEROP_TIMEOUT:-600}" --out "$out" --quiet --a "$cmd" --b "$cmd" || rc=$?
+echo
+rrc=0
+python3 "$ROOT/tests/interop/report.py" "$out" "$cases" || rrc=$?
+read -r run wait < "$out/secs" 2>/dev/null || run=? wait=?
+echo "# interop: VMs ${run}s (two boots included; ${wait}s waiting for the VM lock before)," \
+  "$(( $(date +%s) - start ))s in all; VMs exit $rc, table exit $rrc"
+if [ "$rc" != 0 ]; then
+  for s in a b; do echo "# --- $s.err (tail)"; tail -15 "$out/$s.err" | sed 's/^/#   /'; done
+fi
+[ "$rrc" = 0 ] && [ "$rc" = 0 ]
