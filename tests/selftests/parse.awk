@@ -18,7 +18,7 @@ function add_note(s, m) { note[s] = (note[s] == "" ? m : note[s] "; " m) }
   cur = $2; order[++n] = cur; pending = ""
   P[cur] = F[cur] = S[cur] = K[cur] = FL[cur] = 0
   MO[cur] = MF[cur] = MS[cur] = DM[cur] = 0
-  tap[cur] = 0; rc[cur] = "died"; secs[cur] = "?"; firstskip[cur] = ""
+  tap[cur] = 0; firstfail[cur] = ""; rc[cur] = "died"; secs[cur] = "?"; firstskip[cur] = ""
   next
 }
 cur == "" { next }
@@ -42,7 +42,11 @@ tap[cur] && /^ok [0-9]+ - / {
   if ($0 ~ /# SKIP/) S[cur]++; else if ($0 ~ /# IGNORE/) FL[cur]++; else P[cur]++
   next
 }
-tap[cur] && /^not ok [0-9]+ - / { F[cur]++; next }
+tap[cur] && /^not ok [0-9]+ - / {
+  F[cur]++
+  if (F[cur] == 1) { t = $0; sub(/^not ok [0-9]+ - [^:]*: /, "", t); sub(/ # .*$/, "", t); firstfail[cur] = t }
+  next
+}
 /\[SKIP\]/ {
   MS[cur]++
   if (firstskip[cur] == "") { firstskip[cur] = $0; sub(/^.*\[SKIP\] */, "", firstskip[cur]) }
@@ -66,6 +70,7 @@ END {
         add_note(s, "no TAP block: counts from [ OK ]/[FAIL]/[SKIP] lines")
       }
     }
+    if (tap[s] && F[s]) add_note(s, "first failure: " firstfail[s])
     if (FL[s]) add_note(s, FL[s] " flaky result(s) ignored by the script")
     m = ""
     for (j = 1; j <= nm[s]; j++)
