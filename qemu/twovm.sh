@@ -5,6 +5,7 @@
 #
 #   qemu/twovm.sh [--a-kernel ours|mainline|PATH] [--b-kernel ...] [--links N]
 #                 [--mem SIZE] [--timeout SEC] [--sync SEC] [--out DIR] [--quiet]
+#                 [--hide REGEX]
 #                 --a 'COMMAND' --b 'COMMAND'
 #
 # Defaults: A = ours (build/mptcp.ko loaded before COMMAND), B = mainline
@@ -26,10 +27,12 @@
 #   ROOT=<repository>
 #
 # Output: each side's stdout/stderr is echoed live, prefixed "[A] "/"[B] "
-# (--quiet: stderr only),
-# and kept in DIR/{a,b}.{out,err,rc} and DIR/secs ("RUN LOCKWAIT") (--out; default a fresh mktemp directory,
-# printed at the end).  Exit status: 0 if both commands exit 0; else A's
-# status if non-zero, else B's; 124 on timeout.  When one side fails the
+# (--quiet: stderr only; --hide REGEX: not the stdout lines matching it),
+# and kept in DIR/{a,b}.{out,err,rc} and DIR/secs ("RUN LOCKWAIT") (--out;
+# default a fresh mktemp directory, printed at the end).  vm.sh merges the
+# guest's stderr into its stdout, so *.err only gets what vm.sh prints itself.
+# Exit status: 0 if both commands exit 0; else A's status if non-zero, else
+# B's; 124 on timeout.  When one side fails the
 # other gets --grace seconds (default 20) to finish, then both are killed.
 #
 # Takes /tmp/mptcp-rs-vm.lock once for both VMs (the project's VM lock).
@@ -81,7 +84,7 @@ if [ "${1:-}" = --guest ]; then guest "$2"; exit; fi
 
 # ---------------------------------------------------------------------------
 # Host side.
-akern=ours bkern=mainline links=1 mem=1G timeout=600 sync=180 grace=20 out="" quiet=0 acmd="" bcmd=""
+akern=ours bkern=mainline links=1 mem=1G timeout=600 sync=180 grace=20 out="" quiet=0 hide="" acmd="" bcmd=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --a-kernel) akern=$2; shift 2 ;;
@@ -93,6 +96,7 @@ while [ $# -gt 0 ]; do
     --grace) grace=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
+    --hide) hide=$2; shift 2 ;;
     --a) acmd=$2; shift 2 ;;
     --b) bcmd=$2; shift 2 ;;
     *) echo "twovm.sh: unknown option $1" >&2; exit 2 ;;
@@ -161,7 +165,8 @@ launch() {  # launch a|b KERNEL ID PEER CMD
   pid[$side]=$!
   # Echo live: tail follows the files until the VM's process group leader is gone.
   [ $quiet = 1 ] ||
-    tail -q -n +1 --pid="${pid[$side]}" -F "$out/$side.out" 2>/dev/null | sed -u "s/^/[$tag] /" &
+    tail -q -n +1 --pid="${pid[$side]}" -F "$out/$side.out" 2>/dev/null |
+      grep --line-buffered -v -E "${hide:-^\b$}" | sed -u "s/^/[$tag] /" &
   tail -q -n +1 --pid="${pid[$side]}" -F "$out/$side.err" 2>/dev/null | sed -u "s/^/[$tag] /" >&2 &
 }
 

@@ -26,7 +26,7 @@ start=$(date +%s)
 echo "# interop: A=$INTEROP_A B=$INTEROP_B, $(wc -w <<< "$cases") cases, output in $out"
 rc=0
 "$ROOT/qemu/twovm.sh" --a-kernel "$INTEROP_A" --b-kernel "$INTEROP_B" --links 1 \
-  --timeout "${INTEROP_TIMEOUT:-600}" --out "$out" --quiet --a "$cmd" --b "$cmd" || rc=$?
+  --timeout "${INTEROP_TIMEOUT:-600}" --out "$out" --hide '^INTEROP ' --a "$cmd" --b "$cmd" || rc=$?
 echo
 rrc=0
 python3 "$ROOT/tests/interop/report.py" "$out" "$cases" || rrc=$?
@@ -34,6 +34,9 @@ read -r run wait < "$out/secs" 2>/dev/null || run=? wait=?
 echo "# interop: VMs ${run}s (two boots included; ${wait}s waiting for the VM lock before)," \
   "$(( $(date +%s) - start ))s in all; VMs exit $rc, table exit $rrc"
 if [ "$rc" != 0 ]; then
-  for s in a b; do echo "# --- $s.err (tail)"; tail -15 "$out/$s.err" | sed 's/^/#   /'; done
+  for s in a b; do
+    echo "# --- $s (tail of $out/$s.out, $s.err)"
+    cat "$out/$s.out" "$out/$s.err" 2>/dev/null | grep -v '^INTEROP ' | tail -15 | sed 's/^/#   /'
+  done
 fi
 [ "$rrc" = 0 ] && [ "$rc" = 0 ]
