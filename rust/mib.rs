@@ -104,3 +104,60 @@ pub(crate) const MPCAPABLE_FALLBACK_SYNACK: usize = 5;
 pub(crate) const MPCAPABLE_SYN_TX_DISABLED: usize = 7;
 /// `MPTcpExtMPCurrEstab`.
 pub(crate) const MPCURR_ESTAB: usize = 68;
+/// `MPTcpExtDSSNotMatching`.
+pub(crate) const DSS_NOT_MATCHING: usize = 23;
+/// `MPTcpExtInfiniteMapTx`.
+pub(crate) const INFINITE_MAP_TX: usize = 26;
+/// `MPTcpExtInfiniteMapRx`.
+pub(crate) const INFINITE_MAP_RX: usize = 27;
+/// `MPTcpExtDataCsumErr`.
+pub(crate) const DATA_CSUM_ERR: usize = 29;
+/// `MPTcpExtMPFailTx`.
+pub(crate) const MPFAIL_TX: usize = 55;
+/// `MPTcpExtMPFailRx`.
+pub(crate) const MPFAIL_RX: usize = 56;
+/// `MPTcpExtMPFastcloseTx`.
+pub(crate) const MPFASTCLOSE_TX: usize = 57;
+/// `MPTcpExtMPFastcloseRx`.
+pub(crate) const MPFASTCLOSE_RX: usize = 58;
+/// `MPTcpExtMPRstTx`.
+pub(crate) const MPRST_TX: usize = 59;
+/// `MPTcpExtMPRstRx`.
+pub(crate) const MPRST_RX: usize = 60;
+
+// The indices above must name the counters they claim to.
+const _: () = {
+    const fn eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    assert!(eq(MIB_NAMES[MPCAPABLE_SYN_RX], "MPCapableSYNRX"));
+    assert!(eq(MIB_NAMES[MPCAPABLE_SYN_TX], "MPCapableSYNTX"));
+    assert!(eq(MIB_NAMES[MPCAPABLE_SYNACK_RX], "MPCapableSYNACKRX"));
+    assert!(eq(MIB_NAMES[MPCAPABLE_ACK_RX], "MPCapableACKRX"));
+    assert!(eq(MIB_NAMES[MPCAPABLE_FALLBACK_ACK], "MPCapableFallbackACK"));
+    assert!(eq(MIB_NAMES[MPCAPABLE_FALLBACK_SYNACK], "MPCapableFallbackSYNACK"));
+    assert!(eq(MIB_NAMES[MPCAPABLE_SYN_TX_DISABLED], "MPCapableSYNTXDisabled"));
+    assert!(eq(MIB_NAMES[MPCURR_ESTAB], "MPCurrEstab"));
+    assert!(eq(MIB_NAMES[DSS_NOT_MATCHING], "DSSNotMatching"));
+    assert!(eq(MIB_NAMES[INFINITE_MAP_TX], "InfiniteMapTx"));
+    assert!(eq(MIB_NAMES[INFINITE_MAP_RX], "InfiniteMapRx"));
+    assert!(eq(MIB_NAMES[DATA_CSUM_ERR], "DataCsumErr"));
+    assert!(eq(MIB_NAMES[MPFAIL_TX], "MPFailTx"));
+    assert!(eq(MIB_NAMES[MPFAIL_RX], "MPFailRx"));
+    assert!(eq(MIB_NAMES[MPFASTCLOSE_TX], "MPFastcloseTx"));
+    assert!(eq(MIB_NAMES[MPFASTCLOSE_RX], "MPFastcloseRx"));
+    assert!(eq(MIB_NAMES[MPRST_TX], "MPRstTx"));
+    assert!(eq(MIB_NAMES[MPRST_RX], "MPRstRx"));
+};
+

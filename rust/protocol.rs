@@ -27,7 +27,7 @@
 use core::ffi::c_void;
 use core::mem::{offset_of, size_of};
 use core::ptr;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 use kernel::bindings;
 use kernel::error::to_result;
@@ -52,6 +52,7 @@ const TCP_IS_MPTCP: c_int = 43;
 
 // `__poll_t` bits (uapi eventpoll.h; bindgen cannot see the casts).
 const EPOLLOUT: c_uint = 0x0004;
+const EPOLLERR: c_uint = 0x0008;
 const EPOLLHUP: c_uint = 0x0010;
 const EPOLLWRNORM: c_uint = 0x0100;
 
@@ -267,9 +268,8 @@ unsafe extern "C" fn msk_connect(
     }
 }
 
-/// Whether a subflow about to connect or listen should run MPTCP: fresh,
-/// MPTCP enabled, and no DSS checksum wanted (not implemented yet: such a
-/// socket runs plain TCP rather than ignore the sysctl).
+/// Whether a subflow about to connect or listen should run MPTCP: fresh
+/// and MPTCP enabled in its namespace.
 ///
 /// # Safety
 ///
@@ -281,7 +281,6 @@ unsafe fn mptcp_candidate(ssk: *mut bindings::sock) -> bool {
         bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
             && (*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
             && ctl::mptcp_enabled(net)
-            && !ctl::checksum_enabled(net)
     }
 }
 
@@ -389,10 +388,26 @@ unsafe extern "C" fn msk_poll(
         }
         // The subflow waits on (and wakes) its own wait queue: registering
         // the poller there is what makes poll/epoll see subflow events.
-        match ops(sub).poll {
+        let mut mask = match ops(sub).poll {
             Some(poll) => poll(file, sub, wait),
             None => 0,
+        };
+        // SO_ERROR reads the msk (sk_getsockopt), so a subflow error moves
+        // there, as mainline's __mptcp_error_report() does: a non-blocking
+        // connect() that failed reports ECONNREFUSED after poll.  Taken
+        // with an atomic exchange, so it is reported once.
+        let sk = (*sock).sk;
+        let ssk_err = AtomicI32::from_ptr(ptr::addr_of_mut!((*(*sub).sk).sk_err));
+        if ssk_err.load(Ordering::Relaxed) != 0 {
+            let err = ssk_err.swap(0, Ordering::AcqRel);
+            if err != 0 {
+                AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(err, Ordering::Release);
+            }
         }
+        if AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).load(Ordering::Acquire) != 0 {
+            mask |= EPOLLERR;
+        }
+        mask
     }
 }
 
@@ -523,6 +538,29 @@ unsafe extern "C" fn msk_getsockopt(
     }
 }
 
+/// Hands an error that poll moved to the msk back to the subflow, where
+/// TCP's send/recv/connect report it with TCP's ordering rules (queued data
+/// first, then the error).
+///
+/// # Safety
+///
+/// `sk` a live msk, `sub` its live subflow.
+unsafe fn error_to_subflow(sk: *mut bindings::sock, sub: *mut bindings::socket) {
+    // SAFETY: per the caller; sk_err is only accessed atomically here and
+    // in TCP (WRITE_ONCE/xchg).
+    unsafe {
+        let msk_err = AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err));
+        if msk_err.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let err = msk_err.swap(0, Ordering::AcqRel);
+        if err != 0 {
+            let ssk_err = AtomicI32::from_ptr(ptr::addr_of_mut!((*(*sub).sk).sk_err));
+            let _ = ssk_err.compare_exchange(0, err, Ordering::AcqRel, Ordering::Relaxed);
+        }
+    }
+}
+
 unsafe extern "C" fn msk_sendmsg(
     sock: *mut bindings::socket,
     msg: *mut bindings::msghdr,
@@ -530,9 +568,12 @@ unsafe extern "C" fn msk_sendmsg(
 ) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
-        with_first(sock, |sub, o| match o.sendmsg {
-            Some(sendmsg) => sendmsg(sub, msg, len),
-            None => errno(bindings::EOPNOTSUPP),
+        with_first(sock, |sub, o| {
+            error_to_subflow((*sock).sk, sub);
+            match o.sendmsg {
+                Some(sendmsg) => sendmsg(sub, msg, len),
+                None => errno(bindings::EOPNOTSUPP),
+            }
         })
     }
 }
@@ -545,9 +586,12 @@ unsafe extern "C" fn msk_recvmsg(
 ) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
-        with_first(sock, |sub, o| match o.recvmsg {
-            Some(recvmsg) => recvmsg(sub, msg, len, flags),
-            None => errno(bindings::EOPNOTSUPP),
+        with_first(sock, |sub, o| {
+            error_to_subflow((*sock).sk, sub);
+            match o.recvmsg {
+                Some(recvmsg) => recvmsg(sub, msg, len, flags),
+                None => errno(bindings::EOPNOTSUPP),
+            }
         })
     }
 }

@@ -44,7 +44,7 @@
 
 use core::ffi::c_void;
 use core::ptr;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU8, Ordering};
 
 use kernel::bindings;
 use kernel::error::to_result;
@@ -53,9 +53,11 @@ use kernel::c_str;
 use kernel::prelude::*;
 
 use crate::crypto;
+use crate::csum::DssCsum;
 use crate::global::Global;
 use crate::options::{
-    self, DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MptcpOption, MptcpOptions,
+    self, DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFail, MpFastclose, MpTcpRst,
+    MptcpOption, MptcpOptions, ResetReason,
 };
 use crate::seq;
 
@@ -99,8 +101,49 @@ pub(crate) struct SubflowCtx {
     data_fin_dsn: Option<u64>,
     /// The DATA_FIN is in order: the receive side is shut down.
     data_fin_done: bool,
+    /// DSS checksums are in use (RFC 8684 §3.1: either side set flag A).
+    csum_reqd: bool,
+    /// Receive-side checksum validation has summed the payload up to this
+    /// (absolute) subflow sequence number.
+    csum_seq: u32,
+    /// The received mapping being checksummed.
+    rx_map: Option<RxMap>,
+    /// An MP_FAIL to send (DSN of the failed mapping); then plain TCP.
+    mp_fail_tx: Option<u64>,
+    /// An infinite mapping to send (answering the peer's MP_FAIL); then
+    /// plain TCP.
+    infinite_map_tx: Option<u64>,
     orig_data_ready: Option<unsafe extern "C" fn(*mut bindings::sock)>,
     orig_af_ops: *const bindings::inet_connection_sock_af_ops,
+}
+
+/// A received mapping whose payload is being checksummed (RFC 8684
+/// §3.3.1), possibly spread over many skbs.
+#[derive(Clone, Copy)]
+struct RxMap {
+    dsn: u64,
+    /// Relative subflow sequence number of its first octet.
+    ssn: u32,
+    /// Data-level length as sent (DATA_FIN included).
+    data_len: u16,
+    data_fin: bool,
+    /// The checksum the peer sent.
+    csum: u16,
+    /// Payload octets summed so far, and their sum.
+    done: u32,
+    sum: DssCsum,
+}
+
+impl RxMap {
+    /// Payload octets the mapping covers (a DATA_FIN takes no payload).
+    fn payload_len(&self) -> u32 {
+        u32::from(self.data_len).saturating_sub(u32::from(self.data_fin))
+    }
+
+    /// Whether `e` (an skb's extension) describes this mapping.
+    fn matches(&self, e: &bindings::mptcp_ext) -> bool {
+        e.data_seq == self.dsn && e.subflow_seq == self.ssn && e.data_len == self.data_len
+    }
 }
 
 // SAFETY: the raw pointer is a static kernel table; access is serialised by
@@ -248,6 +291,7 @@ unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
                 c.orig_data_ready = (*ssk).sk_data_ready;
                 (*ssk).sk_data_ready = Some(data_ready);
                 c.local_key = bindings::get_random_u64();
+                c.csum_reqd = crate::ctl::checksum_enabled(bindings::sock_net(ssk));
                 c.idsn_local = crypto::token_and_idsn(c.local_key).1;
                 c.state.store(state::SYN_SENT, Ordering::Release);
             }
@@ -288,16 +332,21 @@ unsafe fn is_v6(sk: *const bindings::sock) -> bool {
     c_int::from(unsafe { (*sk).__sk_common.skc_family }) == bindings::PF_INET6 as c_int
 }
 
+/// MP_CAPABLE flags: HMAC-SHA256, and A when we want DSS checksums.
+fn cap_flags(csum_reqd: bool) -> u8 {
+    let a = if csum_reqd { options::MPTCP_CAP_CHECKSUM_REQD } else { 0 };
+    options::MPTCP_CAP_HMAC_SHA256 | a
+}
+
 /// Leaves MPTCP for plain TCP on this subflow (RFC 8684 §3.7).
 ///
 /// # Safety
 ///
 /// Subflow socket locked.
 unsafe fn fallback(sk: *mut bindings::sock, c: &mut SubflowCtx, mib: usize) {
-    c.state.store(state::FALLBACK, Ordering::Release);
-    // SAFETY: locked; TCP stops calling our option hooks for this socket.
+    // SAFETY: per the caller.
     unsafe {
-        (*bindings::tcp_sk(sk)).is_mptcp = false;
+        fallback_quiet(sk, c);
         crate::ctl::mib_add(bindings::sock_net(sk), mib, 1);
     }
 }
@@ -320,6 +369,23 @@ unsafe fn tcp_options<'a>(skb: *const bindings::sk_buff) -> (&'a [u8], u8) {
             return (&[], flags);
         }
         (core::slice::from_raw_parts(th.add(20), doff - 20), flags)
+    }
+}
+
+/// As [`fallback`], counting nothing (the caller counted the cause).
+///
+/// # Safety
+///
+/// Subflow socket locked.
+unsafe fn fallback_quiet(sk: *mut bindings::sock, c: &mut SubflowCtx) {
+    let prev = c.state.swap(state::FALLBACK, Ordering::AcqRel);
+    // SAFETY: locked; TCP stops calling our option hooks for this socket.
+    unsafe {
+        (*bindings::tcp_sk(sk)).is_mptcp = false;
+        if prev == state::ESTABLISHED {
+            // The MPCurrEstab gauge counts connections running MPTCP.
+            crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, u64::MAX);
+        }
     }
 }
 
@@ -365,7 +431,9 @@ unsafe fn synack_received(
             version: MPTCP_VERSION,
             flags,
             payload: MpCapablePayload::SynAck { sender_key },
-        }) if flags & options::MPTCP_CAP_CHECKSUM_REQD == 0 => {
+        }) => {
+            // Checksums if either side asked (RFC 8684 §3.1).
+            c.csum_reqd |= flags & options::MPTCP_CAP_CHECKSUM_REQD != 0;
             c.remote_key = sender_key;
             c.idsn_remote = crypto::token_and_idsn(sender_key).1;
             // SAFETY: valid skb and socket (caller).
@@ -378,10 +446,10 @@ unsafe fn synack_received(
             }
             c.snd_rel = 1;
             c.rcv_rel = 1;
+            c.csum_seq = c.isn_remote.wrapping_add(1);
             c.state.store(state::MPC_ACK_PENDING, Ordering::Release);
         }
-        // No (or unusable) MP_CAPABLE: plain TCP.  DSS checksums are not
-        // implemented yet, so a peer that requires them also means fallback.
+        // No (or unusable) MP_CAPABLE: plain TCP.
         // SAFETY: socket locked (caller).
         _ => unsafe { fallback(sk, c, crate::mib::MPCAPABLE_FALLBACK_SYNACK) },
     }
@@ -443,6 +511,9 @@ unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
     unsafe {
         let mut orig = None;
         if let Some(c) = ctx(sk) {
+            if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+                csum_advance(sk, c);
+            }
             check_data_fin(sk, c);
             orig = c.orig_data_ready;
         }
@@ -453,7 +524,8 @@ unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
     }
 }
 
-/// `mptcp_incoming_options` hook: options of a received segment.
+/// `mptcp_incoming_options` hook: options of a received segment.  Returns
+/// false when the segment must be dropped (the subflow was just reset).
 ///
 /// # Safety
 ///
@@ -466,29 +538,94 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
         return true;
     }
     // SAFETY: per the caller.
-    let (opts, _) = unsafe { tcp_options(skb) };
+    let (opts, flags) = unsafe { tcp_options(skb) };
+    // SAFETY: socket locked.
+    let net = unsafe { bindings::sock_net(sk) };
     let mut fin_announced = false;
+    let mut infinite_rx = false;
+    let mut fastclose = false;
     for o in MptcpOptions::new(opts) {
-        let Ok(MptcpOption::Dss(dss)) = o else { continue };
-        if st == state::MPC_ACK_PENDING {
-            // The peer maps data: it has our key.
-            c.state.store(state::ESTABLISHED, Ordering::Release);
-            // SAFETY: socket locked.
-            unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, 1) };
-        }
-        if let Some(m) = dss.mapping {
-            if m.data_fin && c.data_fin_dsn.is_none() {
+        match o {
+            Ok(MptcpOption::Dss(dss)) => {
+                if c.state.load(Ordering::Relaxed) == state::MPC_ACK_PENDING {
+                    // The peer maps data: it has our key.
+                    c.state.store(state::ESTABLISHED, Ordering::Release);
+                    // SAFETY: socket locked.
+                    unsafe { crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1) };
+                }
+                let Some(m) = dss.mapping else { continue };
+                if m.data_len == 0 {
+                    // The infinite mapping: the peer falls back (§3.7).
+                    infinite_rx = true;
+                    continue;
+                }
                 // SAFETY: socket locked.
                 let next = unsafe { rcv_dsn(sk, c) };
                 let dsn = match m.dsn {
                     DataSeq::Bits64(d) => d,
                     DataSeq::Bits32(d) => seq::expand_seq(next, u64::from(d)),
                 };
-                // The DATA_FIN is the last octet the mapping counts.
-                c.data_fin_dsn = Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
-                fin_announced = true;
+                if m.data_fin && c.data_fin_dsn.is_none() {
+                    // The DATA_FIN is the last octet the mapping counts.
+                    c.data_fin_dsn = Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
+                    fin_announced = true;
+                }
+                if c.csum_reqd {
+                    // SAFETY: valid skb owned by TCP's receive path.
+                    unsafe { set_rx_ext(skb, dsn, m.ssn, m.data_len, m.data_fin, m.checksum) };
+                }
             }
+            Ok(MptcpOption::MpCapable(MpCapable {
+                payload: MpCapablePayload::AckData { data_len, checksum, .. },
+                ..
+            })) if c.csum_reqd => {
+                // The first data's mapping, implicit in MP_CAPABLE (§3.1).
+                let dsn = c.idsn_remote.wrapping_add(1);
+                // SAFETY: as above.
+                unsafe { set_rx_ext(skb, dsn, 1, data_len, false, checksum) };
+            }
+            Ok(MptcpOption::MpFail(MpFail { dsn })) => {
+                // Our data failed the peer's checksum: answer with the
+                // infinite mapping from its DSN and fall back (§3.7).
+                // SAFETY: socket locked.
+                unsafe { crate::ctl::mib_add(net, crate::mib::MPFAIL_RX, 1) };
+                c.infinite_map_tx = Some(dsn);
+            }
+            Ok(MptcpOption::MpFastclose(MpFastclose { receiver_key })) if receiver_key == c.local_key => {
+                // SAFETY: socket locked.
+                unsafe { crate::ctl::mib_add(net, crate::mib::MPFASTCLOSE_RX, 1) };
+                fastclose = true;
+            }
+            Ok(MptcpOption::MpTcpRst(_)) => {
+                // SAFETY: socket locked.
+                unsafe { crate::ctl::mib_add(net, crate::mib::MPRST_RX, 1) };
+            }
+            _ => {}
         }
+    }
+    const TCPF_RST: u8 = bindings::TCPHDR_RST as u8;
+    if fastclose && flags & TCPF_RST == 0 {
+        // MP_FASTCLOSE on an ACK (RFC 8684 §3.5): the peer aborted the
+        // connection and waits for our RST, which TCP then sends without
+        // MPTCP options (see `control_options`).
+        // SAFETY: socket locked, softirq or process context: like
+        // tcp_reset(), report ECONNRESET and close the subflow.
+        unsafe {
+            fallback_quiet(sk, c);
+            bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
+            AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(bindings::ECONNRESET as i32, Ordering::Release);
+            bindings::tcp_done(sk);
+        }
+        return false;
+    }
+    if infinite_rx {
+        // SAFETY: socket locked.
+        unsafe { fallback(sk, c, crate::mib::INFINITE_MAP_RX) };
+        return true;
+    }
+    if c.infinite_map_tx.is_some() {
+        // SAFETY: socket locked.
+        unsafe { bindings::tcp_send_ack(sk) };
     }
     if fin_announced {
         // A DATA_FIN on a segment without data: complete it now (with data
@@ -507,6 +644,158 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
     true
 }
 
+/// Records a received mapping in the skb's `SKB_EXT_MPTCP` extension, for
+/// the checksum check once the payload is queued ([`csum_advance`]).  TCP
+/// merges queued skbs only when their extensions are equal, so every
+/// queued octet keeps its mapping.  Without memory for the extension the
+/// mapping goes unchecked.
+///
+/// # Safety
+///
+/// `skb` valid and owned by the caller.
+unsafe fn set_rx_ext(skb: *mut bindings::sk_buff, dsn: u64, ssn: u32, data_len: u16, data_fin: bool, csum: Option<u16>) {
+    // SAFETY: per the caller.
+    unsafe {
+        let e = bindings::skb_ext_add(skb, bindings::skb_ext_id_SKB_EXT_MPTCP).cast::<bindings::mptcp_ext>();
+        let Some(e) = e.as_mut() else { return };
+        // Zeroed first: TCP compares extensions byte for byte.
+        ptr::write_bytes(e, 0, 1);
+        e.data_seq = dsn;
+        e.subflow_seq = ssn;
+        e.data_len = data_len;
+        e.set_use_map(1);
+        e.set_dsn64(1);
+        e.set_data_fin(u8::from(data_fin));
+        if let Some(sum) = csum {
+            e.csum = sum;
+            e.set_csum_reqd(1);
+        }
+    }
+}
+
+/// The skb of the receive queue holding subflow sequence number `seq`,
+/// searched from the tail (the new data).
+///
+/// # Safety
+///
+/// Socket locked.
+unsafe fn rcv_skb_at(sk: *mut bindings::sock, seq: u32) -> Option<*mut bindings::sk_buff> {
+    // SAFETY: per the caller: the queue is stable under the socket lock.
+    unsafe {
+        let head = ptr::addr_of_mut!((*sk).sk_receive_queue).cast::<bindings::sk_buff>();
+        let mut skb = (*head).__bindgen_anon_1.__bindgen_anon_1.prev;
+        while !skb.is_null() && skb != head {
+            let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+            let start = (*cb).seq;
+            if !seq::before(seq, start) {
+                return seq::before(seq, start.wrapping_add((*skb).len)).then_some(skb);
+            }
+            skb = (*skb).__bindgen_anon_1.__bindgen_anon_1.prev;
+        }
+        None
+    }
+}
+
+/// Checks the DSS checksums of the payload queued since the last call
+/// (RFC 8684 §3.3.1): follows each mapping over as many skbs as it spans
+/// and compares the sum when its last octet is in.  On a mismatch the
+/// connection falls back to TCP with MP_FAIL (one subflow, §3.7), keeping
+/// the data as mainline does; octets read before they could be checked
+/// (SO_RCVLOWAT readers) and octets without a mapping are skipped.
+///
+/// # Safety
+///
+/// Socket locked.
+unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
+    if !c.csum_reqd || c.mp_fail_tx.is_some() {
+        return;
+    }
+    // SAFETY: per the caller.
+    let (rcv_nxt, copied) = unsafe { ((*bindings::tcp_sk(sk)).rcv_nxt, (*bindings::tcp_sk(sk)).copied_seq) };
+    if seq::before(c.csum_seq, copied) {
+        c.rx_map = None;
+        c.csum_seq = copied;
+    }
+    while seq::before(c.csum_seq, rcv_nxt) {
+        // SAFETY: socket locked.
+        let Some(skb) = (unsafe { rcv_skb_at(sk, c.csum_seq) }) else {
+            c.rx_map = None;
+            c.csum_seq = rcv_nxt;
+            return;
+        };
+        // SAFETY: a queued skb of this socket.
+        let (start, len, ext) = unsafe {
+            let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+            let e = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP).cast::<bindings::mptcp_ext>();
+            ((*cb).seq, (*skb).len, e.as_ref().filter(|e| e.use_map() != 0))
+        };
+        let skb_end = start.wrapping_add(len);
+        let map = match (c.rx_map.as_mut(), ext) {
+            (Some(m), Some(e)) if !m.matches(e) => {
+                // A second mapping inside one still open.
+                // SAFETY: socket locked.
+                unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_NOT_MATCHING, 1) };
+                let dsn = m.dsn;
+                // SAFETY: socket locked.
+                unsafe { csum_failed(sk, c, dsn) };
+                return;
+            }
+            (Some(m), _) => m,
+            (None, Some(e)) if c.isn_remote.wrapping_add(e.subflow_seq) == c.csum_seq => c.rx_map.insert(RxMap {
+                dsn: e.data_seq,
+                ssn: e.subflow_seq,
+                data_len: e.data_len,
+                data_fin: e.data_fin() != 0,
+                csum: e.csum,
+                done: 0,
+                sum: DssCsum::new(),
+            }),
+            (None, _) => {
+                // Unmapped, or the middle of a mapping we did not see start.
+                c.csum_seq = skb_end;
+                continue;
+            }
+        };
+        let map_end = c.isn_remote.wrapping_add(map.ssn).wrapping_add(map.payload_len());
+        let mut upto = skb_end;
+        for limit in [map_end, rcv_nxt] {
+            if seq::before(limit, upto) {
+                upto = limit;
+            }
+        }
+        let n = upto.wrapping_sub(c.csum_seq);
+        // SAFETY: [csum_seq, upto) lies inside this skb's payload.
+        map.sum.add_sum(unsafe { skb_sum(skb, c.csum_seq.wrapping_sub(start), n) }, n as usize);
+        map.done = map.done.wrapping_add(n);
+        c.csum_seq = upto;
+        if upto == map_end {
+            let m = *map;
+            c.rx_map = None;
+            if !m.sum.verify(m.dsn, m.ssn, m.data_len, m.csum) {
+                // SAFETY: socket locked.
+                unsafe {
+                    crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DATA_CSUM_ERR, 1);
+                    csum_failed(sk, c, m.dsn);
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// A mapping failed its checksum on our only subflow: tell the peer with
+/// MP_FAIL (on an ACK sent now) and continue as plain TCP, delivering the
+/// data as received (RFC 8684 §3.7; mainline does the same).
+///
+/// # Safety
+///
+/// Socket locked.
+unsafe fn csum_failed(sk: *mut bindings::sock, c: &mut SubflowCtx, dsn: u64) {
+    c.mp_fail_tx = Some(dsn);
+    // SAFETY: per the caller; the ACK's options come from control_options().
+    unsafe { bindings::tcp_send_ack(sk) };
+}
+
 /// Encodes `opt` into the scratch space of `opts`, NOP-padded to 32 bits;
 /// returns the padded size, or None if it does not fit `remaining`.
 ///
@@ -518,10 +807,29 @@ unsafe fn put_option(
     opts: *mut bindings::mptcp_out_options,
     remaining: c_uint,
 ) -> Option<c_uint> {
+    // SAFETY: per the caller.
+    unsafe { put_options(&[*opt], opts, remaining) }
+}
+
+/// Encodes `list` back to back into the scratch space of `opts` (at most
+/// 32 octets), NOP-padded to 32 bits; returns the padded size, or None if
+/// it does not fit `remaining`.
+///
+/// # Safety
+///
+/// `opts` valid for writes.
+unsafe fn put_options(
+    list: &[MptcpOption<'_>],
+    opts: *mut bindings::mptcp_out_options,
+    remaining: c_uint,
+) -> Option<c_uint> {
     const SPACE: usize = core::mem::size_of::<bindings::mptcp_out_options__bindgen_ty_1>();
     const _: () = assert!(SPACE >= 32);
     let mut buf = [TCPOPT_NOP; 32];
-    let n = opt.encode(&mut buf).ok()?;
+    let mut n = 0;
+    for opt in list {
+        n += opt.encode(buf.get_mut(n..)?).ok()?;
+    }
     let padded = (n + 3) & !3;
     if padded as c_uint > remaining || padded > buf.len() {
         return None;
@@ -555,7 +863,7 @@ pub(crate) unsafe fn syn_options(
     }
     let opt = MptcpOption::MpCapable(MpCapable {
         version: MPTCP_VERSION,
-        flags: options::MPTCP_CAP_HMAC_SHA256,
+        flags: cap_flags(c.csum_reqd),
         payload: MpCapablePayload::Syn,
     });
     // SAFETY: `opts` valid; TCP reserved room for a SYN's options.
@@ -595,7 +903,7 @@ unsafe fn tx_mapping(
                     dsn: DataSeq::Bits64(e.data_seq),
                     ssn: e.subflow_seq,
                     data_len: e.data_len,
-                    checksum: None,
+                    checksum: (e.csum_reqd() != 0).then_some(e.csum),
                     data_fin: e.data_fin() != 0,
                 });
             }
@@ -608,11 +916,19 @@ unsafe fn tx_mapping(
         }
         let rel32 = (*cb).seq.wrapping_sub(c.isn_local);
         c.snd_rel = seq::expand_seq(c.snd_rel, u64::from(rel32));
+        let dsn = c.idsn_local.wrapping_add(c.snd_rel);
+        // The checksum covers the payload: here, before TCP pushes its
+        // header, the clone's data is exactly that payload.
+        let checksum = c.csum_reqd.then(|| {
+            let mut sum = DssCsum::new();
+            sum.add_sum(skb_sum(skb, 0, (*skb).len), (*skb).len as usize);
+            sum.finish(dsn, rel32, len as u16)
+        });
         let m = DssMapping {
-            dsn: DataSeq::Bits64(c.idsn_local.wrapping_add(c.snd_rel)),
+            dsn: DataSeq::Bits64(dsn),
             ssn: rel32,
             data_len: len as u16,
-            checksum: None,
+            checksum,
             data_fin: fin,
         };
         // First transmission: the original is the send head, with the same
@@ -632,10 +948,86 @@ unsafe fn tx_mapping(
                     e.set_use_map(1);
                     e.set_dsn64(1);
                     e.set_data_fin(u8::from(fin));
+                    if let Some(sum) = checksum {
+                        e.csum = sum;
+                        e.set_csum_reqd(1);
+                    }
                 }
             }
         }
         Some(m)
+    }
+}
+
+/// The folded sum of `len` payload octets of `skb` from `offset`, as
+/// big-endian words ([`DssCsum::add_sum`]'s input).
+///
+/// # Safety
+///
+/// `skb` valid and holding the range.
+unsafe fn skb_sum(skb: *const bindings::sk_buff, offset: u32, len: u32) -> u16 {
+    // SAFETY: per the caller.
+    let w = unsafe { bindings::skb_checksum(skb, offset as c_int, len as c_int, 0) };
+    // The kernel sums 16-bit words in host order: fold, then convert.
+    let w = u32::from(w);
+    let s = (w & 0xffff) + (w >> 16);
+    let s = (s & 0xffff) + (s >> 16);
+    u16::from_be(s as u16)
+}
+
+/// The options of segments that end MPTCP on this subflow, if `skb` is
+/// one: an RST (the connection is aborted: MP_FASTCLOSE and MP_TCPRST, as
+/// mainline sends them), or the first segment after a checksum failure
+/// (MP_FAIL, or the infinite mapping answering the peer's MP_FAIL, RFC 8684
+/// §3.7), after which the subflow is plain TCP.  Returns the option size.
+///
+/// # Safety
+///
+/// Socket locked, valid skb and `opts`.
+unsafe fn control_options(
+    sk: *mut bindings::sock,
+    c: &mut SubflowCtx,
+    skb: *mut bindings::sk_buff,
+    remaining: c_uint,
+    opts: *mut bindings::mptcp_out_options,
+) -> Option<c_uint> {
+    // SAFETY: per the caller.
+    unsafe {
+        let net = bindings::sock_net(sk);
+        let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+        if (*cb).tcp_flags & bindings::TCPHDR_RST as u8 != 0 {
+            // One subflow: its abortive close is the connection's.
+            let list = [
+                MptcpOption::MpFastclose(MpFastclose { receiver_key: c.remote_key }),
+                MptcpOption::MpTcpRst(MpTcpRst::new(false, ResetReason::Unspecified)),
+            ];
+            let n = put_options(&list, opts, remaining)?;
+            crate::ctl::mib_add(net, crate::mib::MPFASTCLOSE_TX, 1);
+            crate::ctl::mib_add(net, crate::mib::MPRST_TX, 1);
+            return Some(n);
+        }
+        let ack = DataSeq::Bits64(data_ack(sk, c));
+        if let Some(dsn) = c.mp_fail_tx {
+            let list = [MptcpOption::MpFail(MpFail { dsn }), MptcpOption::Dss(Dss { data_ack: Some(ack), mapping: None })];
+            let n = put_options(&list, opts, remaining)?;
+            c.mp_fail_tx = None;
+            fallback(sk, c, crate::mib::MPFAIL_TX);
+            return Some(n);
+        }
+        if let Some(dsn) = c.infinite_map_tx {
+            let infinite = DssMapping {
+                dsn: DataSeq::Bits64(dsn),
+                ssn: 0,
+                data_len: 0,
+                checksum: c.csum_reqd.then_some(0),
+                data_fin: false,
+            };
+            let n = put_option(&MptcpOption::Dss(Dss { data_ack: Some(ack), mapping: Some(infinite) }), opts, remaining)?;
+            c.infinite_map_tx = None;
+            fallback(sk, c, crate::mib::INFINITE_MAP_TX);
+            return Some(n);
+        }
+        None
     }
 }
 
@@ -665,6 +1057,12 @@ pub(crate) unsafe fn established_options(
         return true;
     }
     // SAFETY: socket locked, valid skb.
+    if let Some(n) = unsafe { control_options(sk, c, skb, remaining, opts) } {
+        // SAFETY: valid out pointer.
+        unsafe { *size = n };
+        return true;
+    }
+    // SAFETY: socket locked, valid skb.
     let mapping = unsafe { tx_mapping(sk, c, skb) };
     let opt = if st == state::MPC_ACK_PENDING && mapping.map_or(true, |m| m.ssn == 1 && !m.data_fin) {
         // Until the peer confirms our key: MP_CAPABLE with both keys, and
@@ -674,13 +1072,13 @@ pub(crate) unsafe fn established_options(
                 sender_key: c.local_key,
                 receiver_key: c.remote_key,
                 data_len: m.data_len,
-                checksum: None,
+                checksum: m.checksum,
             },
             None => MpCapablePayload::Ack { sender_key: c.local_key, receiver_key: c.remote_key },
         };
         MptcpOption::MpCapable(MpCapable {
             version: MPTCP_VERSION,
-            flags: options::MPTCP_CAP_HMAC_SHA256,
+            flags: cap_flags(c.csum_reqd),
             payload,
         })
     } else {
@@ -773,6 +1171,7 @@ pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock) -> Option<bindings::mp
                 info.mptcpi_bytes_received = (*tp).bytes_received;
                 info.mptcpi_bytes_acked = (*tp).bytes_acked;
                 info.mptcpi_subflows_total = 1;
+                info.mptcpi_csum_enabled = u8::from(c.csum_reqd);
                 ok = true;
             }
         }
@@ -814,9 +1213,7 @@ unsafe fn syn_received(sk: *const bindings::sock, skb: *mut bindings::sk_buff, r
     // SAFETY: per the caller.
     unsafe {
         let net = bindings::sock_net(sk);
-        // DSS checksums are not implemented: with checksum_enabled we could
-        // not honour our own sysctl, so such a listener stays plain TCP.
-        if !crate::ctl::mptcp_enabled(net) || crate::ctl::checksum_enabled(net) {
+        if !crate::ctl::mptcp_enabled(net) {
             return;
         }
         let (opts, _) = tcp_options(skb);
@@ -824,11 +1221,11 @@ unsafe fn syn_received(sk: *const bindings::sock, skb: *mut bindings::sk_buff, r
             Ok(MptcpOption::MpCapable(m)) => Some(m),
             _ => None,
         });
-        if let Some(MpCapable { version: MPTCP_VERSION, flags, payload: MpCapablePayload::Syn }) = mpc {
+        // A client's flag A needs no state here: the client then also
+        // sets it on its third ACK, where `syn_recv_sock` sees it.
+        if let Some(MpCapable { version: MPTCP_VERSION, payload: MpCapablePayload::Syn, .. }) = mpc {
             crate::ctl::mib_add(net, crate::mib::MPCAPABLE_SYN_RX, 1);
-            if flags & options::MPTCP_CAP_CHECKSUM_REQD == 0 {
-                (*req.cast::<bindings::tcp_request_sock>()).is_mptcp = true;
-            }
+            (*req.cast::<bindings::tcp_request_sock>()).is_mptcp = true;
         }
     }
 }
@@ -918,11 +1315,13 @@ pub(crate) unsafe fn synack_options(
     size: *mut c_uint,
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
-    // SAFETY: per the caller.
-    let key = unsafe { server_key(req) };
+    // SAFETY: per the caller; a request holds its namespace.
+    let (key, csum) = unsafe {
+        (server_key(req), crate::ctl::checksum_enabled((*req).__req_common.skc_net.net))
+    };
     let opt = MptcpOption::MpCapable(MpCapable {
         version: MPTCP_VERSION,
-        flags: options::MPTCP_CAP_HMAC_SHA256,
+        flags: cap_flags(csum),
         payload: MpCapablePayload::SynAck { sender_key: key },
     });
     // SAFETY: valid `opts`; a SYN-ACK has room for 12 option bytes more.
@@ -961,13 +1360,22 @@ unsafe extern "C" fn syn_recv_sock(
         if (*treq).is_mptcp {
             let local = server_key(req);
             let (opts, _) = tcp_options(skb);
+            // Checksums if we want them or the client does: flag A on the
+            // 20-octet ACK, or a checksum in the 24-octet ACK with data
+            // (whose flag A mainline ignores).
+            let own = crate::ctl::checksum_enabled(net);
             keys = MptcpOptions::new(opts).find_map(|o| match o {
                 Ok(MptcpOption::MpCapable(MpCapable {
-                    payload:
-                        MpCapablePayload::Ack { sender_key, receiver_key }
-                        | MpCapablePayload::AckData { sender_key, receiver_key, .. },
+                    flags,
+                    payload: MpCapablePayload::Ack { sender_key, receiver_key },
                     ..
-                })) if receiver_key == local => Some((local, sender_key)),
+                })) if receiver_key == local => {
+                    Some((local, sender_key, own || flags & options::MPTCP_CAP_CHECKSUM_REQD != 0))
+                }
+                Ok(MptcpOption::MpCapable(MpCapable {
+                    payload: MpCapablePayload::AckData { sender_key, receiver_key, checksum, .. },
+                    ..
+                })) if receiver_key == local => Some((local, sender_key, own || checksum.is_some())),
                 _ => None,
             });
             let mib = if keys.is_some() {
@@ -984,7 +1392,8 @@ unsafe extern "C" fn syn_recv_sock(
         // The child is locked by its creator (sk_clone_lock) until TCP is
         // done with it.  Our ULP's clone op gave it a fresh context.
         match (ctx(child), keys) {
-            (Some(c), Some((local, remote))) if c.state.load(Ordering::Relaxed) == state::SYN_RECV => {
+            (Some(c), Some((local, remote, csum_reqd))) if c.state.load(Ordering::Relaxed) == state::SYN_RECV => {
+                c.csum_reqd = csum_reqd;
                 c.local_key = local;
                 c.remote_key = remote;
                 c.idsn_local = crypto::token_and_idsn(local).1;
@@ -993,6 +1402,7 @@ unsafe extern "C" fn syn_recv_sock(
                 c.isn_remote = (*treq).rcv_isn;
                 c.snd_rel = 1;
                 c.rcv_rel = 1;
+                c.csum_seq = c.isn_remote.wrapping_add(1);
                 (*bindings::tcp_sk(child)).is_mptcp = true;
                 c.state.store(state::ESTABLISHED, Ordering::Release);
                 crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1);

@@ -34,8 +34,9 @@ def mptcp_state(s):
     except OSError as e:
         st["tcp_is_mptcp"] = -e.errno
     try:
-        s.getsockopt(SOL_MPTCP, MPTCP_INFO, 256)
+        info = s.getsockopt(SOL_MPTCP, MPTCP_INFO, 256)
         st["mptcp_info"] = "ok"
+        st["csum"] = info[42]  # mptcpi_csum_enabled
     except OSError as e:
         st["mptcp_info"] = -e.errno
     return st

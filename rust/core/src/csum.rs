@@ -144,6 +144,20 @@ impl DssCsum {
         }
     }
 
+    /// Adds the next `len` octets of the payload given only their sum:
+    /// `be_sum` is the folded 16-bit one's complement sum of those octets
+    /// read as big-endian words from their own first octet (an odd last
+    /// octet padded with zero), as the kernel's `skb_checksum()` yields
+    /// after folding and conversion from host order.  Equivalent to
+    /// [`DssCsum::update`] with the octets themselves: a chunk that starts
+    /// at an odd offset has its words shifted by one octet, which rotates
+    /// its sum by 8 bits.
+    pub fn add_sum(&mut self, be_sum: u16, len: usize) {
+        let s = if self.odd { be_sum.rotate_left(8) } else { be_sum };
+        self.sum = add32(self.sum, u32::from(s));
+        self.odd ^= len % 2 == 1;
+    }
+
     /// Whether the payload added so far has an odd length.
     #[must_use]
     pub const fn is_odd(&self) -> bool {
@@ -231,6 +245,31 @@ mod tests {
         // 0x1234 + 0x5678 + 0x9a00 = 0x1_02ac -> 0x02ad
         assert_eq!(a.payload_sum(), 0x02ad);
         assert!(a.is_odd());
+    }
+
+    /// Folded big-endian sum of a standalone chunk, as `add_sum` expects.
+    fn chunk_sum(data: &[u8]) -> u16 {
+        let mut c = DssCsum::new();
+        c.update(data);
+        c.payload_sum()
+    }
+
+    #[test]
+    fn add_sum_matches_update() {
+        let data: [u8; 23] = core::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11));
+        let mut want = DssCsum::new();
+        want.update(&data);
+        // every split into three chunks, odd and even
+        for a in 0..data.len() {
+            for b in a..data.len() {
+                let mut c = DssCsum::new();
+                for part in [&data[..a], &data[a..b], &data[b..]] {
+                    c.add_sum(chunk_sum(part), part.len());
+                }
+                assert_eq!(c.finish(7, 1, 23), want.finish(7, 1, 23), "split {a} {b}");
+                assert_eq!(c.is_odd(), want.is_odd());
+            }
+        }
     }
 
     #[test]
