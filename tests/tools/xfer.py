@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 """Byte-exact stream transfer over IPPROTO_MPTCP (or TCP) sockets.
 
-  xfer.py server --port P [--proto mptcp|tcp] [--family 4|6] [--send N] [--once]
-  xfer.py client --addr A --port P [--proto ...] --send N [--seed S]
+  xfer.py server --port P [--proto mptcp|tcp] [--family 4|6] [--send N] [--count C]
+  xfer.py client --addr A --port P [--proto ...] --send N [--seed S] [--count C]
 
 Each side sends N bytes of a seeded pseudo-random stream, half-closes, and
 reads until EOF; it prints one JSON line with the byte count and SHA-256 of
 what it sent and what it received, plus what the socket reports about MPTCP
 (TCP_IS_MPTCP, MPTCP_INFO).  The test compares the two sides' lines.
+With --count C, C connections run concurrently (a thread each; connection i
+sends the stream of seed S+i); one JSON line per connection, each with the
+client's port ("port") so the test can pair the two sides' lines.
 """
 import argparse, hashlib, json, random, socket, sys, threading
 
@@ -42,7 +45,7 @@ def mptcp_state(s):
     return st
 
 
-def run(s, send, seed):
+def run(s, send, seed, port):
     res = {}
     state = mptcp_state(s)
     out = hashlib.sha256()
@@ -67,8 +70,39 @@ def run(s, send, seed):
         inp.update(b)
         got += len(b)
     t.join()
-    return dict(sent=res.get("sent", -1), sent_sha=out.hexdigest(), recv=got,
-                recv_sha=inp.hexdigest(), **state)
+    return dict(port=port, sent=res.get("sent", -1), sent_sha=out.hexdigest(),
+                recv=got, recv_sha=inp.hexdigest(), **state)
+
+
+def guarded(results, i, fn):
+    """Run fn() in a thread, keeping its result (or its error) in results[i]."""
+    def body():
+        try:
+            results[i] = fn()
+        except OSError as e:
+            print(f"connection {i}: {e!r}", file=sys.stderr, flush=True)
+            results[i] = {"error": repr(e)}
+    t = threading.Thread(target=body)
+    t.start()
+    return t
+
+
+def server_conn(c, peer, a, i):
+    c.settimeout(a.timeout)
+    try:
+        return run(c, a.send, a.seed + 1000 + i, peer[1])
+    finally:
+        c.close()
+
+
+def client_conn(fam, proto, a, i):
+    s = socket.socket(fam, socket.SOCK_STREAM, proto)
+    s.settimeout(a.timeout)
+    try:
+        s.connect((a.addr, a.port))
+        return run(s, a.send, a.seed + i, s.getsockname()[1])
+    finally:
+        s.close()
 
 
 def main():
@@ -80,27 +114,33 @@ def main():
     ap.add_argument("--family", choices=["4", "6"], default="4")
     ap.add_argument("--send", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
     fam = socket.AF_INET if a.family == "4" else socket.AF_INET6
     proto = IPPROTO_MPTCP if a.proto == "mptcp" else socket.IPPROTO_TCP
-    s = socket.socket(fam, socket.SOCK_STREAM, proto)
-    s.settimeout(a.timeout)
+    results = [None] * a.count
     if a.mode == "server":
+        s = socket.socket(fam, socket.SOCK_STREAM, proto)
+        s.settimeout(a.timeout)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((a.addr, a.port))
-        s.listen(8)
+        s.listen(max(8, a.count))
         print("listening", flush=True, file=sys.stderr)
-        c, _ = s.accept()
-        c.settimeout(a.timeout)
-        r = run(c, a.send, a.seed + 1000)
-        c.close()
+        threads = []
+        for i in range(a.count):
+            c, peer = s.accept()
+            threads.append(guarded(results, i, lambda c=c, p=peer, i=i: server_conn(c, p, a, i)))
+        s.close()
     else:
-        s.connect((a.addr, a.port))
-        r = run(s, a.send, a.seed)
-    s.close()
-    print(json.dumps(r), flush=True)
+        threads = [guarded(results, i, lambda i=i: client_conn(fam, proto, a, i))
+                   for i in range(a.count)]
+    for t in threads:
+        t.join()
+    for r in results:
+        print(json.dumps(r), flush=True)
+    return 0 if all("error" not in r for r in results) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

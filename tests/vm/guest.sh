@@ -128,13 +128,15 @@ PY
 # the absolute value is what this test did).
 mib_delta() { ip netns exec "$1" nstat -asz "$2" | awk -v c="$2" '$1 == c {print $2; f=1} END {if (!f) print 0}'; }
 
-xfer_test() {  # xfer_test FAMILY BYTES [netem args...]: MPTCP both ends, byte-exact
-  local fam=$1 n=$2; shift 2
+# xfer_test FAMILY BYTES [netem args...]: MPTCP both ends, byte-exact.
+# BYTES is both directions' size, or C2S/S2C.
+xfer_test() {
+  local fam=$1 c2s=${2%/*} s2c=${2#*/}; shift 2
   topo_up
-  [ $# -gt 0 ] && topo_netem "$@"
+  [ $# -eq 0 ] || topo_netem "$@" || fail "tc netem $*"
   local addr=10.0.1.2; [ "$fam" = 6 ] && addr=fd00:1::2
   ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
-  xfer_check "$fam" "$addr" "$n" "$n" || fail "transfer"
+  xfer_check "$fam" "$addr" "$c2s" "$s2c" || fail "transfer"
   # Real MPTCP v1 on both ends, seen by the sockets and the MIB.
   mptcp_check 1 || fail "not MPTCP"
   local syntx synackrx synrx ackrx
@@ -146,11 +148,132 @@ xfer_test() {  # xfer_test FAMILY BYTES [netem args...]: MPTCP both ends, byte-e
 }
 
 t_xfer_empty() { xfer_test 4 0; }
+t_xfer_1b() { xfer_test 4 1; }
+t_xfer_s2c_1m() { xfer_test 4 0/$MIB; }
 t_xfer_1m() { xfer_test 4 $MIB; }
 t_xfer_64m() { xfer_test 4 $((64 * MIB)); }
 t_xfer_v6_1m() { xfer_test 6 $MIB; }
 t_xfer_1m_lossy() { xfer_test 4 $MIB delay 2ms 1ms loss 1% reorder 25% 50%; }
 t_xfer_64m_lossy() { xfer_test 4 $((64 * MIB)) delay 1ms loss 1% reorder 25% 50%; }
+# netem's reorder sends 10% of the packets at once and delays the rest
+t_xfer_dup_loss() { xfer_test 4 $((4 * MIB)) delay 5ms loss 5% duplicate 5% reorder 10%; }
+
+# mib NS COUNTER...: "COUNTER=value ..." of MPTcpExtCOUNTER (absolute
+# values, the namespaces being fresh per test; one nstat run)
+mib() {
+  local ns=$1; shift
+  ip netns exec "$ns" nstat -asz | awk -v names="$*" '
+    BEGIN { n = split(names, c, " "); for (i = 1; i <= n; i++) v["MPTcpExt" c[i]] = 0 }
+    $1 in v { v[$1] = $2 }
+    END { for (i = 1; i <= n; i++) out = out (i > 1 ? " " : "") c[i] "=" v["MPTcpExt" c[i]]; print out }'
+}
+
+t_xfer_parallel() {  # 32 concurrent MPTCP connections, 256 KiB each way
+  local n=32 d0 v ns
+  d0=$(dmesg | wc -l)
+  topo_up
+  xfer_check 4 10.0.1.2 $((256 * 1024)) $((256 * 1024)) mptcp mptcp $n || fail "transfers"
+  python3 -c 'import json, sys
+for f in ("/tmp/cli.json", "/tmp/srv.json"):
+    for r in map(json.loads, open(f)):
+        if r["tcp_is_mptcp"] != 1: sys.exit(f"{f}: not MPTCP: {r}")' ||
+    fail "not all MPTCP"
+  echo "client: $(mib ns1 MPCapableSYNTX MPCapableSYNACKRX)  server: $(mib ns2 MPCapableSYNRX MPCapableACKRX)"
+  [ "$(mib_delta ns1 MPTcpExtMPCapableSYNACKRX)" = $n ] && [ "$(mib_delta ns2 MPTcpExtMPCapableACKRX)" = $n ] ||
+    fail "MIB: want $n handshakes"
+  # MPCurrEstab is a gauge: every connection closed, it must drop back to 0
+  for ns in ns1 ns2; do
+    for _ in $(seq 50); do v=$(mib_delta $ns MPTcpExtMPCurrEstab); [ "$v" = 0 ] && break; sleep 0.2; done
+    [ "$v" = 0 ] || fail "$ns: MPCurrEstab=$v after all connections closed"
+  done
+  [ -z "$(dmesg_bad_since "$d0")" ] || { dmesg_bad_since "$d0"; fail "kernel warnings"; }
+  topo_down
+}
+
+# conn_pair MODE PROTO: CONN's MODE-server in ns2, MODE-client in ns1;
+# prints "server: ... client: ..." with what their socket calls returned.
+conn_pair() {
+  local mode=$1 p=$2 port=$((10000 + RANDOM % 20000)) spid
+  ip netns exec ns2 timeout 30 $CONN "$mode-server" --port $port --proto "$p" \
+    > /tmp/srv.out 2>/tmp/srv.err &
+  spid=$!
+  wait_listening /tmp/srv.err || { cat /tmp/srv.err; return 1; }
+  ip netns exec ns1 timeout 30 $CONN "$mode-client" --addr 10.0.1.2 --port $port --proto "$p" \
+    > /tmp/cli.out 2>/tmp/cli.err || echo "client exit $? $(cat /tmp/cli.err)" >> /tmp/cli.out
+  wait $spid || echo "server exit $? $(grep -v listening /tmp/srv.err)" >> /tmp/srv.out
+  echo "server: $(cat /tmp/srv.out | tr '\n' ' ')client: $(cat /tmp/cli.out | tr '\n' ' ')"
+}
+
+# Connecting to a closed port fails like TCP: ECONNREFUSED from a blocking
+# connect() itself; POLLOUT and SO_ERROR=ECONNREFUSED for a non-blocking one.
+t_conn_refused() {
+  local fam addr line rc=0 mode want
+  local -A got
+  topo_up
+  for fam in 4 6; do
+    addr=10.0.1.2; [ $fam = 6 ] && addr=fd00:1::2
+    # lines "PROTO MODE: result", TCP's first
+    ip netns exec ns1 timeout 60 $CONN refused --family $fam --addr $addr --port 9 > /tmp/refused.out 2>&1
+    while read -r line; do
+      echo "v$fam $line"
+      got[${line%%:*}]=${line#*: }
+    done < /tmp/refused.out
+    for mode in blocking nonblocking; do
+      want='connect=ECONNREFUSED'
+      [ $mode = nonblocking ] && want='connect=EINPROGRESS poll=*POLLOUT* so_error=ECONNREFUSED'
+      # shellcheck disable=SC2053
+      [[ ${got[tcp $mode]:-} == $want ]] || { echo "  v$fam tcp $mode: want '$want' (test broken?)"; rc=1; }
+      [ "${got[mptcp $mode]:-none}" = "${got[tcp $mode]:-}" ] || { echo "  v$fam mptcp $mode differs from tcp"; rc=1; }
+    done
+  done
+  topo_down
+  return $rc
+}
+
+# mib_diff "BEFORE" "AFTER": the per-counter difference of two mib lines.
+mib_diff() {
+  local -A b; local kv out=""
+  for kv in $1; do b[${kv%=*}]=${kv#*=}; done
+  for kv in $2; do out+="${kv%=*}=$(( ${kv#*=} - ${b[${kv%=*}]:-0} )) "; done
+  echo "${out% }"
+}
+
+# Resets: an abortive close (SO_LINGER {1, 0}) of the server while the
+# client is blocked in recv(), and a client closing with unread data; the
+# peer's next recv() fails with ECONNRESET, as with TCP.  MPTCP's
+# MP_FASTCLOSE / MP_TCPRST counters are printed, not yet asserted.
+t_conn_reset() {
+  local mode p out d0 c1 c2 b1 b2 rc=0
+  local -A res
+  d0=$(dmesg | wc -l)
+  c1="MPCapableSYNACKRX MPFastcloseTx MPFastcloseRx MPRstTx MPRstRx"
+  c2="MPCapableACKRX MPFastcloseTx MPFastcloseRx MPRstTx MPRstRx"
+  topo_up
+  for mode in abort unread; do
+    for p in tcp mptcp; do
+      b1=$(mib ns1 $c1); b2=$(mib ns2 $c2)
+      out=$(conn_pair $mode $p)
+      res[$mode.$p]=$out
+      echo "$mode $p: $out"
+      if [ $p = mptcp ]; then
+        b1=$(mib_diff "$b1" "$(mib ns1 $c1)"); b2=$(mib_diff "$b2" "$(mib ns2 $c2)")
+        echo "  client (ns1) deltas: $b1"
+        echo "  server (ns2) deltas: $b2"
+        [[ $b1 == MPCapableSYNACKRX=1\ * ]] || { echo "  not an MPTCP connection"; rc=1; }
+      fi
+    done
+  done
+  topo_down
+  [ "${res[abort.tcp]}" = 'server: recv=data close=ok client: recv=ECONNRESET ' ] ||
+    { echo "tcp abort: unexpected (test broken?)"; rc=1; }
+  [ "${res[unread.tcp]}" = 'server: send=ok recv=ECONNRESET client: peek=data close=ok ' ] ||
+    { echo "tcp unread: unexpected (test broken?)"; rc=1; }
+  for mode in abort unread; do
+    [ "${res[$mode.mptcp]}" = "${res[$mode.tcp]}" ] || { echo "$mode: mptcp differs from tcp"; rc=1; }
+  done
+  [ -z "$(dmesg_bad_since "$d0")" ] || { dmesg_bad_since "$d0"; rc=1; }
+  return $rc
+}
 
 t_xfer_vs_tcp() {  # an MPTCP socket talks to plain TCP peers both ways: fallback
   topo_up
@@ -238,7 +361,8 @@ t_unload_reload() {
 }
 
 for t in no_module load sysctl_defaults sysctl_reject sysctl_netns enabled_off netstat_mib \
-         xfer_empty xfer_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy xfer_vs_tcp checksum checksum_lossy \
+         xfer_empty xfer_1b xfer_1m xfer_s2c_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy \
+         xfer_dup_loss xfer_parallel xfer_vs_tcp checksum checksum_lossy conn_refused conn_reset \
          rmmod_busy unload_reload; do
   if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $t "* ]]; then continue; fi
   tap_run "$t" "t_$t"

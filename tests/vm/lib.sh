@@ -4,6 +4,7 @@
 
 ROOT=${ROOT:?}
 XFER="python3 $ROOT/tests/tools/xfer.py"
+CONN="python3 $ROOT/tests/tools/conn.py"
 TAP_N=0 TAP_PASS=0 TAP_FAIL=0
 
 note() { echo "# $*"; }
@@ -37,33 +38,60 @@ topo_up() {
   ip -n ns1 link set veth1 up; ip -n ns2 link set veth2 up
 }
 topo_netem() {
-  ip netns exec ns1 tc qdisc add dev veth1 root netem "$@"
+  ip netns exec ns1 tc qdisc add dev veth1 root netem "$@" &&
   ip netns exec ns2 tc qdisc add dev veth2 root netem "$@"
 }
 topo_down() { ip netns del ns1 2>/dev/null || true; ip netns del ns2 2>/dev/null || true; }
 
-# xfer_check FAMILY ADDR BYTES_C2S BYTES_S2C [PROTO_SERVER PROTO_CLIENT]
-# Runs the server in ns2 and the client in ns1; checks both directions
+# wait_listening FILE: until a server started in the background has
+# written "listening" to FILE (its stderr).
+wait_listening() {
+  for _ in $(seq 100); do grep -q listening "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+
+# xfer_check FAMILY ADDR BYTES_C2S BYTES_S2C [PROTO_SERVER PROTO_CLIENT [COUNT]]
+# Runs the server in ns2 and the client in ns1 (COUNT concurrent
+# connections, default 1); checks both directions of every connection
 # byte-exactly and prints what the sockets reported.
 xfer_check() {
-  local fam=$1 addr=$2 c2s=$3 s2c=$4 ps=${5:-mptcp} pc=${6:-mptcp} port=$((10000 + RANDOM % 20000))
+  local fam=$1 addr=$2 c2s=$3 s2c=$4 ps=${5:-mptcp} pc=${6:-mptcp} n=${7:-1}
+  local port=$((10000 + RANDOM % 20000))
   ip netns exec ns2 $XFER server --family "$fam" --port "$port" --proto "$ps" --send "$s2c" \
-    > /tmp/srv.json 2>/tmp/srv.err &
+    --count "$n" > /tmp/srv.json 2>/tmp/srv.err &
   local spid=$!
-  for _ in $(seq 50); do grep -q listening /tmp/srv.err 2>/dev/null && break; sleep 0.1; done
+  wait_listening /tmp/srv.err
   ip netns exec ns1 $XFER client --family "$fam" --addr "$addr" --port "$port" --proto "$pc" \
-    --send "$c2s" > /tmp/cli.json 2>/tmp/cli.err || { cat /tmp/cli.err; kill $spid; return 1; }
+    --send "$c2s" --count "$n" > /tmp/cli.json 2>/tmp/cli.err || { cat /tmp/cli.err; kill $spid; return 1; }
   wait $spid || { cat /tmp/srv.err; return 1; }
-  python3 - "$c2s" "$s2c" <<'PY'
+  python3 - "$c2s" "$s2c" "$n" <<'PY'
 import json, sys
-c2s, s2c = int(sys.argv[1]), int(sys.argv[2])
-c = json.load(open("/tmp/cli.json")); s = json.load(open("/tmp/srv.json"))
-print(f"client: {c}\nserver: {s}")
-ok = (c["sent"] == c2s == s["recv"] and c["sent_sha"] == s["recv_sha"] and
-      s["sent"] == s2c == c["recv"] and s["sent_sha"] == c["recv_sha"])
-sys.exit(0 if ok else 1)
+c2s, s2c, n = map(int, sys.argv[1:])
+load = lambda f: {r["port"]: r for r in map(json.loads, open(f))}
+cli, srv = load("/tmp/cli.json"), load("/tmp/srv.json")
+bad = 0
+for port in sorted(cli.keys() | srv.keys()):
+    c, s = cli.get(port), srv.get(port)
+    if n == 1 or not (c and s):
+        print(f"client: {c}\nserver: {s}")
+    ok = (c and s and c["sent"] == c2s == s["recv"] and c["sent_sha"] == s["recv_sha"] and
+          s["sent"] == s2c == c["recv"] and s["sent_sha"] == c["recv_sha"])
+    if not ok:
+        bad += 1
+        if n > 1 and c and s:
+            print(f"port {port} differs:\nclient: {c}\nserver: {s}")
+if n > 1:
+    print(f"{n - bad} of {n} connections byte-exact both ways")
+if len(cli) != n or len(srv) != n:
+    print(f"{len(cli)} client and {len(srv)} server connections, want {n}")
+    bad += 1
+sys.exit(1 if bad else 0)
 PY
 }
 
 # Kernel log lines that mean a test broke the kernel.
-dmesg_bad() { dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|refcount_t|UBSAN|KASAN|rust_panic|panicked' || true; }
+BAD_RE='WARNING:|BUG:|Oops|Call Trace|refcount_t|UBSAN|KASAN|rust_panic|panicked'
+dmesg_bad() { dmesg | grep -E "$BAD_RE" || true; }
+# dmesg_bad_since N: dmesg_bad for the lines after the first N
+# (N from `dmesg | wc -l` when the test started).
+dmesg_bad_since() { dmesg | tail -n +$(($1 + 1)) | grep -E "$BAD_RE" || true; }
