@@ -260,6 +260,14 @@ t_conn_reset() {
         echo "  client (ns1) deltas: $b1"
         echo "  server (ns2) deltas: $b2"
         [[ $b1 == MPCapableSYNACKRX=1\ * ]] || { echo "  not an MPTCP connection"; rc=1; }
+        # The abortive side sends MP_FASTCLOSE + MP_TCPRST on its RST (as
+        # mainline does), the other side counts both.
+        local tx="MPFastcloseTx=1 MPFastcloseRx=0 MPRstTx=1 MPRstRx=0"
+        local rx="MPFastcloseTx=0 MPFastcloseRx=1 MPRstTx=0 MPRstRx=1"
+        local want1="$rx" want2="$tx"
+        [ $mode = unread ] && want1="$tx" want2="$rx"
+        [[ $b1 == *" $want1" ]] || { echo "  client: want $want1"; rc=1; }
+        [[ $b2 == *" $want2" ]] || { echo "  server: want $want2"; rc=1; }
       fi
     done
   done
@@ -333,6 +341,39 @@ t_checksum_lossy() {  # checksummed mappings across loss, reordering, duplicatio
   topo_down
 }
 
+# A middlebox rewrites payload (tc pedit, TCP checksum fixed up): the
+# receiver's DSS checksum fails, it sends MP_FAIL, the sender answers with
+# the infinite mapping, and both continue as plain TCP (RFC 8684 §3.7), the
+# rewritten bytes delivered as mainline delivers them.
+t_checksum_corrupt() {
+  topo_up
+  ip netns exec ns1 sysctl -qw net.mptcp.checksum_enabled=1
+  # Invert one payload octet of every server->client packet of 1024 bytes
+  # or more (IP total length; one u32 match per length prefix).
+  tc -n ns2 qdisc add dev veth2 clsact
+  local m
+  for m in "0x0400 0xfc00" "0x0800 0xf800" "0x1000 0xf000" "0x2000 0xe000" "0x4000 0xc000" "0x8000 0x8000"; do
+    tc -n ns2 filter add dev veth2 egress protocol ip prio 1 u32 match u16 $m at 2 \
+      action pedit munge offset 148 u8 invert pipe csum tcp || fail "tc pedit"
+  done
+  ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
+  xfer_run 4 10.0.1.2 $MIB $MIB || fail "transfer did not complete"
+  python3 - $MIB <<'PY' || fail "data"
+import json, sys
+n = int(sys.argv[1])
+c = json.load(open("/tmp/cli.json")); s = json.load(open("/tmp/srv.json"))
+print(f"client: {c}\nserver: {s}")
+assert c["sent"] == s["recv"] == n and c["sent_sha"] == s["recv_sha"], "clean direction not byte-exact"
+assert s["sent"] == c["recv"] == n, "corrupted direction lost or added bytes"
+assert s["sent_sha"] != c["recv_sha"], "no corruption happened"
+PY
+  local e=$(mib_delta ns1 MPTcpExtDataCsumErr) ftx=$(mib_delta ns1 MPTcpExtMPFailTx)
+  local frx=$(mib_delta ns2 MPTcpExtMPFailRx) itx=$(mib_delta ns2 MPTcpExtInfiniteMapTx)
+  echo "client DataCsumErr=$e MPFailTx=$ftx  server MPFailRx=$frx InfiniteMapTx=$itx"
+  [ "$e" -ge 1 ] && [ "$ftx" = 1 ] && [ "$frx" = 1 ] && [ "$itx" = 1 ] || fail "MIB"
+  topo_down
+}
+
 t_rmmod_busy() {  # rmmod refused while an MPTCP socket exists
   python3 -c 'import socket,time; s=socket.socket(2,1,262); open("/tmp/sock.up","w").close(); time.sleep(5)' &
   local pid=$!
@@ -362,7 +403,8 @@ t_unload_reload() {
 
 for t in no_module load sysctl_defaults sysctl_reject sysctl_netns enabled_off netstat_mib \
          xfer_empty xfer_1b xfer_1m xfer_s2c_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy \
-         xfer_dup_loss xfer_parallel xfer_vs_tcp checksum checksum_lossy conn_refused conn_reset \
+         xfer_dup_loss xfer_parallel xfer_vs_tcp checksum checksum_lossy checksum_corrupt \
+         conn_refused conn_reset \
          rmmod_busy unload_reload; do
   if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $t "* ]]; then continue; fi
   tap_run "$t" "t_$t"

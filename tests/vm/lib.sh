@@ -55,16 +55,8 @@ wait_listening() {
 # connections, default 1); checks both directions of every connection
 # byte-exactly and prints what the sockets reported.
 xfer_check() {
-  local fam=$1 addr=$2 c2s=$3 s2c=$4 ps=${5:-mptcp} pc=${6:-mptcp} n=${7:-1}
-  local port=$((10000 + RANDOM % 20000))
-  ip netns exec ns2 $XFER server --family "$fam" --port "$port" --proto "$ps" --send "$s2c" \
-    --count "$n" > /tmp/srv.json 2>/tmp/srv.err &
-  local spid=$!
-  wait_listening /tmp/srv.err
-  ip netns exec ns1 $XFER client --family "$fam" --addr "$addr" --port "$port" --proto "$pc" \
-    --send "$c2s" --count "$n" > /tmp/cli.json 2>/tmp/cli.err || { cat /tmp/cli.err; kill $spid; return 1; }
-  wait $spid || { cat /tmp/srv.err; return 1; }
-  python3 - "$c2s" "$s2c" "$n" <<'PY'
+  xfer_run "$@" || return 1
+  python3 - "$3" "$4" "${7:-1}" <<'PY'
 import json, sys
 c2s, s2c, n = map(int, sys.argv[1:])
 load = lambda f: {r["port"]: r for r in map(json.loads, open(f))}
@@ -87,6 +79,19 @@ if len(cli) != n or len(srv) != n:
     bad += 1
 sys.exit(1 if bad else 0)
 PY
+}
+
+# xfer_run: as xfer_check, without the check (results in /tmp/{cli,srv}.json).
+xfer_run() {
+  local fam=$1 addr=$2 c2s=$3 s2c=$4 ps=${5:-mptcp} pc=${6:-mptcp} n=${7:-1}
+  local port=$((10000 + RANDOM % 20000))
+  ip netns exec ns2 $XFER server --family "$fam" --port "$port" --proto "$ps" --send "$s2c" \
+    --count "$n" > /tmp/srv.json 2>/tmp/srv.err &
+  local spid=$!
+  wait_listening /tmp/srv.err
+  ip netns exec ns1 $XFER client --family "$fam" --addr "$addr" --port "$port" --proto "$pc" \
+    --send "$c2s" --count "$n" > /tmp/cli.json 2>/tmp/cli.err || { cat /tmp/cli.err; kill $spid; return 1; }
+  wait $spid || { cat /tmp/srv.err; return 1; }
 }
 
 # Kernel log lines that mean a test broke the kernel.
