@@ -104,6 +104,8 @@ pub(crate) const MPCAPABLE_FALLBACK_SYNACK: usize = 5;
 pub(crate) const MPCAPABLE_SYN_TX_DISABLED: usize = 7;
 /// `MPTcpExtMPCurrEstab`.
 pub(crate) const MPCURR_ESTAB: usize = 68;
+/// `MPTcpExtMPFallbackTokenInit`.
+pub(crate) const MPFALLBACK_TOKEN_INIT: usize = 9;
 /// `MPTcpExtDSSNotMatching`.
 pub(crate) const DSS_NOT_MATCHING: usize = 23;
 /// `MPTcpExtInfiniteMapTx`.
@@ -149,6 +151,7 @@ const _: () = {
     assert!(eq(MIB_NAMES[MPCAPABLE_FALLBACK_SYNACK], "MPCapableFallbackSYNACK"));
     assert!(eq(MIB_NAMES[MPCAPABLE_SYN_TX_DISABLED], "MPCapableSYNTXDisabled"));
     assert!(eq(MIB_NAMES[MPCURR_ESTAB], "MPCurrEstab"));
+    assert!(eq(MIB_NAMES[MPFALLBACK_TOKEN_INIT], "MPFallbackTokenInit"));
     assert!(eq(MIB_NAMES[DSS_NOT_MATCHING], "DSSNotMatching"));
     assert!(eq(MIB_NAMES[INFINITE_MAP_TX], "InfiniteMapTx"));
     assert!(eq(MIB_NAMES[INFINITE_MAP_RX], "InfiniteMapRx"));

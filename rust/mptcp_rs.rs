@@ -19,6 +19,7 @@ mod hooks;
 mod mib;
 mod protocol;
 mod subflow;
+mod token;
 
 // The protocol core.  Not all of it is used by the glue yet (stage 1 runs
 // every connection as a TCP fallback); the host tests exercise all of it,
@@ -54,6 +55,7 @@ struct Mptcp;
 
 impl kernel::Module for Mptcp {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        token::init();
         ctl::register()?;
         if let Err(e) = subflow::register(module) {
             ctl::unregister();
@@ -81,6 +83,7 @@ impl Drop for Mptcp {
         hooks::unregister();
         subflow::unregister();
         ctl::unregister();
+        token::exit();
         pr_info!("MPTCP unloaded\n");
     }
 }

@@ -101,6 +101,8 @@ pub(crate) struct SubflowCtx {
     data_fin_dsn: Option<u64>,
     /// The DATA_FIN is in order: the receive side is shut down.
     data_fin_done: bool,
+    /// Our token (of `local_key`) is claimed in the token table.
+    token_claimed: bool,
     /// DSS checksums are in use (RFC 8684 §3.1: either side set flag A).
     csum_reqd: bool,
     /// Receive-side checksum validation has summed the payload up to this
@@ -253,6 +255,9 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
         if let Some(f) = (*c).orig_data_ready {
             (*sk).sk_data_ready = Some(f);
         }
+        if (*c).token_claimed {
+            crate::token::release(bindings::sock_net(sk), crypto::token_and_idsn((*c).local_key).0);
+        }
         if (*c).state.load(Ordering::Relaxed) == state::ESTABLISHED {
             // MPCurrEstab is a gauge: this connection ends here.
             crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, u64::MAX);
@@ -290,10 +295,27 @@ unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
             } else {
                 c.orig_data_ready = (*ssk).sk_data_ready;
                 (*ssk).sk_data_ready = Some(data_ready);
-                c.local_key = bindings::get_random_u64();
-                c.csum_reqd = crate::ctl::checksum_enabled(bindings::sock_net(ssk));
-                c.idsn_local = crypto::token_and_idsn(c.local_key).1;
-                c.state.store(state::SYN_SENT, Ordering::Release);
+                let net = bindings::sock_net(ssk);
+                // A key whose token no other connection here uses (a few
+                // draws, as mainline's mptcp_token_new_connect()).
+                for _ in 0..4 {
+                    c.local_key = bindings::get_random_u64();
+                    let (token, idsn) = crypto::token_and_idsn(c.local_key);
+                    if crate::token::claim(net, token) {
+                        c.token_claimed = true;
+                        c.idsn_local = idsn;
+                        break;
+                    }
+                }
+                c.csum_reqd = crate::ctl::checksum_enabled(net);
+                if c.token_claimed {
+                    c.state.store(state::SYN_SENT, Ordering::Release);
+                } else {
+                    // No free token: this connection runs plain TCP.
+                    c.state.store(state::FALLBACK, Ordering::Release);
+                    (*tp).is_mptcp = false;
+                    crate::ctl::mib_add(net, crate::mib::MPFALLBACK_TOKEN_INIT, 1);
+                }
             }
             Ok(())
         } else {
@@ -1392,7 +1414,11 @@ unsafe extern "C" fn syn_recv_sock(
         // The child is locked by its creator (sk_clone_lock) until TCP is
         // done with it.  Our ULP's clone op gave it a fresh context.
         match (ctx(child), keys) {
-            (Some(c), Some((local, remote, csum_reqd))) if c.state.load(Ordering::Relaxed) == state::SYN_RECV => {
+            (Some(c), Some((local, remote, csum_reqd)))
+                if c.state.load(Ordering::Relaxed) == state::SYN_RECV
+                    && claim_token(net, local) =>
+            {
+                c.token_claimed = true;
                 c.csum_reqd = csum_reqd;
                 c.local_key = local;
                 c.remote_key = remote;
@@ -1407,7 +1433,11 @@ unsafe extern "C" fn syn_recv_sock(
                 c.state.store(state::ESTABLISHED, Ordering::Release);
                 crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1);
             }
-            (Some(c), _) => {
+            (Some(c), keys) => {
+                if keys.is_some() {
+                    // The token of the key we derived is taken here.
+                    crate::ctl::mib_add(net, crate::mib::MPFALLBACK_TOKEN_INIT, 1);
+                }
                 c.state.store(state::FALLBACK, Ordering::Release);
                 (*bindings::tcp_sk(child)).is_mptcp = false;
             }
@@ -1415,6 +1445,11 @@ unsafe extern "C" fn syn_recv_sock(
         }
         child
     }
+}
+
+/// Claims the token of the server key `local` in `net`.
+fn claim_token(net: *const bindings::net, local: u64) -> bool {
+    crate::token::claim(net, crypto::token_and_idsn(local).0)
 }
 
 /// ULP clone: a child of our listener gets its own context (decided in
