@@ -106,6 +106,10 @@ pub(crate) const MPCAPABLE_SYN_TX_DISABLED: usize = 7;
 pub(crate) const MPCURR_ESTAB: usize = 68;
 /// `MPTcpExtMPFallbackTokenInit`.
 pub(crate) const MPFALLBACK_TOKEN_INIT: usize = 9;
+/// `MPTcpExtMPCapableDataFallback`.
+pub(crate) const MPCAPABLE_DATA_FALLBACK: usize = 70;
+/// `MPTcpExtDSSCorruptionReset`.
+pub(crate) const DSS_CORRUPTION_RESET: usize = 25;
 /// `MPTcpExtDSSNotMatching`.
 pub(crate) const DSS_NOT_MATCHING: usize = 23;
 /// `MPTcpExtInfiniteMapTx`.
@@ -153,6 +157,8 @@ const _: () = {
     assert!(eq(MIB_NAMES[MPCURR_ESTAB], "MPCurrEstab"));
     assert!(eq(MIB_NAMES[MPFALLBACK_TOKEN_INIT], "MPFallbackTokenInit"));
     assert!(eq(MIB_NAMES[DSS_NOT_MATCHING], "DSSNotMatching"));
+    assert!(eq(MIB_NAMES[DSS_CORRUPTION_RESET], "DSSCorruptionReset"));
+    assert!(eq(MIB_NAMES[MPCAPABLE_DATA_FALLBACK], "MPCapableDataFallback"));
     assert!(eq(MIB_NAMES[INFINITE_MAP_TX], "InfiniteMapTx"));
     assert!(eq(MIB_NAMES[INFINITE_MAP_RX], "InfiniteMapRx"));
     assert!(eq(MIB_NAMES[DATA_CSUM_ERR], "DataCsumErr"));

@@ -101,6 +101,8 @@ pub(crate) struct SubflowCtx {
     data_fin_dsn: Option<u64>,
     /// The DATA_FIN is in order: the receive side is shut down.
     data_fin_done: bool,
+    /// MP_TCPRST reason on our next RST.
+    reset_reason: ResetReason,
     /// Our token (of `local_key`) is claimed in the token table.
     token_claimed: bool,
     /// DSS checksums are in use (RFC 8684 §3.1: either side set flag A).
@@ -566,7 +568,10 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
     let mut fin_announced = false;
     let mut infinite_rx = false;
     let mut fastclose = false;
+    let mut any_mptcp = false;
+    let mut corrupt = false;
     for o in MptcpOptions::new(opts) {
+        any_mptcp |= matches!(o, Ok(MptcpOption::Dss(_) | MptcpOption::MpCapable(_)));
         match o {
             Ok(MptcpOption::Dss(dss)) => {
                 if c.state.load(Ordering::Relaxed) == state::MPC_ACK_PENDING {
@@ -587,6 +592,11 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
                     DataSeq::Bits64(d) => d,
                     DataSeq::Bits32(d) => seq::expand_seq(next, u64::from(d)),
                 };
+                // (SSN 0: a DATA_FIN on a segment without data, §3.3.)
+                if m.ssn != 0 && dsn.wrapping_sub(c.idsn_remote) != seq::expand_seq(c.rcv_rel, u64::from(m.ssn)) {
+                    corrupt = true;
+                    continue;
+                }
                 if m.data_fin && c.data_fin_dsn.is_none() {
                     // The DATA_FIN is the last octet the mapping counts.
                     c.data_fin_dsn = Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
@@ -625,18 +635,37 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
             _ => {}
         }
     }
+    if st == state::MPC_ACK_PENDING && !any_mptcp && flags & TCPF_SYN_ACK != TCPF_SYN_ACK {
+        // The server's first segment after the handshake lacks MPTCP
+        // options (a middlebox strips them after the SYN-ACK): plain TCP,
+        // as mainline's check_fully_established() decides (RFC 8684 §3.7).
+        // SAFETY: socket locked.
+        unsafe { fallback(sk, c, crate::mib::MPCAPABLE_DATA_FALLBACK) };
+        return true;
+    }
     const TCPF_RST: u8 = bindings::TCPHDR_RST as u8;
     if fastclose && flags & TCPF_RST == 0 {
         // MP_FASTCLOSE on an ACK (RFC 8684 §3.5): the peer aborted the
         // connection and waits for our RST, which TCP then sends without
         // MPTCP options (see `control_options`).
-        // SAFETY: socket locked, softirq or process context: like
-        // tcp_reset(), report ECONNRESET and close the subflow.
+        // SAFETY: socket locked.
         unsafe {
             fallback_quiet(sk, c);
-            bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
-            AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(bindings::ECONNRESET as i32, Ordering::Release);
-            bindings::tcp_done(sk);
+            abort(sk, bindings::ECONNRESET);
+        }
+        return false;
+    }
+    if corrupt {
+        // A mapping that contradicts the one-subflow invariant DSN - IDSN
+        // == SSN (e.g. data re-mapped to another DSN): delivering it in
+        // TCP order would corrupt the stream, so the connection is reset
+        // (MP_TCPRST "MPTCP-specific error"), like mainline's
+        // DSSCorruptionReset.
+        // SAFETY: socket locked.
+        unsafe {
+            crate::ctl::mib_add(net, crate::mib::DSS_CORRUPTION_RESET, 1);
+            c.reset_reason = ResetReason::MptcpSpecific;
+            abort(sk, bindings::EBADMSG);
         }
         return false;
     }
@@ -664,6 +693,22 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
         }
     }
     true
+}
+
+/// Resets the subflow from its receive path, as tcp_reset() does: RST to
+/// the peer (with the options of `control_options` while still MPTCP),
+/// `err` for the reader, state CLOSE.  The caller drops the segment.
+///
+/// # Safety
+///
+/// Socket locked, in TCP's receive path (which holds a reference on it).
+unsafe fn abort(sk: *mut bindings::sock, err: u32) {
+    // SAFETY: per the caller.
+    unsafe {
+        bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
+        AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(err as i32, Ordering::Release);
+        bindings::tcp_done(sk);
+    }
 }
 
 /// Records a received mapping in the skb's `SKB_EXT_MPTCP` extension, for
@@ -1021,7 +1066,7 @@ unsafe fn control_options(
             // One subflow: its abortive close is the connection's.
             let list = [
                 MptcpOption::MpFastclose(MpFastclose { receiver_key: c.remote_key }),
-                MptcpOption::MpTcpRst(MpTcpRst::new(false, ResetReason::Unspecified)),
+                MptcpOption::MpTcpRst(MpTcpRst::new(false, c.reset_reason)),
             ];
             let n = put_options(&list, opts, remaining)?;
             crate::ctl::mib_add(net, crate::mib::MPFASTCLOSE_TX, 1);

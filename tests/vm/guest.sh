@@ -348,14 +348,8 @@ t_checksum_lossy() {  # checksummed mappings across loss, reordering, duplicatio
 t_checksum_corrupt() {
   topo_up
   ip netns exec ns1 sysctl -qw net.mptcp.checksum_enabled=1
-  # Invert one payload octet of every server->client packet of 1024 bytes
-  # or more (IP total length; one u32 match per length prefix).
-  tc -n ns2 qdisc add dev veth2 clsact
-  local m
-  for m in "0x0400 0xfc00" "0x0800 0xf800" "0x1000 0xf000" "0x2000 0xe000" "0x4000 0xc000" "0x8000 0x8000"; do
-    tc -n ns2 filter add dev veth2 egress protocol ip prio 1 u32 match u16 $m at 2 \
-      action pedit munge offset 148 u8 invert pipe csum tcp || fail "tc pedit"
-  done
+  # Invert one payload octet of every server->client data packet.
+  pedit_big ns2 veth2 148 || fail "tc pedit"
   ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
   xfer_run 4 10.0.1.2 $MIB $MIB || fail "transfer did not complete"
   python3 - $MIB <<'PY' || fail "data"
@@ -371,6 +365,58 @@ PY
   local frx=$(mib_delta ns2 MPTcpExtMPFailRx) itx=$(mib_delta ns2 MPTcpExtInfiniteMapTx)
   echo "client DataCsumErr=$e MPFailTx=$ftx  server MPFailRx=$frx InfiniteMapTx=$itx"
   [ "$e" -ge 1 ] && [ "$ftx" = 1 ] && [ "$frx" = 1 ] && [ "$itx" = 1 ] || fail "MIB"
+  topo_down
+}
+
+# pedit_big NS DEV OFFSET: invert the octet at IP offset OFFSET of every
+# packet of 1024 bytes or more leaving DEV (data segments, not ACKs), TCP
+# checksum fixed up: a middlebox rewriting bytes.
+pedit_big() {
+  tc -n "$1" qdisc add dev "$2" clsact
+  local m
+  for m in "0x0400 0xfc00" "0x0800 0xf800" "0x1000 0xf000" "0x2000 0xe000" "0x4000 0xc000" "0x8000 0x8000"; do
+    tc -n "$1" filter add dev "$2" egress protocol ip prio 1 u32 match u16 $m at 2 \
+      action pedit munge offset "$3" u8 invert pipe csum tcp || return 1
+  done
+}
+
+# Hostile mapping: a middlebox rewrites the DSN of the server's DSS
+# mappings (no checksums to catch it).  Delivering the data in TCP order
+# would corrupt the stream, so the client resets the connection with
+# MP_TCPRST, counts DSSCorruptionReset, and the reader gets an error.
+t_dss_corrupt() {
+  topo_up
+  # IP 20 + TCP 20 + NOP NOP TS 12, DSS: 4 + DATA_ACK 8, then the 8-octet
+  # DSN: its low octet is at IP offset 71.
+  pedit_big ns2 veth2 71 || fail "tc pedit"
+  ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
+  local d0=$(dmesg | wc -l)
+  if xfer_run 4 10.0.1.2 0 $MIB; then fail "transfer succeeded through a rewritten DSN"; fi
+  local r=$(mib_delta ns1 MPTcpExtDSSCorruptionReset) rx=$(mib_delta ns2 MPTcpExtMPRstRx)
+  echo "client DSSCorruptionReset=$r  server MPRstRx=$rx"
+  [ "$r" -ge 1 ] && [ "$rx" -ge 1 ] || fail "MIB"
+  [ -z "$(dmesg_bad_since "$d0")" ] || { dmesg_bad_since "$d0"; fail "kernel warnings"; }
+  topo_down
+}
+
+# A middlebox (nftables "reset tcp option") strips MPTCP options from the
+# server's segments after the SYN-ACK: the client falls back on the first
+# one (MPCapableDataFallback, as mainline), data stays byte-exact.
+t_options_stripped() {
+  topo_up
+  ip netns exec ns2 nft -f - <<'NFT' || fail "nft"
+table inet strip {
+  chain out {
+    type filter hook output priority 0; policy accept;
+    tcp flags & syn == 0 reset tcp option mptcp
+  }
+}
+NFT
+  ip netns exec ns1 nstat -n
+  xfer_check 4 10.0.1.2 $MIB $MIB || fail "transfer"
+  local fb=$(mib_delta ns1 MPTcpExtMPCapableDataFallback)
+  echo "client MPCapableDataFallback=$fb"
+  [ "$fb" = 1 ] || fail "client did not fall back"
   topo_down
 }
 
@@ -403,7 +449,7 @@ t_unload_reload() {
 
 for t in no_module load sysctl_defaults sysctl_reject sysctl_netns enabled_off netstat_mib \
          xfer_empty xfer_1b xfer_1m xfer_s2c_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy \
-         xfer_dup_loss xfer_parallel xfer_vs_tcp checksum checksum_lossy checksum_corrupt \
+         xfer_dup_loss xfer_parallel xfer_vs_tcp options_stripped checksum checksum_lossy checksum_corrupt dss_corrupt \
          conn_refused conn_reset \
          rmmod_busy unload_reload; do
   if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $t "* ]]; then continue; fi

@@ -208,10 +208,11 @@ pub const MPTCP_RST_EBADPERF: u8 = 5;
 pub const MPTCP_RST_EMIDDLEBOX: u8 = 6;
 
 /// The reason codes of MP_TCPRST defined by RFC 8684 §3.6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[repr(u8)]
 pub enum ResetReason {
     /// Unspecified error (0x00).
+    #[default]
     Unspecified = MPTCP_RST_EUNSPEC,
     /// MPTCP-specific error (0x01).
     MptcpSpecific = MPTCP_RST_EMPTCP,
