@@ -9,7 +9,8 @@
 //! - `ctl`: per-namespace sysctls (`net.mptcp.*`) and MIB;
 //! - `hooks`: the ops table registered with the hook layer;
 //! - `subflow`: per-subflow MPTCP state, MP_CAPABLE and DSS on the first subflow;
-//! - `protocol`: the `IPPROTO_MPTCP` socket.
+//! - `protocol`: the `IPPROTO_MPTCP` socket;
+//! - `sockopt`: MPTCP-level socket options.
 
 use kernel::prelude::*;
 
@@ -18,6 +19,7 @@ mod global;
 mod hooks;
 mod mib;
 mod protocol;
+mod sockopt;
 mod subflow;
 mod token;
 

@@ -36,6 +36,7 @@ use kernel::prelude::*;
 
 use crate::ctl;
 use crate::global::Global;
+use crate::sockopt;
 use crate::subflow;
 
 /// `IPPROTO_MPTCP` (uapi `linux/in.h`).
@@ -450,6 +451,10 @@ unsafe extern "C" fn msk_setsockopt(
     optval: bindings::sockptr_t,
     optlen: c_uint,
 ) -> c_int {
+    // Mainline's allow-list, before anything reaches the subflow.
+    if let Err(e) = sockopt::setsockopt_check(level, optname) {
+        return e.to_errno();
+    }
     // SAFETY: as msk_bind.
     unsafe {
         with_first(sock, |sub, o| {
@@ -527,9 +532,11 @@ unsafe extern "C" fn msk_getsockopt(
                 let v = c_int::from(subflow::is_mptcp_state(st) || st == subflow::state::LISTEN);
                 return put_int(optval, optlen, v);
             }
+            if let Some(ret) = sockopt::getsockopt((*sub).sk, level, optname, optval, optlen) {
+                return ret;
+            }
             // Everything else, as on a mainline fallback socket, from the
-            // subflow (MPTCP_TCPINFO, MPTCP_SUBFLOW_ADDRS, MPTCP_FULL_INFO
-            // are not implemented yet).
+            // subflow.
             match o.getsockopt {
                 Some(getsockopt) => getsockopt(sub, level, optname, optval, optlen),
                 None => errno(bindings::EOPNOTSUPP),

@@ -447,10 +447,41 @@ t_unload_reload() {
   [ -z "$(dmesg_bad)" ] || { dmesg_bad; fail "kernel warnings"; }
 }
 
+# sockopt_run FAMILY ADDR SERVER_PROTO [client args...]: tests/tools/sockopt.py
+# between the namespaces (the server checks its side too).
+sockopt_run() {
+  local fam=$1 addr=$2 ps=$3 port=$((10000 + RANDOM % 20000)); shift 3
+  ip netns exec ns2 python3 "$ROOT/tests/tools/sockopt.py" server --family "$fam" --port "$port" \
+    --proto "$ps" > /tmp/so_srv.out 2>&1 &
+  local spid=$! rc=0
+  for _ in $(seq 50); do grep -q listening /tmp/so_srv.out 2>/dev/null && break; sleep 0.1; done
+  ip netns exec ns1 python3 "$ROOT/tests/tools/sockopt.py" client --family "$fam" --addr "$addr" \
+    --port "$port" "$@" > /tmp/so_cli.out 2>&1 || rc=1
+  wait $spid || rc=1
+  echo "client ($fam, $ps server):"; grep -v '^ok: ' /tmp/so_cli.out
+  echo "server:"; grep -v '^ok: ' /tmp/so_srv.out
+  echo "$(grep -c '^ok: ' /tmp/so_cli.out) + $(grep -c '^ok: ' /tmp/so_srv.out) checks ok"
+  return $rc
+}
+
+t_sockopt() {  # MPTCP_TCPINFO/SUBFLOW_ADDRS/FULL_INFO, setsockopt allow-list; fallback
+  # Run alone (ONLY=sockopt) the module may not be loaded yet.
+  local loaded=0
+  lsmod | grep -q '^mptcp ' || { insmod "$KO" || fail "insmod"; loaded=1; }
+  topo_up
+  sockopt_run 4 10.0.1.2 mptcp || fail "IPv4"
+  sockopt_run 6 fd00:1::2 mptcp || fail "IPv6"
+  sockopt_run 4 10.0.1.2 tcp --fallback || fail "IPv4 fallback"
+  sockopt_run 6 fd00:1::2 tcp --fallback || fail "IPv6 fallback"
+  topo_down
+  [ "$loaded" = 0 ] || rmmod_settled || fail "rmmod"
+  [ -z "$(dmesg_bad)" ] || { dmesg_bad; fail "kernel warnings"; }
+}
+
 for t in no_module load sysctl_defaults sysctl_reject sysctl_netns enabled_off netstat_mib \
          xfer_empty xfer_1b xfer_1m xfer_s2c_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy \
          xfer_dup_loss xfer_parallel xfer_vs_tcp options_stripped checksum checksum_lossy checksum_corrupt dss_corrupt \
-         conn_refused conn_reset \
+         conn_refused conn_reset sockopt \
          rmmod_busy unload_reload; do
   if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $t "* ]]; then continue; fi
   tap_run "$t" "t_$t"
