@@ -528,8 +528,8 @@ unsafe extern "C" fn msk_getsockopt(
                 }
             }
             if level == SOL_TCP && optname == TCP_IS_MPTCP {
-                let st = subflow::state_of((*sub).sk);
-                let v = c_int::from(subflow::is_mptcp_state(st) || st == subflow::state::LISTEN);
+                // 1 unless fallen back, as mainline (a fresh socket reads 1).
+                let v = c_int::from(!sockopt::is_fallback((*sub).sk));
                 return put_int(optval, optlen, v);
             }
             if let Some(ret) = sockopt::getsockopt((*sub).sk, level, optname, optval, optlen) {

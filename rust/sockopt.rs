@@ -65,7 +65,7 @@ const FIRST_SUBFLOW_ID: u32 = 1;
 /// # Safety
 ///
 /// `ssk` must be a live full TCP socket.
-unsafe fn is_fallback(ssk: *mut bindings::sock) -> bool {
+pub(crate) unsafe fn is_fallback(ssk: *mut bindings::sock) -> bool {
     // SAFETY: per the caller.
     let st = unsafe { subflow::state_of(ssk) };
     if subflow::is_mptcp_state(st) || st == subflow::state::LISTEN || st == subflow::state::SYN_SENT {
