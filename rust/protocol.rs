@@ -522,10 +522,11 @@ unsafe extern "C" fn msk_getsockopt(
     // SAFETY: as msk_bind.
     unsafe {
         with_first(sock, |sub, o| {
-            if level == SOL_MPTCP && optname == MPTCP_INFO {
-                if let Some(info) = subflow::mptcp_info((*sub).sk) {
-                    return put_bytes(optval, optlen, ptr::addr_of!(info).cast(), size_of::<bindings::mptcp_info>());
-                }
+            if level == SOL_MPTCP && optname == MPTCP_INFO && !sockopt::is_fallback((*sub).sk) {
+                // Not yet MPTCP (fresh, listening, connecting): mainline
+                // answers with what it has, mostly zeros.
+                let info = subflow::mptcp_info((*sub).sk).unwrap_or_else(|| core::mem::zeroed());
+                return put_bytes(optval, optlen, ptr::addr_of!(info).cast(), size_of::<bindings::mptcp_info>());
             }
             if level == SOL_TCP && optname == TCP_IS_MPTCP {
                 // 1 unless fallen back, as mainline (a fresh socket reads 1).

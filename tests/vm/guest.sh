@@ -469,8 +469,10 @@ t_sockopt() {  # MPTCP_TCPINFO/SUBFLOW_ADDRS/FULL_INFO, setsockopt allow-list; f
   local loaded=0
   lsmod | grep -q '^mptcp ' || { insmod "$KO" || fail "insmod"; loaded=1; }
   # A fresh MPTCP socket is not (yet) fallen back: TCP_IS_MPTCP=1, as mainline.
-  python3 -c 'import socket; s = socket.socket(2, 1, 262); assert s.getsockopt(6, 43) == 1' ||
-    fail "fresh socket: TCP_IS_MPTCP != 1"
+  # and MPTCP_INFO answers (zeros) as on mainline.
+  python3 -c 'import socket; s = socket.socket(2, 1, 262); assert s.getsockopt(6, 43) == 1
+assert s.getsockopt(284, 1, 256) == bytes(len(s.getsockopt(284, 1, 256)))' ||
+    fail "fresh socket: TCP_IS_MPTCP or MPTCP_INFO differ from mainline"
   topo_up
   sockopt_run 4 10.0.1.2 mptcp || fail "IPv4"
   sockopt_run 6 fd00:1::2 mptcp || fail "IPv6"
