@@ -5,9 +5,9 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 KDIR=${KDIR:-$(bash "$MPTCP_RS_ROOT/scripts/build-kernel.sh")}
 start=$(date +%s%N)
-# Kbuild writes objects next to the sources; build in a copy so the work
-# tree stays clean and stale objects never leak between kernels.
-B="$MPTCP_RS_ROOT/build/obj"
+# Kbuild writes objects next to the sources; build in a copy (one per
+# kernel) so the work tree stays clean and objects never mix kernels.
+B="$MPTCP_RS_ROOT/build/obj-$(basename "$KDIR")"
 mkdir -p "$B"
 tar -C "$MPTCP_RS_ROOT" --exclude=rust/core/target -cf - Kbuild rust | tar -C "$B" -xpf -
 make -s -C "$KDIR" M="$B" "${KMAKE_VARS[@]}" CONFIG_WERROR=y modules
