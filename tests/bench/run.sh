@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # make bench: goodput of one IPPROTO_MPTCP connection vs one TCP connection,
 # on our kernel (mptcp.ko loaded) and on the mainline kernel, one VM each.
-# See tests/bench/guest.sh.  Environment: BENCH_KERNELS (default
-# "ours mainline"), BENCH_ROUNDS (5), BENCH_SECS (3), BENCH_CPUS (1: steadier under TCG than 2),
+# See tests/bench/guest.sh.  Kernels: ours; reference = the same source and
+# config as ours with mainline's net/mptcp built in (scripts/build-reference-
+# kernel.sh, built on first use, ~10 min): the like-for-like comparison;
+# mainline = Debian's stock kernel.  Environment: BENCH_KERNELS (default
+# "ours reference mainline"), BENCH_ROUNDS (5), BENCH_SECS (3), BENCH_CPUS (1: steadier under TCG than 2),
 # BENCH_OUT (output directory).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,11 +15,13 @@ mkdir -p "$out"
 # Built on the host; the guest sees the host's /tmp (and compiles itself if not).
 gcc -O2 -Wall -Wextra -Werror -o "$out/tput" "$ROOT/tests/bench/tput.c"
 start=$(date +%s) rc=0 files=()
-for k in ${BENCH_KERNELS:-ours mainline}; do
+for k in ${BENCH_KERNELS:-ours reference mainline}; do
   t0=$(date +%s)
   echo "# bench: $k kernel ..."
+  image=$k
+  [ "$k" = reference ] && image=$(bash "$ROOT/scripts/build-reference-kernel.sh")/arch/x86/boot/bzImage
   flock /tmp/mptcp-rs-vm.lock bash -c 'date +%s > "$0"; exec "$@"' "$out/$k.locked" \
-    "$ROOT/qemu/vm.sh" --kernel "$k" --cpus "${BENCH_CPUS:-1}" --timeout 900 -- \
+    "$ROOT/qemu/vm.sh" --kernel "$image" --cpus "${BENCH_CPUS:-1}" --timeout 900 -- \
     env BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_SECS="${BENCH_SECS:-3}" \
     bash "$ROOT/tests/bench/guest.sh" "$k" "$out/tput" | tee "$out/$k.out" | { grep -v '^BENCH ' || true; } || rc=1
   t1=$(cat "$out/$k.locked" 2>/dev/null || echo "$t0")
