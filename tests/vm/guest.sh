@@ -328,6 +328,20 @@ t_checksum() {
   done
 }
 
+t_checksum_sizes() {  # 0 B and 64 MiB both ways with checksums (client asks)
+  topo_up
+  ip netns exec ns1 sysctl -qw net.mptcp.checksum_enabled=1
+  ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
+  xfer_check 4 10.0.1.2 0 0 || fail "0 B"
+  mptcp_check 1 && csum_check 1 || fail "0 B: not MPTCP with checksums"
+  xfer_check 4 10.0.1.2 $((64 * MIB)) $((64 * MIB)) || fail "64 MiB"
+  mptcp_check 1 && csum_check 1 || fail "64 MiB: not MPTCP with checksums"
+  for ns in ns1 ns2; do
+    [ "$(mib_delta $ns MPTcpExtDataCsumErr)" = 0 ] || fail "$ns counted checksum errors"
+  done
+  topo_down
+}
+
 t_checksum_lossy() {  # checksummed mappings across loss, reordering, duplication
   topo_up
   topo_netem delay 2ms 1ms loss 2% duplicate 2% reorder 25% 50%
@@ -485,7 +499,7 @@ assert s.getsockopt(284, 1, 256) == bytes(len(s.getsockopt(284, 1, 256)))' ||
 
 for t in no_module load sysctl_defaults sysctl_reject sysctl_netns enabled_off netstat_mib \
          xfer_empty xfer_1b xfer_1m xfer_s2c_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy \
-         xfer_dup_loss xfer_parallel xfer_vs_tcp options_stripped checksum checksum_lossy checksum_corrupt dss_corrupt \
+         xfer_dup_loss xfer_parallel xfer_vs_tcp options_stripped checksum checksum_sizes checksum_lossy checksum_corrupt dss_corrupt \
          conn_refused conn_reset sockopt \
          rmmod_busy unload_reload; do
   if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $t "* ]]; then continue; fi
