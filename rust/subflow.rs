@@ -32,9 +32,12 @@
 //! `syn_recv_sock` checks the third ACK's MP_CAPABLE (both keys) before the
 //! child subflow, which our ULP's clone op gave a context, runs MPTCP.
 //!
-//! Not yet (see README): DSS checksums (a peer that requires them makes us
-//! fall back), MP_JOIN, validating the peer's mappings (one subflow: TCP
-//! ordering is data-level ordering), token uniqueness.
+//! Checks on the peer's mappings: with one subflow a mapping must keep
+//! DSN - IDSN == SSN (else the connection is reset, `DSSCorruptionReset`);
+//! with DSS checksums each mapping's payload is verified ([`csum_advance`];
+//! a failure means MP_FAIL and fallback).  Ending MPTCP: MP_FAIL /
+//! infinite mapping ([`control_options`]), MP_FASTCLOSE + MP_TCPRST on our
+//! RSTs.  Not yet: MP_JOIN and everything multipath (see README).
 //!
 //! Locking: all [`SubflowCtx`] fields except `state` are only touched by
 //! code that runs with the subflow socket lock held (TCP's own
