@@ -45,7 +45,7 @@ def mptcp_state(s):
     return st
 
 
-def run(s, send, seed, port):
+def run(s, send, seed, port=None):
     res = {}
     state = mptcp_state(s)
     out = hashlib.sha256()
