@@ -36,7 +36,7 @@ use kernel::prelude::*;
 
 use crate::ctl;
 use crate::global::Global;
-use crate::sockopt;
+use crate::sockopt::{self, SOL_MPTCP, SOL_TCP};
 use crate::subflow;
 
 /// `IPPROTO_MPTCP` (uapi `linux/in.h`).
@@ -44,8 +44,6 @@ pub(crate) const IPPROTO_MPTCP: c_int = 262;
 const IPPROTO_TCP: c_int = bindings::IPPROTO_TCP as c_int;
 const SOCK_STREAM: c_int = bindings::sock_type_SOCK_STREAM as c_int;
 const SOL_SOCKET: c_int = bindings::SOL_SOCKET as c_int;
-const SOL_TCP: c_int = 6;
-const SOL_MPTCP: c_int = bindings::SOL_MPTCP as c_int;
 /// `MPTCP_INFO` (uapi `linux/mptcp.h`).
 const MPTCP_INFO: c_int = 1;
 /// `TCP_IS_MPTCP` (uapi `linux/tcp.h`).

@@ -29,8 +29,8 @@ use crate::subflow;
 const SOL_SOCKET: c_int = bindings::SOL_SOCKET as c_int;
 const SOL_IP: c_int = bindings::SOL_IP as c_int;
 const SOL_IPV6: c_int = bindings::SOL_IPV6 as c_int;
-const SOL_TCP: c_int = bindings::SOL_TCP as c_int;
-const SOL_MPTCP: c_int = bindings::SOL_MPTCP as c_int;
+pub(crate) const SOL_TCP: c_int = bindings::SOL_TCP as c_int;
+pub(crate) const SOL_MPTCP: c_int = bindings::SOL_MPTCP as c_int;
 
 // uapi `linux/mptcp.h`.
 const MPTCP_TCPINFO: c_int = 2;
@@ -161,10 +161,10 @@ unsafe fn sub_addrs(ssk: *mut bindings::sock) -> bindings::mptcp_subflow_addrs {
     let mut a = bindings::mptcp_subflow_addrs::default();
     let local = ptr::addr_of_mut!(a.__bindgen_anon_1).cast::<u8>();
     let remote = ptr::addr_of_mut!(a.__bindgen_anon_2).cast::<u8>();
+    // Each union is 128 bytes, room for a `sockaddr_in6`, written unaligned
+    // to be independent of the union's alignment.
     // SAFETY: a TCP sock is an `inet_sock`; the addresses are read under the
-    // socket lock (connect/bind write them under it).  Each union is 128
-    // bytes, room for a `sockaddr_in6`, written unaligned to be independent
-    // of the union's alignment.
+    // socket lock (connect/bind write them under it).
     unsafe {
         bindings::lock_sock(ssk);
         let inet = ssk.cast::<bindings::inet_sock>();

@@ -1076,6 +1076,10 @@ unsafe fn control_options(
             crate::ctl::mib_add(net, crate::mib::MPRST_TX, 1);
             return Some(n);
         }
+        if c.mp_fail_tx.is_none() && c.infinite_map_tx.is_none() {
+            // The common case: an ordinary segment.
+            return None;
+        }
         let ack = DataSeq::Bits64(data_ack(sk, c));
         if let Some(dsn) = c.mp_fail_tx {
             let list = [MptcpOption::MpFail(MpFail { dsn }), MptcpOption::Dss(Dss { data_ack: Some(ack), mapping: None })];
