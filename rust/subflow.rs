@@ -1452,6 +1452,15 @@ unsafe extern "C" fn syn_recv_sock(
                 })) if receiver_key == local => Some((local, sender_key, own || checksum.is_some())),
                 _ => None,
             });
+        }
+        let child = orig(sk, skb, req, dst, req_unhash, own_req, opt_child_init);
+        if child.is_null() {
+            return child;
+        }
+        if (*treq).is_mptcp && *own_req {
+            // Counted once per connection: a duplicated third ACK racing
+            // the first one on another CPU gets a child that is dropped
+            // (own_req false), as in mainline.
             let mib = if keys.is_some() {
                 crate::mib::MPCAPABLE_ACK_RX
             } else {
@@ -1459,15 +1468,12 @@ unsafe extern "C" fn syn_recv_sock(
             };
             crate::ctl::mib_add(net, mib, 1);
         }
-        let child = orig(sk, skb, req, dst, req_unhash, own_req, opt_child_init);
-        if child.is_null() {
-            return child;
-        }
         // The child is locked by its creator (sk_clone_lock) until TCP is
         // done with it.  Our ULP's clone op gave it a fresh context.
         match (ctx(child), keys) {
             (Some(c), Some((local, remote, csum_reqd)))
                 if c.state.load(Ordering::Relaxed) == state::SYN_RECV
+                    && *own_req
                     && claim_token(net, local) =>
             {
                 c.token_claimed = true;
@@ -1486,7 +1492,9 @@ unsafe extern "C" fn syn_recv_sock(
                 crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1);
             }
             (Some(c), keys) => {
-                if keys.is_some() {
+                // A child that lost the race (!own_req) is dropped by TCP:
+                // it claims nothing and counts nothing.
+                if keys.is_some() && *own_req {
                     // The token of the key we derived is taken here.
                     crate::ctl::mib_add(net, crate::mib::MPFALLBACK_TOKEN_INIT, 1);
                 }
