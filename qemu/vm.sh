@@ -34,6 +34,14 @@ case "$kernel" in
 esac
 [ -f "$image" ] || { echo "vm.sh: no kernel image '$image' (run make first)" >&2; exit 2; }
 
+# One VM at a time on 2 cores: take the project's VM lock (shared with
+# qemu/twovm.sh) unless a caller already holds it.
+if [ "${MPTCP_RS_VM_LOCKED:-0}" != 1 ]; then
+  exec 9>>/tmp/mptcp-rs-vm.lock
+  flock -n 9 || { echo "vm.sh: waiting for /tmp/mptcp-rs-vm.lock ..." >&2; flock 9; }
+  export MPTCP_RS_VM_LOCKED=1
+fi
+
 # Does KVM run a guest here?  /dev/kvm may exist and still fail.
 kvm_works() {
   local stamp="$MPTCP_RS_CACHE/kvm-probe" boot
