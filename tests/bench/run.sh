@@ -20,7 +20,7 @@ for k in ${BENCH_KERNELS:-ours reference mainline}; do
   echo "# bench: $k kernel ..."
   image=$k
   [ "$k" = reference ] && image=$(bash "$ROOT/scripts/build-reference-kernel.sh")/arch/x86/boot/bzImage
-  flock /tmp/mptcp-rs-vm.lock bash -c 'date +%s > "$0"; exec "$@"' "$out/$k.locked" \
+  MPTCP_RS_VM_LOCKED=1 flock /tmp/mptcp-rs-vm.lock bash -c 'date +%s > "$0"; exec "$@"' "$out/$k.locked" \
     "$ROOT/qemu/vm.sh" --kernel "$image" --cpus "${BENCH_CPUS:-1}" --timeout 900 -- \
     env BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_SECS="${BENCH_SECS:-3}" \
     bash "$ROOT/tests/bench/guest.sh" "$k" "$out/tput" | tee "$out/$k.out" | { grep -v '^BENCH ' || true; } || rc=1

@@ -37,9 +37,14 @@ rm -rf "$SRC"; mkdir -p "$SRC"
 tar -C "$KDIR" -cf - --exclude='*.o' --exclude='*.a' --exclude='.*.cmd' \
     --exclude='*.ko' --exclude='*.rmeta' --exclude='*.rlib' --exclude=arch/x86/boot \
     --exclude="$ST/net/mptcp/*.pcap" "${files[@]}" | tar -C "$SRC" -xf -
+# Run as if from a shell even when called from our own make: the selftests'
+# lib.mk only defaults OUTPUT when MAKELEVEL is 0 (else it writes the
+# helpers to "/mptcp_connect", ...), so reset the inherited make state and
+# set OUTPUT explicitly; nothing is written outside build/selftests.
+fresh_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES make "$@"; }
 # `make headers` writes usr/include (and builds scripts/unifdef) in the copy.
-make -s -C "$SRC" ARCH=x86 headers >&2
-make -s -C "$SRC/$ST/net/mptcp" CC=gcc >&2
+fresh_make -s -C "$SRC" ARCH=x86 headers >&2
+fresh_make -s -C "$SRC/$ST/net/mptcp" CC=gcc OUTPUT="$SRC/$ST/net/mptcp" >&2
 for h in mptcp_connect pm_nl_ctl mptcp_sockopt mptcp_inq; do
   [ -x "$SRC/$ST/net/mptcp/$h" ] || { echo "selftests: $h not built" >&2; exit 1; }
 done

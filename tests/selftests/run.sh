@@ -88,7 +88,7 @@ run_kernel() {
     part=$LOGDIR/$k.boot$boots.log
     echo "== $k: boot $boots (waiting for $LOCK if another VM runs): ${todo[*]}"
     set +e
-    flock "$LOCK" "$ROOT/qemu/vm.sh" --kernel "$k" --timeout "$vmto" -- \
+    MPTCP_RS_VM_LOCKED=1 flock "$LOCK" "$ROOT/qemu/vm.sh" --kernel "$k" --timeout "$vmto" -- \
       env ST_DIR="$ST" ST_SCRIPTS="$spec" KO="$ko" bash "$HERE/guest.sh" 2>&1 |
       tr -d '\r' | tee "$part" | progress "$k"
     vmrc=${PIPESTATUS[0]}
