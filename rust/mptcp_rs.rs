@@ -10,6 +10,7 @@
 //! - `hooks`: the ops table registered with the hook layer;
 //! - `subflow`: per-subflow MPTCP state, MP_CAPABLE and DSS on the first subflow;
 //! - `protocol`: the `IPPROTO_MPTCP` socket;
+//! - `rx`: the msk's read side (never reads a data-level duplicate);
 //! - `sockopt`: MPTCP-level socket options.
 
 use kernel::prelude::*;
@@ -19,6 +20,7 @@ mod global;
 mod hooks;
 mod mib;
 mod protocol;
+mod rx;
 mod sockopt;
 mod subflow;
 mod token;

@@ -590,34 +590,23 @@ unsafe extern "C" fn msk_recvmsg(
     len: usize,
     flags: c_int,
 ) -> c_int {
+    if len == 0 && flags & bindings::MSG_ERRQUEUE as c_int == 0 {
+        // Nothing to copy: return at once, as mainline's mptcp_recvmsg
+        // (whose copy loop never runs) and TCP do; TCP's own loop would
+        // wait for one byte it cannot copy.
+        // SAFETY: a live socket has a live sk.
+        let listening = unsafe { bindings::inet_sk_state_load((*sock).sk) } == bindings::TCP_LISTEN as c_int;
+        return if listening { errno(bindings::ENOTCONN) } else { 0 };
+    }
     // SAFETY: as msk_bind.
     unsafe {
         with_first(sock, |sub, o| {
             error_to_subflow((*sock).sk, sub);
             match o.recvmsg {
-                Some(recvmsg) => recvmsg(sub, msg, len, flags),
+                Some(recvmsg) => crate::rx::recvmsg(sub, recvmsg, msg, len, flags),
                 None => errno(bindings::EOPNOTSUPP),
             }
         })
-    }
-}
-
-unsafe extern "C" fn msk_splice_read(
-    sock: *mut bindings::socket,
-    ppos: *mut bindings::loff_t,
-    pipe: *mut bindings::pipe_inode_info,
-    len: usize,
-    flags: c_uint,
-) -> isize {
-    // SAFETY: as msk_bind.
-    match unsafe { first_subflow((*sock).sk) } {
-        // SAFETY: `sub` is live as long as the msk.
-        Ok(sub) => match unsafe { ops(sub) }.splice_read {
-            // SAFETY: forwarding the caller's arguments to the subflow.
-            Some(splice_read) => unsafe { splice_read(sub, ppos, pipe, len, flags) },
-            None => errno(bindings::EOPNOTSUPP) as isize,
-        },
-        Err(e) => e.to_errno() as isize,
     }
 }
 
@@ -698,7 +687,9 @@ unsafe fn fill_ops(
     o.sendmsg = Some(msk_sendmsg);
     o.recvmsg = Some(msk_recvmsg);
     o.mmap = Some(bindings::sock_no_mmap);
-    o.splice_read = Some(msk_splice_read);
+    // No splice_read: splice() copies through recvmsg (copy_splice_read(),
+    // as for mainline's 6.12 msk), which keeps the data-level rules of
+    // rx.rs; TCP's splice_read would also need the subflow's file.
 }
 
 /// # Safety

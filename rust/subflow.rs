@@ -18,8 +18,9 @@
 //!   data before it is in, the subflow's receive side is shut down (the
 //!   reader sees EOF), and our DATA_ACK acknowledges it.
 //!
-//! With one subflow, data-level order is subflow order: DSN = IDSN + (seq -
-//! ISN), and the mapping of a segment is derived from its sequence number.
+//! With one subflow, our data-level order is subflow order: DSN = IDSN +
+//! (seq - ISN), and the mapping of a segment is derived from its sequence
+//! number.  (The peer's mappings are checked, not assumed: see below.)
 //! The mapping chosen at a segment's first transmission is stored in its
 //! `SKB_EXT_MPTCP` extension, which TCP copies when it splits the segment,
 //! so retransmissions repeat the original mapping (RFC 8684 §3.3.1; a
@@ -32,10 +33,19 @@
 //! `syn_recv_sock` checks the third ACK's MP_CAPABLE (both keys) before the
 //! child subflow, which our ULP's clone op gave a context, runs MPTCP.
 //!
-//! Checks on the peer's mappings: with one subflow a mapping must keep
-//! DSN - IDSN == SSN (else the connection is reset, `DSSCorruptionReset`);
-//! with DSS checksums each mapping's payload is verified ([`csum_advance`];
-//! a failure means MP_FAIL and fallback).  Ending MPTCP: MP_FAIL /
+//! Checks on the peer's mappings: every mapping of payload is stored in its
+//! skb's `SKB_EXT_MPTCP`; once the octets are in order, [`rx_advance`]
+//! compares the mapping's DSN with the next one the stream expects.  Lower
+//! means a data-level duplicate (a peer may send data again at new subflow
+//! sequence numbers: mainline does when it re-sends data not yet
+//! DATA_ACKed or probes a closed data-level window): those octets are
+//! queued for the reader to skip (`rx.rs` never reads them), counted in
+//! `DuplicateData`.  Higher means data the one subflow never carried: the
+//! connection is reset (`DSSCorruptionReset`).  Our DATA_ACK covers the
+//! walked octets, 32-bit until the peer maps with 64-bit DSNs (mainline's
+//! `use_64bit_ack`).  With DSS checksums each mapping's payload is
+//! verified ([`csum_advance`]; a failure means MP_FAIL and fallback).
+//! Mappings without payload (a DATA_FIN alone) only set the DATA_FIN.  Ending MPTCP: MP_FAIL /
 //! infinite mapping ([`control_options`]), MP_FASTCLOSE + MP_TCPRST on our
 //! RSTs.  Not yet: MP_JOIN and everything multipath (see README).
 //!
@@ -100,6 +110,27 @@ pub(crate) struct SubflowCtx {
     /// Last 64-bit relative sequence numbers seen, to expand 32-bit ones.
     snd_rel: u64,
     rcv_rel: u64,
+    /// Receive-side mapping walk ([`rx_advance`]): received octets up to
+    /// this absolute subflow sequence number have had their mappings
+    /// checked; the DATA_ACK covers exactly them.
+    rx_seq: u32,
+    /// DSN of an octet at or after `rx_seq` = IDSN + its relative subflow
+    /// sequence number + `rx_off` (wrapping): starts at 0 and goes down by
+    /// every octet skipped as a data-level duplicate.
+    rx_off: u64,
+    /// The mapping (subflow_seq, data_seq, data_len) the walk is inside.
+    rx_cur: Option<(u32, u64, u16)>,
+    /// Queued octets the reader must skip: data-level duplicates (a
+    /// mainline sender re-sends DATA_ACK-pending data, or probes a zero
+    /// data-level window with an already acknowledged octet, at new subflow
+    /// sequence numbers; RFC 8684 §3.3.1 lets it).
+    skips: SkipRing,
+    /// A mapping broke the data stream (DSN ahead of what one subflow can
+    /// carry): the connection is reset from the receive path.
+    rx_corrupt: bool,
+    /// The peer's latest mapping used a 64-bit DSN: our DATA_ACK is 64-bit
+    /// too (mainline's `use_64bit_ack`), else 32-bit.
+    ack64: bool,
     /// DSN of the peer's DATA_FIN, once announced.
     data_fin_dsn: Option<u64>,
     /// The DATA_FIN is in order: the receive side is shut down.
@@ -153,6 +184,82 @@ impl RxMap {
     }
 }
 
+/// Ranges of queued subflow octets to skip, in sequence order.  Bounded:
+/// when full, the walk waits for the reader to consume the first range
+/// (the DATA_ACK then waits too), so a peer cannot make us allocate.
+#[derive(Default)]
+pub(crate) struct SkipRing {
+    /// (absolute subflow sequence number, length), `len` entries from `head`.
+    r: [(u32, u32); SKIP_RING],
+    head: usize,
+    len: usize,
+}
+
+const SKIP_RING: usize = 8;
+
+impl SkipRing {
+    fn front(&self) -> Option<(u32, u32)> {
+        (self.len > 0).then(|| self.r.get(self.head).copied()).flatten()
+    }
+
+    fn pop(&mut self) {
+        if self.len > 0 {
+            self.head = (self.head + 1) % SKIP_RING;
+            self.len -= 1;
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == SKIP_RING
+    }
+
+    fn last(&self) -> Option<(u32, u32)> {
+        (self.len > 0).then(|| self.r.get((self.head + self.len - 1) % SKIP_RING).copied()).flatten()
+    }
+
+    /// Puts back the rest of the first range (after a `pop`).
+    fn push_front(&mut self, start: u32, n: u32) -> bool {
+        if self.is_full() {
+            return false;
+        }
+        self.head = (self.head + SKIP_RING - 1) % SKIP_RING;
+        match self.r.get_mut(self.head) {
+            Some(e) => {
+                *e = (start, n);
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Appends [start, start + n), merged with the last range if adjacent.
+    /// False when full (the caller checked `is_full` first).
+    fn push(&mut self, start: u32, n: u32) -> bool {
+        if self.len > 0 {
+            let last = (self.head + self.len - 1) % SKIP_RING;
+            if let Some(l) = self.r.get_mut(last) {
+                if l.0.wrapping_add(l.1) == start {
+                    l.1 = l.1.wrapping_add(n);
+                    return true;
+                }
+            }
+        }
+        if self.is_full() {
+            return false;
+        }
+        let at = (self.head + self.len) % SKIP_RING;
+        match self.r.get_mut(at) {
+            Some(e) => {
+                *e = (start, n);
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 // SAFETY: the raw pointer is a static kernel table; access is serialised by
 // the subflow socket lock (see the module documentation).
 unsafe impl Send for SubflowCtx {}
@@ -167,6 +274,13 @@ static AF_OPS_V4: Global<bindings::inet_connection_sock_af_ops> = {
 };
 static AF_OPS_V6: Global<bindings::inet_connection_sock_af_ops> = {
     // SAFETY: valid zeroed; filled at init from `ipv6_specific`.
+    unsafe { Global::zeroed() }
+};
+/// For v6 subflows talking to v4-mapped addresses: `ipv6_mapped` (IPv4
+/// transmission, IPv6 socket options) with our wrappers, as mainline's
+/// `subflow_v6m_specific`.
+static AF_OPS_V6M: Global<bindings::inet_connection_sock_af_ops> = {
+    // SAFETY: valid zeroed; filled at init.
     unsafe { Global::zeroed() }
 };
 static REQ_OPS_V4: Global<bindings::tcp_request_sock_ops> = {
@@ -185,10 +299,17 @@ static KEY_SECRET: Global<[u8; 32]> = {
 
 /// The context of a subflow, if it is one of ours.
 ///
+/// Aliasing rule: TCP re-enters our hooks (option writers, data_ready)
+/// from tcp_send_ack(), tcp_send_active_reset(), tcp_read_done(), ...; each
+/// such entry takes its own reference.  So no reference from here may be
+/// live across a call into TCP: functions taking `c: &mut SubflowCtx`
+/// never call into TCP (they return what the caller must do), and callers
+/// stop using their reference before such a call and fetch a new one after.
+///
 /// # Safety
 ///
 /// `sk` must be a live full TCP socket; the caller holds its socket lock
-/// for the lifetime of the returned reference.
+/// for the lifetime of the returned reference and follows the rule above.
 pub(crate) unsafe fn ctx<'a>(sk: *mut bindings::sock) -> Option<&'a mut SubflowCtx> {
     // SAFETY: per the caller.
     unsafe {
@@ -423,7 +544,9 @@ const TCPF_SYN_ACK: u8 = 0x12;
 unsafe extern "C" fn rx_dst_set(sk: *mut bindings::sock, skb: *const bindings::sk_buff) {
     // SAFETY: TCP calls this with the socket locked and a valid skb.
     unsafe {
-        let orig = if is_v6(sk) {
+        // The kernel's for this socket: IPv4's also for v4-mapped v6 ones.
+        let icsk = sk.cast::<bindings::inet_connection_sock>();
+        let orig = if is_v6(sk) && (*icsk).icsk_af_ops != AF_OPS_V6M.get().cast_const() {
             bindings::ipv6_specific.sk_rx_dst_set
         } else {
             bindings::ipv4_specific.sk_rx_dst_set
@@ -474,6 +597,7 @@ unsafe fn synack_received(
             c.snd_rel = 1;
             c.rcv_rel = 1;
             c.csum_seq = c.isn_remote.wrapping_add(1);
+            c.rx_seq = c.csum_seq;
             c.state.store(state::MPC_ACK_PENDING, Ordering::Release);
         }
         // No (or unusable) MP_CAPABLE: plain TCP.
@@ -482,17 +606,31 @@ unsafe fn synack_received(
     }
 }
 
-/// The 64-bit DSN of the next byte we expect from the peer (without any
-/// DATA_FIN), updating the wrap tracking.
+/// The 64-bit DSN of the received octet at absolute subflow sequence
+/// number `seq` (at or after the last skipped range), updating the wrap
+/// tracking.
+fn rx_dsn_at(c: &mut SubflowCtx, seq: u32) -> u64 {
+    c.rcv_rel = seq::expand_seq(c.rcv_rel, u64::from(seq.wrapping_sub(c.isn_remote)));
+    c.idsn_remote.wrapping_add(c.rcv_rel).wrapping_add(c.rx_off)
+}
+
+/// The 64-bit DSN of the next new octet we expect from the peer (without
+/// any DATA_FIN): the walked position, past a skipped range it is in.
 ///
 /// # Safety
 ///
 /// Subflow socket locked.
 unsafe fn rcv_dsn(sk: *mut bindings::sock, c: &mut SubflowCtx) -> u64 {
     // SAFETY: per the caller.
-    let rcv_nxt = unsafe { (*bindings::tcp_sk(sk)).rcv_nxt };
-    c.rcv_rel = seq::expand_seq(c.rcv_rel, u64::from(rcv_nxt.wrapping_sub(c.isn_remote)));
-    c.idsn_remote.wrapping_add(c.rcv_rel)
+    unsafe { rx_advance(sk, c) };
+    let mut at = c.rx_seq;
+    if let Some((s, n)) = c.skips.last() {
+        let end = s.wrapping_add(n);
+        if !seq::before(at, s) && seq::before(at, end) {
+            at = end;
+        }
+    }
+    rx_dsn_at(c, at)
 }
 
 /// Our DATA_ACK: everything received in order, plus the DATA_FIN.
@@ -508,27 +646,181 @@ unsafe fn data_ack(sk: *mut bindings::sock, c: &mut SubflowCtx) -> u64 {
     }
 }
 
-/// Ends the data stream once the peer's DATA_FIN is in order.
+/// Our DATA_ACK as put on the wire: 64-bit once the peer maps with 64-bit
+/// DSNs, 32-bit before (as mainline).
 ///
 /// # Safety
 ///
 /// Subflow socket locked.
-unsafe fn check_data_fin(sk: *mut bindings::sock, c: &mut SubflowCtx) {
-    let Some(fin) = c.data_fin_dsn else { return };
+unsafe fn data_ack_opt(sk: *mut bindings::sock, c: &mut SubflowCtx) -> DataSeq {
+    // SAFETY: per the caller.
+    let ack = unsafe { data_ack(sk, c) };
+    if c.ack64 {
+        DataSeq::Bits64(ack)
+    } else {
+        DataSeq::Bits32(ack as u32)
+    }
+}
+
+/// Whether the peer's DATA_FIN is now in order (the receive side must be
+/// shut down); marks it done.  The caller acts on a true answer with no
+/// borrow of the context left (see [`ctx`]).
+///
+/// # Safety
+///
+/// Subflow socket locked.
+unsafe fn data_fin_reached(sk: *mut bindings::sock, c: &mut SubflowCtx) -> bool {
+    let Some(fin) = c.data_fin_dsn else { return false };
     if c.data_fin_done {
-        return;
+        return false;
     }
     // SAFETY: per the caller.
     let next = unsafe { rcv_dsn(sk, c) };
     if seq::before64(next, fin) {
-        return;
+        return false;
     }
     c.data_fin_done = true;
-    // SAFETY: socket locked: like tcp_fin(), mark the receive side closed
-    // (readers get EOF after the queued data) and acknowledge at once.
+    true
+}
+
+/// The peer's DATA_FIN is in order: like tcp_fin(), mark the receive side
+/// closed (readers get EOF after the queued data) and acknowledge at once.
+///
+/// # Safety
+///
+/// Subflow socket locked; no reference to its context is live.
+unsafe fn data_fin_done(sk: *mut bindings::sock) {
+    // SAFETY: per the caller.
     unsafe {
         (*sk).sk_shutdown |= bindings::RCV_SHUTDOWN as u8;
         bindings::tcp_send_ack(sk);
+    }
+}
+
+/// Walks the octets queued in order since the last call and checks each
+/// mapping against the data stream.  One subflow carries the stream in
+/// order, so the first walked octet of a mapping must have the DSN we
+/// expect next: if it is lower, the mapping (or its start) repeats data we
+/// already have (mainline re-sends data not yet DATA_ACKed, and probes a
+/// closed data-level window with an acknowledged octet, on the same
+/// subflow: RFC 8684 §3.3.1 allows both), and those octets are queued for
+/// the reader to skip ([`rx_readable`]); if it is higher, data the one
+/// subflow never carried is missing: `rx_corrupt`.  Octets without a
+/// mapping of their own continue the current one.
+///
+/// # Safety
+///
+/// Subflow socket locked.
+unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
+    // SAFETY: per the caller.
+    let (rcv_nxt, copied) = unsafe { ((*bindings::tcp_sk(sk)).rcv_nxt, (*bindings::tcp_sk(sk)).copied_seq) };
+    if seq::before(c.rx_seq, copied) {
+        // Consumed without a walk (not through our recvmsg): nothing to
+        // check any more.
+        c.rx_seq = copied;
+        c.rx_cur = None;
+    }
+    while seq::before(c.rx_seq, rcv_nxt) && !c.rx_corrupt {
+        // SAFETY: socket locked.
+        let Some(skb) = (unsafe { rcv_skb_at(sk, c.rx_seq) }) else {
+            c.rx_seq = rcv_nxt;
+            return;
+        };
+        // SAFETY: a queued skb of this socket.
+        let (start, len, ext) = unsafe {
+            let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+            let e = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP).cast::<bindings::mptcp_ext>();
+            ((*cb).seq, (*skb).len, e.as_ref().filter(|e| e.use_map() != 0).map(|e| (e.subflow_seq, e.data_seq, e.data_len, e.data_fin() != 0)))
+        };
+        if let Some((ssn, dsn, data_len, fin)) = ext {
+            let key = (ssn, dsn, data_len);
+            if c.rx_cur != Some(key) {
+                let payload = u32::from(data_len).saturating_sub(u32::from(fin));
+                let off = c.rx_seq.wrapping_sub(c.isn_remote.wrapping_add(ssn));
+                // An octet outside its own mapping continues the stream.
+                if off < payload {
+                    let at = dsn.wrapping_add(u64::from(off));
+                    let want = rx_dsn_at(c, c.rx_seq);
+                    if at != want {
+                        if !seq::before64(at, want) {
+                            c.rx_corrupt = true;
+                            return;
+                        }
+                        if c.skips.is_full() {
+                            // Wait for the reader to consume a range.
+                            return;
+                        }
+                        let dup = want.wrapping_sub(at).min(u64::from(payload - off)) as u32;
+                        c.skips.push(c.rx_seq, dup);
+                        c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
+                        // SAFETY: socket locked.
+                        unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DUPLICATE_DATA, 1) };
+                    }
+                }
+                c.rx_cur = Some(key);
+            }
+        }
+        c.rx_seq = start.wrapping_add(len);
+        if len == 0 {
+            // A FIN-only skb: nothing more to walk.
+            c.rx_seq = rcv_nxt;
+        }
+    }
+}
+
+/// What the reader may take from the subflow now: skips the duplicate
+/// range at the head of the receive queue, if any (consuming it as read),
+/// then returns how many queued octets are walked and readable before the
+/// next range to skip.  Process context; the caller reads at most that many
+/// octets, so it never reads a duplicate nor an unchecked octet.
+///
+/// None: the subflow is not ours or never ran MPTCP (plain TCP rules).
+///
+/// # Safety
+///
+/// `sk` is a live subflow, process context, locked by the caller with
+/// lock_sock().
+pub(crate) unsafe fn rx_readable(sk: *mut bindings::sock) -> Option<u32> {
+    // SAFETY: per the caller.
+    unsafe {
+        let tp = bindings::tcp_sk(sk);
+        loop {
+            let c = ctx(sk)?;
+            let walking = is_mptcp_state(c.state.load(Ordering::Relaxed));
+            if !walking && c.skips.front().is_none() {
+                return None;
+            }
+            let mut limit = if walking {
+                rx_advance(sk, c);
+                c.rx_seq
+            } else {
+                (*tp).rcv_nxt
+            };
+            let copied = (*tp).copied_seq;
+            if let Some((s, n)) = c.skips.front() {
+                if s == copied {
+                    // The range is at the head: consume what of it is
+                    // queued, as read (advances copied_seq, frees the skbs,
+                    // may send a window update).
+                    let queued = (*tp).rcv_nxt.wrapping_sub(copied).min(n);
+                    if queued == 0 {
+                        return Some(0);
+                    }
+                    c.skips.pop();
+                    if queued < n {
+                        let _ = c.skips.push_front(s.wrapping_add(queued), n - queued);
+                    }
+                    // `c` is not used past this call (TCP may re-enter our
+                    // option hooks): the next round fetches it again.
+                    bindings::tcp_read_done(sk, queued as usize);
+                    continue;
+                }
+                if seq::before(s, limit) {
+                    limit = s;
+                }
+            }
+            return Some(if seq::before(copied, limit) { limit.wrapping_sub(copied) } else { 0 });
+        }
     }
 }
 
@@ -537,16 +829,60 @@ unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
     // SAFETY: TCP calls this with the socket locked.
     unsafe {
         let mut orig = None;
+        let mut fin = false;
+        let mut corrupt = false;
+        let mut send_ack = false;
         if let Some(c) = ctx(sk) {
             if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
                 csum_advance(sk, c);
+                // A checksum failure: MP_FAIL goes out on an ACK now.
+                send_ack = c.mp_fail_tx.is_some();
+                rx_advance(sk, c);
+                corrupt = c.rx_corrupt && is_mptcp_state(c.state.load(Ordering::Relaxed));
             }
-            check_data_fin(sk, c);
+            fin = data_fin_reached(sk, c);
             orig = c.orig_data_ready;
+        }
+        // No context reference is live from here on (TCP re-enters our
+        // option hooks).
+        if send_ack {
+            bindings::tcp_send_ack(sk);
+        }
+        if corrupt {
+            rx_reset(sk);
+        } else if fin {
+            data_fin_done(sk);
         }
         match orig {
             Some(f) => f(sk),
             None => bindings::sock_def_readable(sk),
+        }
+    }
+}
+
+/// A mapping contradicts the data stream of our one subflow (data the
+/// subflow never carried would be missing): delivering more in TCP order
+/// would corrupt the stream, so the connection is reset (MP_TCPRST
+/// "MPTCP-specific error", `DSSCorruptionReset`), as mainline's
+/// subflow_check_data_avail() does: RST, EBADMSG for the reader once it
+/// has read the data before the bad mapping, receive side closed.
+///
+/// # Safety
+///
+/// Socket locked (TCP's receive path); no reference to its context live.
+unsafe fn rx_reset(sk: *mut bindings::sock) {
+    // SAFETY: per the caller.
+    unsafe {
+        crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_CORRUPTION_RESET, 1);
+        if let Some(c) = ctx(sk) {
+            c.reset_reason = ResetReason::MptcpSpecific;
+        }
+        bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
+        AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(bindings::EBADMSG as i32, Ordering::Release);
+        (*sk).sk_shutdown = bindings::SHUTDOWN_MASK as u8;
+        bindings::tcp_set_state(sk, bindings::TCP_CLOSE as c_int);
+        if let Some(f) = (*sk).sk_error_report {
+            f(sk);
         }
     }
 }
@@ -572,7 +908,11 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
     let mut infinite_rx = false;
     let mut fastclose = false;
     let mut any_mptcp = false;
-    let mut corrupt = false;
+    // SAFETY: valid skb (caller).
+    let has_payload = unsafe {
+        let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+        (*cb).seq != (*cb).end_seq
+    };
     for o in MptcpOptions::new(opts) {
         any_mptcp |= matches!(o, Ok(MptcpOption::Dss(_) | MptcpOption::MpCapable(_)));
         match o {
@@ -595,29 +935,43 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
                     DataSeq::Bits64(d) => d,
                     DataSeq::Bits32(d) => seq::expand_seq(next, u64::from(d)),
                 };
-                // (SSN 0: a DATA_FIN on a segment without data, §3.3.)
-                if m.ssn != 0 && dsn.wrapping_sub(c.idsn_remote) != seq::expand_seq(c.rcv_rel, u64::from(m.ssn)) {
-                    corrupt = true;
-                    continue;
-                }
+                // Our DATA_ACK follows the width of the peer's DSNs.
+                c.ack64 = matches!(m.dsn, DataSeq::Bits64(_));
                 if m.data_fin && c.data_fin_dsn.is_none() {
                     // The DATA_FIN is the last octet the mapping counts.
                     c.data_fin_dsn = Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
                     fin_announced = true;
                 }
-                if c.csum_reqd {
+                // A mapping of payload octets goes with them (checked when
+                // they are in order: [`rx_advance`], [`csum_advance`]).  A
+                // DATA_FIN-only mapping (length 1) maps no octet: whatever
+                // payload its segment has belongs to the current mapping,
+                // as mainline's get_mapping_status() reads it.
+                if has_payload && m.data_len > u16::from(m.data_fin) {
+                    let csum = if c.csum_reqd { m.checksum } else { None };
                     // SAFETY: valid skb owned by TCP's receive path.
-                    unsafe { set_rx_ext(skb, dsn, m.ssn, m.data_len, m.data_fin, m.checksum) };
+                    unsafe { set_rx_ext(skb, dsn, m.ssn, m.data_len, m.data_fin, csum) };
                 }
             }
             Ok(MptcpOption::MpCapable(MpCapable {
                 payload: MpCapablePayload::AckData { data_len, checksum, .. },
                 ..
-            })) if c.csum_reqd => {
+            })) => {
+                if data_len == 0 {
+                    // Length 0 is the infinite mapping, which MP_CAPABLE
+                    // cannot carry: mainline's get_mapping_status() finds
+                    // the mapping invalid and falls back.
+                    infinite_rx = true;
+                    continue;
+                }
                 // The first data's mapping, implicit in MP_CAPABLE (§3.1).
-                let dsn = c.idsn_remote.wrapping_add(1);
-                // SAFETY: as above.
-                unsafe { set_rx_ext(skb, dsn, 1, data_len, false, checksum) };
+                c.ack64 = true;
+                if has_payload {
+                    let dsn = c.idsn_remote.wrapping_add(1);
+                    let csum = if c.csum_reqd { checksum } else { None };
+                    // SAFETY: as above.
+                    unsafe { set_rx_ext(skb, dsn, 1, data_len, false, csum) };
+                }
             }
             Ok(MptcpOption::MpFail(MpFail { dsn })) => {
                 // Our data failed the peer's checksum: answer with the
@@ -658,40 +1012,29 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
         }
         return false;
     }
-    if corrupt {
-        // A mapping that contradicts the one-subflow invariant DSN - IDSN
-        // == SSN (e.g. data re-mapped to another DSN): delivering it in
-        // TCP order would corrupt the stream, so the connection is reset
-        // (MP_TCPRST "MPTCP-specific error"), like mainline's
-        // DSSCorruptionReset.
-        // SAFETY: socket locked.
-        unsafe {
-            crate::ctl::mib_add(net, crate::mib::DSS_CORRUPTION_RESET, 1);
-            c.reset_reason = ResetReason::MptcpSpecific;
-            abort(sk, bindings::EBADMSG);
-        }
-        return false;
-    }
     if infinite_rx {
         // SAFETY: socket locked.
         unsafe { fallback(sk, c, crate::mib::INFINITE_MAP_RX) };
         return true;
     }
-    if c.infinite_map_tx.is_some() {
-        // SAFETY: socket locked.
-        unsafe { bindings::tcp_send_ack(sk) };
-    }
-    if fin_announced {
-        // A DATA_FIN on a segment without data: complete it now (with data
-        // it completes in data_ready once the data is queued).
-        // SAFETY: socket locked.
-        unsafe {
-            check_data_fin(sk, c);
-            if c.data_fin_done {
-                match c.orig_data_ready {
-                    Some(f) => f(sk),
-                    None => bindings::sock_def_readable(sk),
-                }
+    let send_ack = c.infinite_map_tx.is_some();
+    // A DATA_FIN on a segment without data completes now (with data it
+    // completes in data_ready once the data is queued).
+    // SAFETY: socket locked.
+    let fin_done = fin_announced && unsafe { data_fin_reached(sk, c) };
+    let orig = c.orig_data_ready;
+    // No context reference is used from here on: TCP re-enters our option
+    // hooks when it sends.
+    // SAFETY: socket locked.
+    unsafe {
+        if send_ack {
+            bindings::tcp_send_ack(sk);
+        }
+        if fin_done {
+            data_fin_done(sk);
+            match orig {
+                Some(f) => f(sk),
+                None => bindings::sock_def_readable(sk),
             }
         }
     }
@@ -806,11 +1149,13 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
                 // SAFETY: socket locked.
                 unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_NOT_MATCHING, 1) };
                 let dsn = m.dsn;
-                // SAFETY: socket locked.
-                unsafe { csum_failed(sk, c, dsn) };
+                csum_failed(c, dsn);
                 return;
             }
             (Some(m), _) => m,
+            // (Mappings without payload octets are never stored on skbs,
+            // see `incoming_options`; the guard below keeps the walk going
+            // whatever an extension says.)
             (None, Some(e)) if c.isn_remote.wrapping_add(e.subflow_seq) == c.csum_seq => c.rx_map.insert(RxMap {
                 dsn: e.data_seq,
                 ssn: e.subflow_seq,
@@ -834,6 +1179,13 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
             }
         }
         let n = upto.wrapping_sub(c.csum_seq);
+        if n == 0 || n > len {
+            // No progress possible on this mapping (it maps no octet here):
+            // never loop on it, skip the skb unchecked.
+            c.rx_map = None;
+            c.csum_seq = skb_end;
+            continue;
+        }
         // SAFETY: [csum_seq, upto) lies inside this skb's payload.
         map.sum.add_sum(unsafe { skb_sum(skb, c.csum_seq.wrapping_sub(start), n) }, n as usize);
         map.done = map.done.wrapping_add(n);
@@ -845,7 +1197,7 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
                 // SAFETY: socket locked.
                 unsafe {
                     crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DATA_CSUM_ERR, 1);
-                    csum_failed(sk, c, m.dsn);
+                    csum_failed(c, m.dsn);
                 }
                 return;
             }
@@ -854,16 +1206,11 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
 }
 
 /// A mapping failed its checksum on our only subflow: tell the peer with
-/// MP_FAIL (on an ACK sent now) and continue as plain TCP, delivering the
-/// data as received (RFC 8684 §3.7; mainline does the same).
-///
-/// # Safety
-///
-/// Socket locked.
-unsafe fn csum_failed(sk: *mut bindings::sock, c: &mut SubflowCtx, dsn: u64) {
+/// MP_FAIL (on an ACK the caller sends once it holds no context reference)
+/// and continue as plain TCP, delivering the data as received (RFC 8684
+/// §3.7; mainline does the same).
+fn csum_failed(c: &mut SubflowCtx, dsn: u64) {
     c.mp_fail_tx = Some(dsn);
-    // SAFETY: per the caller; the ACK's options come from control_options().
-    unsafe { bindings::tcp_send_ack(sk) };
 }
 
 /// Encodes `opt` into the scratch space of `opts`, NOP-padded to 32 bits;
@@ -1080,7 +1427,7 @@ unsafe fn control_options(
             // The common case: an ordinary segment.
             return None;
         }
-        let ack = DataSeq::Bits64(data_ack(sk, c));
+        let ack = data_ack_opt(sk, c);
         if let Some(dsn) = c.mp_fail_tx {
             let list = [MptcpOption::MpFail(MpFail { dsn }), MptcpOption::Dss(Dss { data_ack: Some(ack), mapping: None })];
             let n = put_options(&list, opts, remaining)?;
@@ -1157,8 +1504,8 @@ pub(crate) unsafe fn established_options(
         })
     } else {
         // SAFETY: socket locked.
-        let ack = unsafe { data_ack(sk, c) };
-        MptcpOption::Dss(Dss { data_ack: Some(DataSeq::Bits64(ack)), mapping })
+        let ack = unsafe { data_ack_opt(sk, c) };
+        MptcpOption::Dss(Dss { data_ack: Some(ack), mapping })
     };
     // SAFETY: valid `opts`.
     let n = match unsafe { put_option(&opt, opts, remaining) } {
@@ -1166,8 +1513,8 @@ pub(crate) unsafe fn established_options(
         // No room for a mapping: at least the DATA_ACK.
         None => {
             // SAFETY: socket locked.
-            let ack = unsafe { data_ack(sk, c) };
-            let ack_only = MptcpOption::Dss(Dss { data_ack: Some(DataSeq::Bits64(ack)), mapping: None });
+            let ack = unsafe { data_ack_opt(sk, c) };
+            let ack_only = MptcpOption::Dss(Dss { data_ack: Some(ack), mapping: None });
             // SAFETY: valid `opts`.
             unsafe { put_option(&ack_only, opts, remaining) }
         }
@@ -1196,8 +1543,12 @@ pub(crate) unsafe fn write_options(ptr: *mut u8, opts: *const bindings::mptcp_ou
     }
 }
 
-/// `mptcpv6_handle_mapped` hook: a v6 subflow switched to v4-mapped
-/// operations, which bypass our SYN-ACK wrapper: run it as plain TCP.
+/// `mptcpv6_handle_mapped` hook: TCP switched a v6 subflow to the
+/// v4-mapped operations (`ipv6_mapped`: a client connecting to
+/// `::ffff:a.b.c.d`, or the child of a dual-stack listener for an IPv4
+/// client), or back (`mapped` false: that connect failed).  The subflow
+/// stays MPTCP: our wrappers go on top of those ops, as mainline's
+/// `subflow_v6m_specific`.
 ///
 /// # Safety
 ///
@@ -1205,14 +1556,12 @@ pub(crate) unsafe fn write_options(ptr: *mut u8, opts: *const bindings::mptcp_ou
 pub(crate) unsafe fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
     // SAFETY: per the caller.
     if let Some(c) = unsafe { ctx(sk) } {
-        if mapped {
-            // TCP just installed the v4-mapped ops: restore those on release.
-            // SAFETY: socket locked.
-            c.orig_af_ops = unsafe { (*sk.cast::<bindings::inet_connection_sock>()).icsk_af_ops };
-            if c.state.load(Ordering::Relaxed) != state::FALLBACK {
-                // SAFETY: socket locked.
-                unsafe { fallback(sk, c, crate::mib::MPCAPABLE_SYN_TX_DISABLED) };
-            }
+        let icsk = sk.cast::<bindings::inet_connection_sock>();
+        // SAFETY: socket locked; TCP just installed the kernel's ops, which
+        // ULP release restores.
+        unsafe {
+            c.orig_af_ops = (*icsk).icsk_af_ops;
+            (*icsk).icsk_af_ops = if mapped { AF_OPS_V6M.get() } else { AF_OPS_V6.get() };
         }
     }
 }
@@ -1297,7 +1646,10 @@ unsafe fn syn_received(sk: *const bindings::sock, skb: *mut bindings::sk_buff, r
         });
         // A client's flag A needs no state here: the client then also
         // sets it on its third ACK, where `syn_recv_sock` sees it.
-        if let Some(MpCapable { version: MPTCP_VERSION, payload: MpCapablePayload::Syn, .. }) = mpc {
+        // A SYN asking for a later version gets our v1 (RFC 8684 §3.1: the
+        // server answers with the highest version it supports; mainline
+        // accepts any SYN version >= 1).
+        if let Some(MpCapable { version: MPTCP_VERSION.., payload: MpCapablePayload::Syn, .. }) = mpc {
             crate::ctl::mib_add(net, crate::mib::MPCAPABLE_SYN_RX, 1);
             (*req.cast::<bindings::tcp_request_sock>()).is_mptcp = true;
         }
@@ -1429,6 +1781,10 @@ unsafe extern "C" fn syn_recv_sock(
         };
         let Some(orig) = orig else { return ptr::null_mut() };
         let treq = req.cast::<bindings::tcp_request_sock>();
+        // TCP drops the request of an MPTCP child when `drop_req` is set
+        // (tcp_check_req(), tcp_get_cookie_sock()): ours never ask it to,
+        // and request socks are not zeroed, so write it for every child.
+        (*treq).drop_req = false;
         let net = bindings::sock_net(sk);
         let mut keys = None;
         if (*treq).is_mptcp {
@@ -1487,6 +1843,7 @@ unsafe extern "C" fn syn_recv_sock(
                 c.snd_rel = 1;
                 c.rcv_rel = 1;
                 c.csum_seq = c.isn_remote.wrapping_add(1);
+                c.rx_seq = c.csum_seq;
                 (*bindings::tcp_sk(child)).is_mptcp = true;
                 c.state.store(state::ESTABLISHED, Ordering::Release);
                 crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1);
@@ -1558,6 +1915,9 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
     // SAFETY: module init, before registration; `ipv4_specific` and
     // `ipv6_specific` are initialised kernel tables.
     unsafe {
+        // The secret must be unpredictable: wait for the RNG to be seeded
+        // (get_random_bytes_wait()); only interruptible at module load.
+        to_result(bindings::wait_for_random_bytes())?;
         bindings::get_random_bytes(KEY_SECRET.get().cast(), 32);
         *AF_OPS_V4.get() = ptr::read(ptr::addr_of!(bindings::ipv4_specific));
         (*AF_OPS_V4.get()).sk_rx_dst_set = Some(rx_dst_set);
@@ -1567,6 +1927,15 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
         (*AF_OPS_V6.get()).sk_rx_dst_set = Some(rx_dst_set);
         (*AF_OPS_V6.get()).conn_request = Some(conn_request_v6);
         (*AF_OPS_V6.get()).syn_recv_sock = Some(syn_recv_sock);
+        // The v4-mapped variant: ipv6_mapped's IPv4 members (tcp_ipv6.c).
+        *AF_OPS_V6M.get() = ptr::read(AF_OPS_V6.get());
+        let v4 = &*ptr::addr_of!(bindings::ipv4_specific);
+        let m = &mut *AF_OPS_V6M.get();
+        m.queue_xmit = v4.queue_xmit;
+        m.send_check = v4.send_check;
+        m.rebuild_header = v4.rebuild_header;
+        m.net_header_len = v4.net_header_len;
+        m.mtu_reduced = v4.mtu_reduced;
         *REQ_OPS_V4.get() = ptr::read(ptr::addr_of!(bindings::tcp_request_sock_ipv4_ops));
         (*REQ_OPS_V4.get()).route_req = Some(route_req_v4);
         *REQ_OPS_V6.get() = ptr::read(ptr::addr_of!(bindings::tcp_request_sock_ipv6_ops));

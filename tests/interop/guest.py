@@ -5,7 +5,9 @@
 Environment: TWOVM_SIDE (a|b), TWOVM_PEER_ID, TWOVM_KERNEL (from twovm.sh);
 INTEROP_CASES: space-separated DIR:CSUM:BYTES with DIR a2b (A is the client,
 B the server) or b2a; INTEROP_PORT (control port; case k uses PORT+1+k);
-INTEROP_FAMILY (4|6); INTEROP_TIMEOUT (seconds: socket operations, waits).
+INTEROP_FAMILY (4|6|4m: IPv4 via v4-mapped AF_INET6 sockets); INTEROP_TIMEOUT (seconds: socket operations, waits);
+INTEROP_PCAP=1: capture each case's headers (tcpdump on the link) and print
+tests/tools/dss_trace.py's summary of its mappings ("TRACE" lines).
 
 The two sides keep in step over a plain-TCP control connection on link 0
 (A listens on INTEROP_PORT): per case the server sends "ready K" once it
@@ -32,7 +34,9 @@ PORT = int(os.environ.get("INTEROP_PORT", "31000"))
 TIMEOUT = float(os.environ.get("INTEROP_TIMEOUT", "60"))
 CASES = [c.split(":") for c in os.environ["INTEROP_CASES"].split()]
 FAM = socket.AF_INET if FAMILY == "4" else socket.AF_INET6
-PEER_ADDR = f"10.0.1.{PEER}" if FAMILY == "4" else f"fd00:1::{PEER}"
+PEER_ADDR = {"4": f"10.0.1.{PEER}", "6": f"fd00:1::{PEER}", "4m": f"::ffff:10.0.1.{PEER}"}[FAMILY]
+# 4m: IPv4 through AF_INET6 sockets (v4-mapped addresses, dual-stack [::]).
+V6ONLY_OFF = FAMILY == "4m"
 
 
 class Ctrl:
@@ -144,6 +148,8 @@ def server(ctrl, k, size):
     ls = socket.socket(FAM, socket.SOCK_STREAM, xfer.IPPROTO_MPTCP)
     try:
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if V6ONLY_OFF:
+            ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         ls.bind(("", PORT + 1 + k))
         ls.listen(8)
         ctrl.send("ready", k)
@@ -171,11 +177,36 @@ def client(ctrl, k, size):
         raise ConnectionError("server not ready")
     s = socket.socket(FAM, socket.SOCK_STREAM, xfer.IPPROTO_MPTCP)
     try:
+        if V6ONLY_OFF:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         s.settimeout(TIMEOUT)
         s.connect((PEER_ADDR, PORT + 1 + k))
         return transfer(s, size, 1)
     finally:
         s.close()
+
+
+def start_capture(port):
+    if os.environ.get("INTEROP_PCAP") != "1":
+        return None
+    path = f"/tmp/interop-{port}.pcap"
+    p = subprocess.Popen(["tcpdump", "-q", "-n", "-s", "160", "-i", "any", "-w", path, f"tcp port {port}"],
+                         stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    return p, path
+
+
+def stop_capture(cap, k):
+    if not cap:
+        return
+    p, path = cap
+    time.sleep(0.5)
+    p.terminate()
+    p.wait()
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tests/tools/dss_trace.py"), path],
+                         capture_output=True, text=True)
+    for line in (out.stdout + out.stderr).splitlines():
+        print(f"TRACE case {k + 1} side {SIDE}: {line}", file=sys.stderr, flush=True)
 
 
 def main():
@@ -189,6 +220,7 @@ def main():
         role = "client" if d[0] == SIDE else "server"
         csum_ok = set_csum(csum)
         before = nstat()
+        cap = start_capture(PORT + 1 + k)
         t0 = time.monotonic()
         try:
             r = (client if role == "client" else server)(ctrl, k, size)
@@ -200,6 +232,7 @@ def main():
         if ctrl.wait(k, ["done"], TIMEOUT * 2) is None:
             print(f"interop: case {k + 1}: peer did not finish", file=sys.stderr)
             rc = 1
+        stop_capture(cap, k)
         after = nstat()
         delta = {n: after[n] - before.get(n, 0) for n in after if after[n] != before.get(n, 0)}
         print(f"interop: case {k + 1}/{len(CASES)} {d} csum={csum} {size} B: {role}, {secs:.1f}s, "

@@ -10,7 +10,8 @@
 # deltas, verdict MPTCP / FALLBACK / FAIL.
 #
 # Environment: INTEROP_A / INTEROP_B (kernels, default ours / mainline),
-# INTEROP_SIZES, INTEROP_FAMILY (4|6), INTEROP_TIMEOUT (whole run, s, default
+# INTEROP_SIZES, INTEROP_FAMILY (4|6|4m: IPv4 through v4-mapped AF_INET6
+# sockets, a dual-stack [::] server), INTEROP_PCAP=1 (per-case mapping traces), INTEROP_TIMEOUT (whole run, s, default
 # 600), INTEROP_OUT (output directory), INTEROP_REQUIRE_MPTCP=1 (fallback fails).
 # Exit status: 0 iff every transfer is byte-exact (and MPTCP if required).
 set -euo pipefail
@@ -21,7 +22,7 @@ cases=""
 for d in a2b b2a; do for c in 0 1; do for s in $sizes; do cases+="$d:$c:$s "; done; done; done
 cases=${cases% }
 out=${INTEROP_OUT:-$(mktemp -d /tmp/interop.XXXXXX)}
-cmd="INTEROP_CASES='$cases' INTEROP_PORT=31000 INTEROP_FAMILY=${INTEROP_FAMILY:-4} python3 tests/interop/guest.py"
+cmd="INTEROP_CASES='$cases' INTEROP_PORT=31000 INTEROP_FAMILY=${INTEROP_FAMILY:-4} INTEROP_PCAP=${INTEROP_PCAP:-0} python3 tests/interop/guest.py"
 start=$(date +%s)
 echo "# interop: A=$INTEROP_A B=$INTEROP_B, $(wc -w <<< "$cases") cases, output in $out"
 rc=0

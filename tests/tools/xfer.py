@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Byte-exact stream transfer over IPPROTO_MPTCP (or TCP) sockets.
 
-  xfer.py server --port P [--proto mptcp|tcp] [--family 4|6] [--send N] [--count C]
+  xfer.py server --port P [--proto mptcp|tcp] [--family 4|6|6m] [--send N] [--count C]
   xfer.py client --addr A --port P [--proto ...] --send N [--seed S] [--count C]
 
 Each side sends N bytes of a seeded pseudo-random stream, half-closes, and
@@ -12,6 +12,9 @@ what it sent and what it received, plus what the socket reports about MPTCP
 With --count C, C connections run concurrently (a thread each; connection i
 sends the stream of seed S+i); one JSON line per connection, each with the
 client's port ("port") so the test can pair the two sides' lines.
+--family 6m: an AF_INET6 socket that also speaks IPv4 through v4-mapped
+addresses (IPV6_V6ONLY=0): a dual-stack server on [::], or a client given
+--addr ::ffff:a.b.c.d.
 """
 import argparse, hashlib, json, random, socket, sys, threading
 
@@ -98,6 +101,8 @@ def server_conn(c, peer, a, i):
 def client_conn(fam, proto, a, i):
     s = socket.socket(fam, socket.SOCK_STREAM, proto)
     s.settimeout(a.timeout)
+    if a.family == "6m":
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     try:
         s.connect((a.addr, a.port))
         return run(s, a.send, a.seed + i, s.getsockname()[1])
@@ -111,7 +116,7 @@ def main():
     ap.add_argument("--addr", default="")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
-    ap.add_argument("--family", choices=["4", "6"], default="4")
+    ap.add_argument("--family", choices=["4", "6", "6m"], default="4")
     ap.add_argument("--send", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=1)
@@ -124,6 +129,8 @@ def main():
         s = socket.socket(fam, socket.SOCK_STREAM, proto)
         s.settimeout(a.timeout)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if a.family == "6m":
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         s.bind((a.addr, a.port))
         s.listen(max(8, a.count))
         print("listening", flush=True, file=sys.stderr)

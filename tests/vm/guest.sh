@@ -135,6 +135,7 @@ xfer_test() {
   topo_up
   [ $# -eq 0 ] || topo_netem "$@" || fail "tc netem $*"
   local addr=10.0.1.2; [ "$fam" = 6 ] && addr=fd00:1::2
+  addr=${XADDR:-$addr}
   ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
   xfer_check "$fam" "$addr" "$c2s" "$s2c" || fail "transfer"
   # Real MPTCP v1 on both ends, seen by the sockets and the MIB.
@@ -148,6 +149,34 @@ xfer_test() {
 }
 
 t_xfer_empty() { xfer_test 4 0; }
+# IPv4 through AF_INET6 sockets (v4-mapped addresses) is MPTCP too, in both
+# roles, as on mainline: a v6 client to ::ffff:10.0.1.2, and an IPv4
+# client of a dual-stack [::] listener (IPV6_V6ONLY=0).
+t_v4mapped_client() { XADDR=::ffff:10.0.1.2 SFAM=4 xfer_test 6m $MIB; }
+t_v4mapped_server() { SFAM=6m xfer_test 4 $MIB; }
+
+# A zero-length recv()/recvmsg() returns 0 at once with and without queued
+# data (it hung), as on mainline (TCP too when data is queued; with none
+# queued TCP's recvmsg waits).
+t_recv_zero() {
+  topo_up
+  ip netns exec ns1 python3 "$ROOT/tests/tools/recv_zero.py" tcp || fail "TCP"
+  ip netns exec ns1 python3 "$ROOT/tests/tools/recv_zero.py" mptcp || fail "MPTCP"
+  topo_down
+}
+
+# DATA_ACK width on the wire as mainline's: 32-bit until the peer maps with
+# 64-bit DSNs, 64-bit after (tcpdump on the loopback of a namespace).
+t_data_ack_width() {
+  topo_up
+  ip netns exec ns1 tcpdump -q -i lo -s 200 -w /tmp/dw.pcap 'tcp port 34567' 2>/tmp/dw.err &
+  local td=$!
+  sleep 1
+  ip netns exec ns1 python3 "$ROOT/tests/tools/dss_width.py" run || { kill $td; fail "exchange"; }
+  sleep 0.5; kill $td; wait $td 2>/dev/null
+  python3 "$ROOT/tests/tools/dss_width.py" check /tmp/dw.pcap || fail "DATA_ACK widths"
+  topo_down
+}
 t_xfer_1b() { xfer_test 4 1; }
 t_xfer_s2c_1m() { xfer_test 4 0/$MIB; }
 t_xfer_1m() { xfer_test 4 $MIB; }
@@ -398,9 +427,12 @@ pedit_big() {
 }
 
 # Hostile mapping: a middlebox rewrites the DSN of the server's DSS
-# mappings (no checksums to catch it).  Delivering the data in TCP order
-# would corrupt the stream, so the client resets the connection with
-# MP_TCPRST, counts DSSCorruptionReset, and the reader gets an error.
+# mappings (no checksums to catch it).  A mapping ahead of the stream
+# means data the one subflow never carried: the client resets the
+# connection with MP_TCPRST, counts DSSCorruptionReset, and the reader gets
+# an error.  (A rewrite to a lower DSN reads as a data-level duplicate,
+# which RFC 8684 makes the receiver drop: without checksums no receiver,
+# mainline included, can tell; the inverted octet soon yields one ahead.)
 t_dss_corrupt() {
   topo_up
   # IP 20 + TCP 20 + NOP NOP TS 12, DSS: 4 + DATA_ACK 8, then the 8-octet
@@ -501,7 +533,7 @@ assert s.getsockopt(284, 1, 256) == bytes(len(s.getsockopt(284, 1, 256)))' ||
 }
 
 for t in no_module load sysctl_defaults sysctl_reject sysctl_netns enabled_off netstat_mib \
-         xfer_empty xfer_1b xfer_1m xfer_s2c_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy \
+         xfer_empty xfer_1b xfer_1m v4mapped_client v4mapped_server recv_zero data_ack_width xfer_s2c_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy \
          xfer_dup_loss xfer_parallel xfer_vs_tcp options_stripped checksum checksum_sizes checksum_lossy checksum_corrupt dss_corrupt \
          conn_refused conn_reset sockopt \
          rmmod_busy unload_reload; do

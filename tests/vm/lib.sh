@@ -82,10 +82,11 @@ PY
 }
 
 # xfer_run: as xfer_check, without the check (results in /tmp/{cli,srv}.json).
+# SFAM=F runs the server with family F (default: FAMILY, as the client).
 xfer_run() {
   local fam=$1 addr=$2 c2s=$3 s2c=$4 ps=${5:-mptcp} pc=${6:-mptcp} n=${7:-1}
   local port=$((10000 + RANDOM % 20000))
-  ip netns exec ns2 $XFER server --family "$fam" --port "$port" --proto "$ps" --send "$s2c" \
+  ip netns exec ns2 $XFER server --family "${SFAM:-$fam}" --port "$port" --proto "$ps" --send "$s2c" \
     --count "$n" > /tmp/srv.json 2>/tmp/srv.err &
   local spid=$!
   wait_listening /tmp/srv.err
