@@ -974,11 +974,15 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
                 }
             }
             Ok(MptcpOption::MpFail(MpFail { dsn })) => {
-                // Our data failed the peer's checksum: answer with the
-                // infinite mapping from its DSN and fall back (§3.7).
                 // SAFETY: socket locked.
                 unsafe { crate::ctl::mib_add(net, crate::mib::MPFAIL_RX, 1) };
-                c.infinite_map_tx = Some(dsn);
+                // Our data failed the peer's checksum: answer with the
+                // infinite mapping from its DSN and fall back (§3.7).  Only
+                // where checksums are in use (else nothing could have
+                // failed), and never in reply to a RST.
+                if c.csum_reqd && flags & bindings::TCPHDR_RST as u8 == 0 {
+                    c.infinite_map_tx = Some(dsn);
+                }
             }
             Ok(MptcpOption::MpFastclose(MpFastclose { receiver_key })) if receiver_key == c.local_key => {
                 // SAFETY: socket locked.

@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Data-level duplicates and gaps from a raw MPTCP server (issue 7, item 1).
+
+Mainline re-sends data at new subflow sequence numbers on the same subflow:
+a zero-window probe carries the last DATA_ACKed octet again (DSN =
+snd_una - 1), and a data-level retransmission re-sends data that is
+TCP-acked but not yet DATA_ACKed.  RFC 8684 §3.3.1 allows both; the
+receiver drops the repeated octets at the data level.  This raw server
+does each of them deterministically, so our client's handling is tested
+without depending on timing:
+
+  dup_data.py server --iface I --peer-mac M --src A --port P [--mode dup|gap] [--csum]
+  dup_data.py client --addr A --port P
+
+mode dup (A = 100 octets, B = 100 octets, DSN relative to the IDSN):
+  ssn   1: DSN   1, 100 octets A              (new)
+  ssn 101: DSN 100,   1 octet  A[99]          (zero-window probe style)
+  ssn 102: DSN   1, 100 octets A              (whole mapping again)
+  ssn 202: DSN  51, 100 octets A[50:]+B[:50]  (half old, half new)
+  ssn 302: DSN 151,  50 octets B[50:]         (new)
+  then DATA_FIN (DSN 201) with the TCP FIN.
+  The client must read exactly A+B, then EOF.
+mode gap: ssn 1 DSN 1 (100 octets), then ssn 101 with DSN 151: 50 octets
+  the one subflow never carried.  The client must reset the connection
+  (MP_TCPRST "MPTCP-specific error") and its reader get EBADMSG after A.
+Each command prints one JSON line.
+"""
+import argparse, errno, hashlib, json, socket, sys, time
+
+IPPROTO_MPTCP = 262
+A = bytes((i * 7 + 3) & 0xFF for i in range(100))
+B = bytes((i * 13 + 5) & 0xFF for i in range(100))
+
+
+def out(d):
+    print(json.dumps(d), flush=True)
+
+
+def server(a):
+    import mptcp_raw as mr
+    peer = mr.RawPeer(a.iface, a.peer_mac, 4)
+    print("listening", file=sys.stderr, flush=True)
+    syn = peer.recv(lambda ip, tcp: tcp.dport == a.port and tcp.flags.S and not tcp.flags.A, a.timeout)
+    if syn is None:
+        return out({"error": "no SYN"})
+    tcp = syn[mr.TCP]
+    c = mr.Conn(peer, a.src, syn.src, a.port, tcp.sport)
+    c.rcv_nxt = (tcp.seq + 1) & 0xFFFFFFFF
+    local = mr.new_key()
+    flags = (mr.CAP_A | mr.CAP_H) if a.csum else mr.CAP_H
+    c.send("SA", [("MSS", 1400), mr.mpc_synack(local, flags)])
+    ack = c.recv(5, lambda ip, tcp: tcp.flags.A and not tcp.flags.S)
+    if ack is None:
+        return out({"error": "no third ACK"})
+    keys = [o["key"] for o in mr.describe(ack[mr.TCP])["mptcp"] if o.get("opt") == "MP_CAPABLE" and "key" in o]
+    if not keys:
+        return out({"error": "no MP_CAPABLE in the third ACK"})
+    _, idsn_remote = mr.key_sha(keys[0])
+    _, idsn = mr.key_sha(local)
+    if a.mode == "dup":
+        plan = [(1, 1, A), (101, 100, A[99:]), (102, 1, A), (202, 51, A[50:] + B[:50]), (302, 151, B[50:])]
+        fin_dsn = 201
+    else:
+        plan = [(1, 1, A), (101, 151, B[:50])]
+        fin_dsn = None
+    for ssn, rel, data in plan:
+        dsn = idsn + rel
+        csum = mr.dss_csum(dsn, ssn, len(data), data) if a.csum else None
+        c.send("PA", [mr.dss(data_ack=idsn_remote + 1, dsn=dsn, ssn=ssn, data_len=len(data), csum=csum)], data)
+        time.sleep(0.2)
+    if fin_dsn is not None:
+        dsn = idsn + fin_dsn
+        csum = mr.dss_csum(dsn, 0, 1) if a.csum else None
+        c.send("FA", [mr.dss(data_ack=idsn_remote + 1, dsn=dsn, ssn=0, data_len=1, csum=csum, data_fin=True)])
+    seen = [mr.describe(p[mr.TCP]) for p in peer.recv_all(c.from_peer, a.wait)]
+    out({"sent": len(plan), "from_client": seen,
+         "rst": [d for d in seen if "R" in d["flags"]]})
+
+
+def client(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    s.settimeout(a.timeout)
+    s.connect((a.addr, a.port))
+    got, err = b"", None
+    try:
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+    except OSError as e:
+        err = errno.errorcode.get(e.errno, str(e.errno)) if e.errno else repr(e)
+    try:
+        is_mptcp = s.getsockopt(socket.IPPROTO_TCP, 43)
+    except OSError as e:
+        is_mptcp = -e.errno
+    s.close()
+    out({"recv": len(got), "exact_ab": got == A + B, "exact_a": got == A, "sha": hashlib.sha256(got).hexdigest(),
+         "error": err, "tcp_is_mptcp": is_mptcp})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["server", "client"])
+    ap.add_argument("--iface"), ap.add_argument("--peer-mac"), ap.add_argument("--src")
+    ap.add_argument("--addr"), ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--mode", choices=["dup", "gap"], default="dup")
+    ap.add_argument("--csum", action="store_true")
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--wait", type=float, default=3)
+    a = ap.parse_args()
+    (server if a.cmd == "server" else client)(a)
+
+
+if __name__ == "__main__":
+    main()
