@@ -36,7 +36,7 @@ use kernel::prelude::*;
 
 use crate::ctl;
 use crate::global::Global;
-use crate::sockopt::{self, SOL_MPTCP, SOL_TCP};
+use crate::sockopt::{self, SOL_TCP};
 use crate::subflow;
 
 /// `IPPROTO_MPTCP` (uapi `linux/in.h`).
@@ -44,8 +44,6 @@ pub(crate) const IPPROTO_MPTCP: c_int = 262;
 const IPPROTO_TCP: c_int = bindings::IPPROTO_TCP as c_int;
 const SOCK_STREAM: c_int = bindings::sock_type_SOCK_STREAM as c_int;
 const SOL_SOCKET: c_int = bindings::SOL_SOCKET as c_int;
-/// `MPTCP_INFO` (uapi `linux/mptcp.h`).
-const MPTCP_INFO: c_int = 1;
 /// `TCP_IS_MPTCP` (uapi `linux/tcp.h`).
 const TCP_IS_MPTCP: c_int = 43;
 
@@ -474,7 +472,8 @@ unsafe extern "C" fn msk_setsockopt(
 }
 
 /// getsockopt() result: up to `*optlen` bytes of `val`, and the length
-/// written back (mainline's size negotiation for MPTCP_INFO and ints).
+/// written back (mainline's size negotiation for ints; structs go through
+/// `sockopt`, which zeroes their padding).
 ///
 /// # Safety
 ///
@@ -520,12 +519,6 @@ unsafe extern "C" fn msk_getsockopt(
     // SAFETY: as msk_bind.
     unsafe {
         with_first(sock, |sub, o| {
-            if level == SOL_MPTCP && optname == MPTCP_INFO && !sockopt::is_fallback((*sub).sk) {
-                // Not yet MPTCP (fresh, listening, connecting): mainline
-                // answers with what it has, mostly zeros.
-                let info = subflow::mptcp_info((*sub).sk).unwrap_or_else(|| core::mem::zeroed());
-                return put_bytes(optval, optlen, ptr::addr_of!(info).cast(), size_of::<bindings::mptcp_info>());
-            }
             if level == SOL_TCP && optname == TCP_IS_MPTCP {
                 // 1 unless fallen back, as mainline (a fresh socket reads 1).
                 let v = c_int::from(!sockopt::is_fallback((*sub).sk));

@@ -2,12 +2,16 @@
 
 //! MPTCP-level socket options, after mainline's `net/mptcp/sockopt.c`.
 //!
-//! - `SOL_MPTCP` `MPTCP_TCPINFO`, `MPTCP_SUBFLOW_ADDRS` and
-//!   `MPTCP_FULL_INFO` report per-subflow data (one subflow today: `first`)
-//!   with mainline's uapi layouts and size negotiation: user space states
-//!   the sizes it knows, the kernel copies min(user, kernel) bytes per
-//!   element and writes back the sizes it used and its own, so old and new
-//!   binaries keep working on either side.
+//! - `SOL_MPTCP` `MPTCP_INFO` reports the connection; `MPTCP_TCPINFO`,
+//!   `MPTCP_SUBFLOW_ADDRS` and `MPTCP_FULL_INFO` report per-subflow data
+//!   (one subflow today: `first`) with mainline's uapi layouts and size
+//!   negotiation: user space states the sizes it knows, the kernel copies
+//!   min(user, kernel) bytes per element and writes back the sizes it used
+//!   and its own, so old and new binaries keep working on either side.
+//! - Every struct that reaches user space is built by [`put_zeroed`] in a
+//!   zeroed buffer that never moves and is copied from that buffer's bytes,
+//!   so padding, reserved fields and unset fields are zero, never stale
+//!   kernel stack.
 //! - [`setsockopt_check`] is mainline's allow-list: options it rejects on an
 //!   msk are rejected here with the same error before reaching the subflow.
 //!
@@ -17,7 +21,7 @@
 //! calls to the caller, which forwards them to the subflow.
 
 use core::ffi::c_void;
-use core::mem::{offset_of, size_of};
+use core::mem::{offset_of, size_of, MaybeUninit};
 use core::ptr;
 
 use kernel::bindings;
@@ -33,6 +37,7 @@ pub(crate) const SOL_TCP: c_int = bindings::SOL_TCP as c_int;
 pub(crate) const SOL_MPTCP: c_int = bindings::SOL_MPTCP as c_int;
 
 // uapi `linux/mptcp.h`.
+const MPTCP_INFO: c_int = 1;
 const MPTCP_TCPINFO: c_int = 2;
 const MPTCP_SUBFLOW_ADDRS: c_int = 3;
 const MPTCP_FULL_INFO: c_int = 4;
@@ -49,6 +54,10 @@ const _: () =
     assert!(offset_of!(bindings::mptcp_full_info, mptcp_info) == MIN_FULL_INFO_OPTLEN_SIZE);
 // Two `__kernel_sockaddr_storage` unions.
 const _: () = assert!(size_of::<bindings::mptcp_subflow_addrs>() == 256);
+// [`sub_addrs`] writes these whole: they must have no padding (the sum of
+// their fields).
+const _: () = assert!(size_of::<bindings::sockaddr_in>() == 2 + 2 + 4 + 8);
+const _: () = assert!(size_of::<bindings::sockaddr_in6>() == 2 + 2 + 4 + 16 + 4);
 
 /// An errno the kernel crate has no constant for.
 fn errno(e: u32) -> Error {
@@ -139,30 +148,91 @@ fn user_add(p: *mut c_void, off: usize) -> *mut c_void {
     p.cast::<u8>().wrapping_add(off).cast()
 }
 
-// ---- subflow data ------------------------------------------------------------
-
+/// A uapi struct that this file copies to user space.
+///
 /// # Safety
 ///
-/// `ssk` must be a live full TCP socket, process context, not locked.
-unsafe fn tcp_info(ssk: *mut bindings::sock) -> bindings::tcp_info {
-    let mut info = bindings::tcp_info::default();
-    // SAFETY: per the caller; tcp_get_info() takes the socket lock itself.
-    unsafe { bindings::tcp_get_info(ssk, &mut info) };
-    info
+/// All-zero bytes must be a valid value: integers, and arrays, unions and
+/// structs of those.
+unsafe trait UserStruct {}
+
+// SAFETY: integers only (uapi `linux/mptcp.h`, `linux/tcp.h`).
+unsafe impl UserStruct for bindings::mptcp_info {}
+// SAFETY: as above.
+unsafe impl UserStruct for bindings::tcp_info {}
+// SAFETY: as above.
+unsafe impl UserStruct for bindings::mptcp_subflow_data {}
+// SAFETY: unions of integer sockaddrs.
+unsafe impl UserStruct for bindings::mptcp_subflow_addrs {}
+// SAFETY: an integer and the above.
+unsafe impl UserStruct for bindings::mptcp_subflow_info {}
+// SAFETY: integers and the above.
+unsafe impl UserStruct for bindings::mptcp_full_info {}
+
+/// Builds a `T` for user space and copies the first `len` bytes of it to
+/// `dst`, where `len` is what `fill` returns (the negotiated size, clamped
+/// to `size_of::<T>()`); returns `len`.  Nothing is copied if `fill` fails.
+///
+/// `fill` gets a `T` in a zeroed stack buffer that never moves, and the
+/// bytes are copied from that buffer, not from a copy of the value: padding
+/// and whatever `fill` leaves alone read as zero, never as old kernel stack.
+/// A Rust move or assignment of a whole struct need not carry its padding,
+/// so `fill` writes fields (and nested structs in place, through pointers);
+/// it must not assign a whole `T` or a nested struct that has padding.
+///
+/// # Safety
+///
+/// `dst` is a user pointer (checked by copy_to_user).
+unsafe fn put_zeroed<T: UserStruct>(dst: *mut c_void, fill: impl FnOnce(&mut T) -> Result<usize>) -> Result<usize> {
+    let mut buf = MaybeUninit::<T>::uninit();
+    let p = buf.as_mut_ptr();
+    // SAFETY: `p` is valid for writes of one `T`; zeroed, it is a valid `T`
+    // (`UserStruct`), so the reference is valid for `fill`.
+    let len = unsafe {
+        ptr::write_bytes(p, 0, 1);
+        fill(&mut *p)
+    }?
+    .min(size_of::<T>());
+    // SAFETY: the buffer is valid for reads of `size_of::<T>()` >= `len`
+    // bytes, all initialised (zeroed, then written); copy_to_user checks
+    // `dst`.
+    unsafe { copy_out(dst, p.cast_const().cast(), len) }?;
+    Ok(len)
+}
+
+// ---- subflow data ------------------------------------------------------------
+
+/// Copies the subflow's `tcp_info`, `len` bytes of it, to `dst`.
+///
+/// # Safety
+///
+/// `ssk` must be a live full TCP socket, process context, not locked; `dst`
+/// a user pointer.
+unsafe fn put_tcp_info(ssk: *mut bindings::sock, dst: *mut c_void, len: usize) -> Result {
+    // SAFETY: per the caller; tcp_get_info() takes the socket lock itself
+    // and fills `info` in place.
+    unsafe {
+        put_zeroed::<bindings::tcp_info>(dst, |info| {
+            bindings::tcp_get_info(ssk, info);
+            Ok(len)
+        })
+    }?;
+    Ok(())
 }
 
 /// Mainline's `mptcp_get_sub_addrs()`: the subflow's local and remote
-/// addresses as `sockaddr_in`/`sockaddr_in6`.
+/// addresses as `sockaddr_in`/`sockaddr_in6`, written into `a` (zeroed by
+/// the caller; bytes past the sockaddrs are left alone).
 ///
 /// # Safety
 ///
 /// `ssk` must be a live full TCP socket, process context, not locked.
-unsafe fn sub_addrs(ssk: *mut bindings::sock) -> bindings::mptcp_subflow_addrs {
-    let mut a = bindings::mptcp_subflow_addrs::default();
+unsafe fn sub_addrs(ssk: *mut bindings::sock, a: &mut bindings::mptcp_subflow_addrs) {
     let local = ptr::addr_of_mut!(a.__bindgen_anon_1).cast::<u8>();
     let remote = ptr::addr_of_mut!(a.__bindgen_anon_2).cast::<u8>();
     // Each union is 128 bytes, room for a `sockaddr_in6`, written unaligned
-    // to be independent of the union's alignment.
+    // to be independent of the union's alignment (neither sockaddr has
+    // padding: asserted above).
     // SAFETY: a TCP sock is an `inet_sock`; the addresses are read under the
     // socket lock (connect/bind write them under it).
     unsafe {
@@ -206,31 +276,55 @@ unsafe fn sub_addrs(ssk: *mut bindings::sock) -> bindings::mptcp_subflow_addrs {
         }
         bindings::release_sock(ssk);
     }
-    a
+}
+
+// ---- MPTCP_INFO -----------------------------------------------------------------
+
+/// Mainline's `mptcp_getsockopt_info()`: min(user, kernel) bytes of
+/// `mptcp_info`, zeros if the subflow is not (yet) in MPTCP state
+/// (listener, connect in progress, fresh socket), as mainline answers with
+/// what it has then.
+///
+/// # Safety
+///
+/// As [`subflow_array`].
+unsafe fn info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut c_int) -> Result {
+    // SAFETY: per the caller.
+    let len = unsafe { get_user_int(optlen) }?;
+    let len = usize::try_from(len).map_err(|_| EINVAL)?.min(size_of::<bindings::mptcp_info>());
+    // SAFETY: per the caller; `len` fits a c_int.
+    unsafe {
+        put_zeroed::<bindings::mptcp_info>(optval.cast(), |mi| {
+            subflow::mptcp_info(ssk, mi);
+            put_user_int(optlen, len as c_int)?;
+            Ok(len)
+        })
+    }?;
+    Ok(())
 }
 
 // ---- MPTCP_TCPINFO / MPTCP_SUBFLOW_ADDRS ---------------------------------------
 
-/// Mainline's `mptcp_get_subflow_data()`: the user's header, validated, and
-/// the number of bytes after it.
+/// Mainline's `mptcp_get_subflow_data()`: the user's header, validated,
+/// read into `sfd`; returns the number of bytes after it.
 ///
 /// # Safety
 ///
 /// User pointers from the getsockopt system call.
 unsafe fn get_subflow_data(
+    sfd: &mut bindings::mptcp_subflow_data,
     optval: *mut c_char,
     optlen: *mut c_int,
-) -> Result<(bindings::mptcp_subflow_data, u32)> {
+) -> Result<u32> {
     // SAFETY: per the caller.
     let len = unsafe { get_user_int(optlen) }?;
     let len = u32::try_from(len).map_err(|_| EINVAL)?;
     if len < MIN_INFO_OPTLEN_SIZE as u32 {
         return Err(EINVAL);
     }
-    let mut sfd = bindings::mptcp_subflow_data::default();
     let copylen = size_of::<bindings::mptcp_subflow_data>();
     // SAFETY: `sfd` is plain integers; `len` covers `copylen` bytes.
-    unsafe { copy_in(ptr::addr_of_mut!(sfd).cast(), optval.cast(), copylen) }?;
+    unsafe { copy_in(ptr::from_mut(sfd).cast(), optval.cast(), copylen) }?;
     // size_subflow_data is u32, but len is signed.
     if sfd.size_subflow_data > INT_MAX || sfd.size_user > INT_MAX {
         return Err(EINVAL);
@@ -241,29 +335,7 @@ unsafe fn get_subflow_data(
     if sfd.num_subflows != 0 || sfd.size_kernel != 0 {
         return Err(EINVAL);
     }
-    Ok((sfd, len - sfd.size_subflow_data))
-}
-
-/// Mainline's `mptcp_put_subflow_data()`: the header back to user space and
-/// the total length (header only if no element was copied).
-///
-/// # Safety
-///
-/// User pointers from the getsockopt system call.
-unsafe fn put_subflow_data(
-    sfd: &bindings::mptcp_subflow_data,
-    optval: *mut c_char,
-    copied: u32,
-    optlen: *mut c_int,
-) -> Result {
-    let copylen = sfd.size_subflow_data.min(size_of::<bindings::mptcp_subflow_data>() as u32);
-    // Both are bounded by the user's int length: no overflow.
-    let total = if copied != 0 { copied.saturating_add(sfd.size_subflow_data) } else { copylen };
-    // SAFETY: per the caller; `sfd` is valid for `copylen` <= its size.
-    unsafe {
-        put_user_int(optlen, total as c_int)?;
-        copy_out(optval.cast(), ptr::from_ref(sfd).cast(), copylen as usize)
-    }
+    Ok(len - sfd.size_subflow_data)
 }
 
 /// One subflow's element of an `MPTCP_TCPINFO`/`MPTCP_SUBFLOW_ADDRS` array.
@@ -273,7 +345,10 @@ enum Elem {
 }
 
 /// Mainline's `mptcp_getsockopt_tcpinfo()` and
-/// `mptcp_getsockopt_subflow_addrs()`.
+/// `mptcp_getsockopt_subflow_addrs()`, with `mptcp_put_subflow_data()`:
+/// the elements, then the total length and the header (only its first
+/// min(size_subflow_data, kernel size) bytes; header only if no element
+/// was copied).
 ///
 /// # Safety
 ///
@@ -286,37 +361,40 @@ unsafe fn subflow_array(
     optlen: *mut c_int,
 ) -> Result {
     // SAFETY: per the caller.
-    let (mut sfd, len) = unsafe { get_subflow_data(optval, optlen) }?;
-    let size_kernel = match elem {
-        Elem::TcpInfo => size_of::<bindings::tcp_info>(),
-        Elem::Addrs => size_of::<bindings::mptcp_subflow_addrs>(),
-    } as u32;
-    sfd.size_kernel = size_kernel;
-    sfd.size_user = sfd.size_user.min(size_kernel);
-    let dst = user_add(optval.cast(), sfd.size_subflow_data as usize);
-    let mut copied = 0u32;
-    // The subflow list is `first` only: one element, if it fits.
-    if len != 0 && len >= sfd.size_user {
-        let n = sfd.size_user as usize;
-        // SAFETY: per the caller; each source is a local of `size_kernel`
-        // >= `n` bytes.
-        unsafe {
-            match elem {
-                Elem::TcpInfo => {
-                    let info = tcp_info(ssk);
-                    copy_out(dst, ptr::addr_of!(info).cast(), n)?;
+    unsafe {
+        put_zeroed::<bindings::mptcp_subflow_data>(optval.cast(), |sfd| {
+            let len = get_subflow_data(sfd, optval, optlen)?;
+            let size_kernel = match elem {
+                Elem::TcpInfo => size_of::<bindings::tcp_info>(),
+                Elem::Addrs => size_of::<bindings::mptcp_subflow_addrs>(),
+            } as u32;
+            sfd.size_kernel = size_kernel;
+            sfd.size_user = sfd.size_user.min(size_kernel);
+            let dst = user_add(optval.cast(), sfd.size_subflow_data as usize);
+            let mut copied = 0u32;
+            // The subflow list is `first` only: one element, if it fits.
+            if len != 0 && len >= sfd.size_user {
+                let n = sfd.size_user as usize;
+                match elem {
+                    Elem::TcpInfo => put_tcp_info(ssk, dst, n)?,
+                    Elem::Addrs => {
+                        put_zeroed::<bindings::mptcp_subflow_addrs>(dst, |a| {
+                            sub_addrs(ssk, a);
+                            Ok(n)
+                        })?;
+                    }
                 }
-                Elem::Addrs => {
-                    let a = sub_addrs(ssk);
-                    copy_out(dst, ptr::addr_of!(a).cast(), n)?;
-                }
+                copied = sfd.size_user;
             }
-        }
-        copied = sfd.size_user;
-    }
-    sfd.num_subflows = 1;
-    // SAFETY: per the caller.
-    unsafe { put_subflow_data(&sfd, optval, copied, optlen) }
+            sfd.num_subflows = 1;
+            let copylen = sfd.size_subflow_data.min(size_of::<bindings::mptcp_subflow_data>() as u32);
+            // Both are bounded by the user's int length: no overflow.
+            let total = if copied != 0 { copied.saturating_add(sfd.size_subflow_data) } else { copylen };
+            put_user_int(optlen, total as c_int)?;
+            Ok(copylen as usize)
+        })
+    }?;
+    Ok(())
 }
 
 // ---- MPTCP_FULL_INFO ------------------------------------------------------------
@@ -333,56 +411,55 @@ unsafe fn full_info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut 
     if len < MIN_FULL_INFO_OPTLEN_SIZE as u32 {
         return Err(EINVAL);
     }
-    let mut mfi = bindings::mptcp_full_info::default();
-    // SAFETY: `mfi` is plain integers, at least the header size.
-    unsafe { copy_in(ptr::addr_of_mut!(mfi).cast(), optval.cast(), MIN_FULL_INFO_OPTLEN_SIZE) }?;
-    if mfi.size_tcpinfo_kernel != 0 || mfi.size_sfinfo_kernel != 0 || mfi.num_subflows != 0 {
-        return Err(EINVAL);
-    }
-    if mfi.size_sfinfo_user > INT_MAX || mfi.size_tcpinfo_user > INT_MAX {
-        return Err(EINVAL);
-    }
-    let len = len - MIN_FULL_INFO_OPTLEN_SIZE as u32;
-    let mut copylen = 0u32;
-    // No mptcp_info if user space has no room for it.
-    if len > 0 {
-        // SAFETY: per the caller.  Zeroes when the subflow is not (yet) in
-        // MPTCP state (listener, connect in progress, fresh socket).
-        mfi.mptcp_info = unsafe { subflow::mptcp_info(ssk) }.unwrap_or_default();
-        copylen = len.min(size_of::<bindings::mptcp_info>() as u32);
-    }
-    mfi.size_tcpinfo_kernel = size_of::<bindings::tcp_info>() as u32;
-    mfi.size_tcpinfo_user = mfi.size_tcpinfo_user.min(mfi.size_tcpinfo_kernel);
-    mfi.size_sfinfo_kernel = size_of::<bindings::mptcp_subflow_info>() as u32;
-    mfi.size_sfinfo_user = mfi.size_sfinfo_user.min(mfi.size_sfinfo_kernel);
-    let sfinfoptr = mfi.subflow_info as usize as *mut c_void;
-    let tcpinfoptr = mfi.tcp_info as usize as *mut c_void;
-    // The subflow list is `first` only: one element, if user space wants it.
-    if mfi.size_arrays_user > 0 {
-        let mut sfinfo = bindings::mptcp_subflow_info::default();
-        sfinfo.id = FIRST_SUBFLOW_ID;
-        // Addresses only if the user's element reaches them.
-        if mfi.size_sfinfo_user as usize > offset_of!(bindings::mptcp_subflow_info, addrs) {
-            // SAFETY: per the caller.
-            sfinfo.addrs = unsafe { sub_addrs(ssk) };
-        }
-        // SAFETY: `sfinfo` is a local of `size_sfinfo_kernel` >= the copied
-        // size; the user pointers are checked by copy_to_user.
-        unsafe {
-            copy_out(sfinfoptr, ptr::addr_of!(sfinfo).cast(), mfi.size_sfinfo_user as usize)?;
-            if mfi.size_tcpinfo_user != 0 {
-                let info = tcp_info(ssk);
-                copy_out(tcpinfoptr, ptr::addr_of!(info).cast(), mfi.size_tcpinfo_user as usize)?;
-            }
-        }
-    }
-    mfi.num_subflows = 1;
-    copylen += MIN_FULL_INFO_OPTLEN_SIZE as u32;
-    // SAFETY: per the caller; `copylen` <= size_of::<mptcp_full_info>().
+    // SAFETY: per the caller.
     unsafe {
-        put_user_int(optlen, copylen as c_int)?;
-        copy_out(optval.cast(), ptr::addr_of!(mfi).cast(), copylen as usize)
-    }
+        put_zeroed::<bindings::mptcp_full_info>(optval.cast(), |mfi| {
+            // `mfi` is plain integers, larger than the header.
+            copy_in(ptr::from_mut(mfi).cast(), optval.cast(), MIN_FULL_INFO_OPTLEN_SIZE)?;
+            if mfi.size_tcpinfo_kernel != 0 || mfi.size_sfinfo_kernel != 0 || mfi.num_subflows != 0 {
+                return Err(EINVAL);
+            }
+            if mfi.size_sfinfo_user > INT_MAX || mfi.size_tcpinfo_user > INT_MAX {
+                return Err(EINVAL);
+            }
+            let len = len - MIN_FULL_INFO_OPTLEN_SIZE as u32;
+            let mut copylen = 0u32;
+            // No mptcp_info if user space has no room for it.
+            if len > 0 {
+                // Left zero when the subflow is not (yet) in MPTCP state
+                // (listener, connect in progress, fresh socket).
+                subflow::mptcp_info(ssk, &mut mfi.mptcp_info);
+                copylen = len.min(size_of::<bindings::mptcp_info>() as u32);
+            }
+            mfi.size_tcpinfo_kernel = size_of::<bindings::tcp_info>() as u32;
+            mfi.size_tcpinfo_user = mfi.size_tcpinfo_user.min(mfi.size_tcpinfo_kernel);
+            mfi.size_sfinfo_kernel = size_of::<bindings::mptcp_subflow_info>() as u32;
+            mfi.size_sfinfo_user = mfi.size_sfinfo_user.min(mfi.size_sfinfo_kernel);
+            let sfinfoptr = mfi.subflow_info as usize as *mut c_void;
+            let tcpinfoptr = mfi.tcp_info as usize as *mut c_void;
+            // The subflow list is `first` only: one element, if user space
+            // wants it.
+            if mfi.size_arrays_user > 0 {
+                let sfinfo_user = mfi.size_sfinfo_user as usize;
+                put_zeroed::<bindings::mptcp_subflow_info>(sfinfoptr, |sfinfo| {
+                    sfinfo.id = FIRST_SUBFLOW_ID;
+                    // Addresses only if the user's element reaches them.
+                    if sfinfo_user > offset_of!(bindings::mptcp_subflow_info, addrs) {
+                        sub_addrs(ssk, &mut sfinfo.addrs);
+                    }
+                    Ok(sfinfo_user)
+                })?;
+                if mfi.size_tcpinfo_user != 0 {
+                    put_tcp_info(ssk, tcpinfoptr, mfi.size_tcpinfo_user as usize)?;
+                }
+            }
+            mfi.num_subflows = 1;
+            copylen += MIN_FULL_INFO_OPTLEN_SIZE as u32;
+            put_user_int(optlen, copylen as c_int)?;
+            Ok(copylen as usize)
+        })
+    }?;
+    Ok(())
 }
 
 /// The msk's getsockopt for the options of this file, on the connection
@@ -402,7 +479,7 @@ pub(crate) unsafe fn getsockopt(
     optlen: *mut c_int,
 ) -> Option<c_int> {
     if level != SOL_MPTCP
-        || !matches!(optname, MPTCP_TCPINFO | MPTCP_SUBFLOW_ADDRS | MPTCP_FULL_INFO)
+        || !matches!(optname, MPTCP_INFO | MPTCP_TCPINFO | MPTCP_SUBFLOW_ADDRS | MPTCP_FULL_INFO)
     {
         return None;
     }
@@ -413,6 +490,7 @@ pub(crate) unsafe fn getsockopt(
     // SAFETY: per the caller.
     let ret = unsafe {
         match optname {
+            MPTCP_INFO => info(ssk, optval, optlen),
             MPTCP_TCPINFO => subflow_array(ssk, Elem::TcpInfo, optval, optlen),
             MPTCP_SUBFLOW_ADDRS => subflow_array(ssk, Elem::Addrs, optval, optlen),
             _ => full_info(ssk, optval, optlen),

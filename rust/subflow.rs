@@ -1570,18 +1570,18 @@ pub(crate) unsafe fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
     }
 }
 
-/// `MPTCP_INFO` of a connection running MPTCP on this subflow, or None
-/// (fallback or not MPTCP: the caller answers as mainline does then).
+/// `MPTCP_INFO` of a connection running MPTCP on this subflow, written
+/// field by field into `info` (zeroed by the caller, which copies it to
+/// user space: padding must stay zero); left alone if the subflow is not
+/// in MPTCP state (the caller answers zeros then, as mainline does).
 ///
 /// # Safety
 ///
 /// `ssk` live, process context, not locked by the caller.
-pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock) -> Option<bindings::mptcp_info> {
+pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock, info: &mut bindings::mptcp_info) {
     // SAFETY: per the caller; the fields are read under the subflow lock.
     unsafe {
         bindings::lock_sock(ssk);
-        let mut info: bindings::mptcp_info = core::mem::zeroed();
-        let mut ok = false;
         if let Some(c) = ctx(ssk) {
             if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
                 let tp = bindings::tcp_sk(ssk);
@@ -1599,11 +1599,9 @@ pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock) -> Option<bindings::mp
                 info.mptcpi_bytes_acked = (*tp).bytes_acked;
                 info.mptcpi_subflows_total = 1;
                 info.mptcpi_csum_enabled = u8::from(c.csum_reqd);
-                ok = true;
             }
         }
         bindings::release_sock(ssk);
-        ok.then_some(info)
     }
 }
 

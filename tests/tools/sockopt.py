@@ -13,6 +13,13 @@ MPTCP_SUBFLOW_ADDRS and MPTCP_FULL_INFO contents and size negotiation, their
 errors, and the setsockopt allow-list.  With --fallback (an MPTCP client of a
 plain TCP server) the SOL_MPTCP options must fail as on mainline's fallback
 msk.  Prints one line per check; exits 1 if any failed.
+
+No kernel memory disclosure (check_padding): MPTCP_INFO, MPTCP_TCPINFO,
+MPTCP_SUBFLOW_ADDRS and MPTCP_FULL_INFO are read raw, each right after
+syscalls that leave non-zero bytes on the kernel stack, on a fresh socket,
+a listener, both ends of a connection and a fallen-back one; every padding
+byte (from the C layouts below), reserved byte, unused bitfield bit and byte
+past a sockaddr must be zero, and on a fallback socket nothing is written.
 """
 import argparse, ctypes, errno, os, socket, struct, sys
 
@@ -35,6 +42,98 @@ ADDRS_SIZE = 256                      # two __kernel_sockaddr_storage
 SFINFO_SIZE = 8 + ADDRS_SIZE          # __u32 id, then the 8-aligned addrs
 TI_STATE, TI_SND_MSS, TI_BYTES_ACKED, TI_BYTES_RECEIVED, TI_BYTES_SENT = 0, 16, 120, 128, 200
 MI_TOKEN, MI_BYTES_SENT, MI_BYTES_RECEIVED = 12, 56, 64
+
+# The same structs as ctypes, field for field (6.12 include/uapi/linux/mptcp.h,
+# tcp.h); ctypes lays them out as the C compiler does, so the bytes no field
+# covers are the padding.
+u8, u16, u32_t, u64_t = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64
+
+
+class MptcpInfoC(ctypes.Structure):
+    _fields_ = [("mptcpi_subflows", u8), ("mptcpi_add_addr_signal", u8), ("mptcpi_add_addr_accepted", u8),
+                ("mptcpi_subflows_max", u8), ("mptcpi_add_addr_signal_max", u8),
+                ("mptcpi_add_addr_accepted_max", u8), ("mptcpi_flags", u32_t), ("mptcpi_token", u32_t),
+                ("mptcpi_write_seq", u64_t), ("mptcpi_snd_una", u64_t), ("mptcpi_rcv_nxt", u64_t),
+                ("mptcpi_local_addr_used", u8), ("mptcpi_local_addr_max", u8), ("mptcpi_csum_enabled", u8),
+                ("mptcpi_retransmits", u32_t), ("mptcpi_bytes_retrans", u64_t), ("mptcpi_bytes_sent", u64_t),
+                ("mptcpi_bytes_received", u64_t), ("mptcpi_bytes_acked", u64_t), ("mptcpi_subflows_total", u8),
+                ("reserved", u8 * 3), ("mptcpi_last_data_sent", u32_t), ("mptcpi_last_data_recv", u32_t),
+                ("mptcpi_last_ack_recv", u32_t)]
+
+
+class TcpInfoC(ctypes.Structure):
+    # tcpi_snd_wscale:4/tcpi_rcv_wscale:4 and tcpi_delivery_rate_app_limited:1/
+    # tcpi_fastopen_client_fail:2 as their __u8 storage units (bits: TI_BITS)
+    _fields_ = ([("tcpi_" + n, u8) for n in ("state", "ca_state", "retransmits", "probes", "backoff", "options",
+                                             "wscale_bits", "rate_bits")] +
+                [("tcpi_" + n, u32_t) for n in (
+                    "rto ato snd_mss rcv_mss unacked sacked lost retrans fackets last_data_sent last_ack_sent "
+                    "last_data_recv last_ack_recv pmtu rcv_ssthresh rtt rttvar snd_ssthresh snd_cwnd advmss "
+                    "reordering rcv_rtt rcv_space total_retrans").split()] +
+                [("tcpi_" + n, u64_t) for n in "pacing_rate max_pacing_rate bytes_acked bytes_received".split()] +
+                [("tcpi_" + n, u32_t) for n in "segs_out segs_in notsent_bytes min_rtt data_segs_in data_segs_out".split()] +
+                [("tcpi_" + n, u64_t) for n in "delivery_rate busy_time rwnd_limited sndbuf_limited".split()] +
+                [("tcpi_delivered", u32_t), ("tcpi_delivered_ce", u32_t), ("tcpi_bytes_sent", u64_t),
+                 ("tcpi_bytes_retrans", u64_t)] +
+                [("tcpi_" + n, u32_t) for n in "dsack_dups reord_seen rcv_ooopack snd_wnd rcv_wnd rehash".split()] +
+                [("tcpi_total_rto", u16), ("tcpi_total_rto_recoveries", u16), ("tcpi_total_rto_time", u32_t)])
+
+
+TI_BITS = {7: 0x07}  # byte offset -> bits used (the 4+4 bits of byte 6 are all used)
+
+
+class KSockaddrStorage(ctypes.Union):  # __kernel_sockaddr_storage (aligned as a pointer)
+    _fields_ = [("ss_family", u16), ("data", ctypes.c_char * 128), ("align", ctypes.c_void_p)]
+
+
+class SubflowAddrsC(ctypes.Structure):
+    _fields_ = [("local", KSockaddrStorage), ("remote", KSockaddrStorage)]
+
+
+class SubflowInfoC(ctypes.Structure):
+    _fields_ = [("id", u32_t), ("addrs", SubflowAddrsC)]
+
+
+class SubflowDataC(ctypes.Structure):  # __attribute__((aligned(8))): 16 bytes either way
+    _fields_ = [("size_subflow_data", u32_t), ("num_subflows", u32_t), ("size_kernel", u32_t),
+                ("size_user", u32_t)]
+
+
+class FullInfoC(ctypes.Structure):
+    _fields_ = [("size_tcpinfo_kernel", u32_t), ("size_tcpinfo_user", u32_t), ("size_sfinfo_kernel", u32_t),
+                ("size_sfinfo_user", u32_t), ("num_subflows", u32_t), ("size_arrays_user", u32_t),
+                ("subflow_info", u64_t), ("tcp_info", u64_t), ("mptcp_info", MptcpInfoC)]
+
+
+def padding(cls, base=0):
+    """Byte offsets of `cls` that no field covers (recursing into structs;
+    a union or array covers its whole size)."""
+    covered = set()
+    for name, typ in cls._fields_:
+        off = base + getattr(cls, name).offset
+        if isinstance(typ, type) and issubclass(typ, ctypes.Structure):
+            inner = padding(typ, off)
+            covered |= set(range(off, off + ctypes.sizeof(typ))) - inner
+        else:
+            covered |= set(range(off, off + ctypes.sizeof(typ)))
+    return set(range(base, base + ctypes.sizeof(cls))) - covered
+
+
+def field_bytes(cls, name, base=0):
+    off = base + getattr(cls, name).offset
+    return set(range(off, off + ctypes.sizeof(dict(cls._fields_)[name])))
+
+
+assert ctypes.sizeof(MptcpInfoC) == MPTCP_INFO_SIZE and ctypes.sizeof(FullInfoC) == FULL_INFO_SIZE
+assert ctypes.sizeof(SubflowAddrsC) == ADDRS_SIZE and ctypes.sizeof(SubflowInfoC) == SFINFO_SIZE
+assert ctypes.sizeof(SubflowDataC) == SFD.size and ctypes.sizeof(TcpInfoC) == 248
+assert TcpInfoC.tcpi_bytes_acked.offset == TI_BYTES_ACKED and TcpInfoC.tcpi_bytes_sent.offset == TI_BYTES_SENT
+# must be zero: padding and reserved bytes (mptcp_info: 6-7, 43 and reserved 81-83)
+MI_ZERO = padding(MptcpInfoC) | field_bytes(MptcpInfoC, "reserved")
+FULL_ZERO = padding(FullInfoC) | field_bytes(MptcpInfoC, "reserved", FullInfoC.mptcp_info.offset)
+SFI_ZERO = padding(SubflowInfoC)  # 4-7
+TI_ZERO = padding(TcpInfoC)       # none in 6.12: only the unused bits of TI_BITS
+assert sorted(MI_ZERO) == [6, 7, 43, 81, 82, 83] and sorted(SFI_ZERO) == [4, 5, 6, 7], (MI_ZERO, SFI_ZERO)
 
 libc = ctypes.CDLL(None, use_errno=True)
 failures = 0
@@ -195,6 +294,112 @@ def check_getsockopts(s, fam, sent, recvd):
     check(ret < 0 and err == errno.EINVAL, "MPTCP_FULL_INFO: size_tcpinfo_user > INT_MAX -> EINVAL")
 
 
+def dirty_stack(fd):
+    """Syscalls that leave non-zero bytes where the next getsockopt's frames
+    go: TCP_INFO through the msk (the same call chain down to the subflow's
+    tcp_getsockopt(), with a tcp_info of rates ~0 and counters on its stack),
+    MPTCP_TCPINFO (a tcp_info in our own frames; fails harmlessly on a
+    fallback socket), a poll() whose 256-byte on-stack pollfd array is 0xa5
+    from user space (negative fds are skipped), and uname()."""
+    libc.getsockopt(fd, socket.IPPROTO_TCP, socket.TCP_INFO, ctypes.create_string_buffer(256),
+                    ctypes.byref(ctypes.c_uint32(256)))
+    buf = ctypes.create_string_buffer(SFD.size + 512)
+    SFD.pack_into(buf, 0, SFD.size, 0, 0, 512)
+    libc.getsockopt(fd, SOL_MPTCP, MPTCP_TCPINFO, buf, ctypes.byref(ctypes.c_uint32(SFD.size + 512)))
+    pfds = ctypes.create_string_buffer(b"\xa5" * 256, 256)
+    libc.poll(pfds, 32, 0)
+    os.uname()
+
+
+def nonzero(b, offsets, masks=None):
+    """[(offset, byte)] of the bytes at `offsets` (or bits outside
+    masks[offset]) that are not zero."""
+    masks = masks or {}
+    return [(o, hex(b[o])) for o in sorted(offsets | set(masks)) if o < len(b) and b[o] & ~masks.get(o, 0) & 0xff]
+
+
+def sockaddr_tail(b, base):
+    """Bytes of a 128-byte sockaddr storage at `base` past its sockaddr."""
+    fam = struct.unpack_from("=H", b, base)[0]
+    used = {socket.AF_INET: 16, socket.AF_INET6: 28}.get(fam, 2)
+    return set(range(base + used, base + 128))
+
+
+def check_padding(s, where, answered=True, rounds=20):
+    """No kernel bytes in what the SOL_MPTCP struct options copy out (see the
+    module docstring).  `answered`: the socket is not fallen back (else each
+    option must fail and leave the user buffers as they were)."""
+    fd = s.fileno()
+    bad = {}
+    fill = b"\x5a"
+
+    def note(name, hits):
+        if hits:
+            bad.setdefault(name, hits)
+
+    for _ in range(rounds):
+        # MPTCP_INFO
+        dirty_stack(fd)
+        buf = ctypes.create_string_buffer(fill * MPTCP_INFO_SIZE, MPTCP_INFO_SIZE)
+        ret, err, olen = raw_getsockopt(fd, SOL_MPTCP, MPTCP_INFO, buf, MPTCP_INFO_SIZE)
+        if not answered:
+            note("MPTCP_INFO", [] if ret < 0 and buf.raw == fill * MPTCP_INFO_SIZE else [f"ret {ret} written"])
+        elif ret < 0 or olen != MPTCP_INFO_SIZE:
+            note("MPTCP_INFO", [f"ret {ret} errno {err} olen {olen}"])
+        else:
+            note("MPTCP_INFO", nonzero(buf.raw, MI_ZERO))
+        # MPTCP_TCPINFO, MPTCP_SUBFLOW_ADDRS: header + one element
+        for opt, name in ((MPTCP_TCPINFO, "MPTCP_TCPINFO"), (MPTCP_SUBFLOW_ADDRS, "MPTCP_SUBFLOW_ADDRS")):
+            dirty_stack(fd)
+            buf = ctypes.create_string_buffer(fill * (SFD.size + 512), SFD.size + 512)
+            SFD.pack_into(buf, 0, SFD.size, 0, 0, 512)
+            before = buf.raw
+            ret, err, olen = raw_getsockopt(fd, SOL_MPTCP, opt, buf, SFD.size + 512)
+            raw = buf.raw
+            if not answered:
+                note(name, [] if ret < 0 and raw == before else [f"ret {ret} written"])
+                continue
+            esize = SFD.unpack_from(raw, 0)[2]  # size_kernel (a newer tcp_info is longer)
+            if ret < 0 or olen != SFD.size + esize or esize < (248 if opt == MPTCP_TCPINFO else ADDRS_SIZE):
+                note(name, [f"ret {ret} errno {err} olen {olen}"])
+                continue
+            el = raw[SFD.size:SFD.size + esize]
+            if opt == MPTCP_TCPINFO:
+                note(name, nonzero(el, TI_ZERO, TI_BITS))
+            else:
+                note(name, nonzero(el, sockaddr_tail(el, 0) | sockaddr_tail(el, 128)))
+            note(name + " (past the element)", [] if raw[SFD.size + esize:] == before[SFD.size + esize:] else ["written"])
+        # MPTCP_FULL_INFO: header + mptcp_info, one subflow_info, one tcp_info
+        dirty_stack(fd)
+        sfi = ctypes.create_string_buffer(fill * 512, 512)
+        tci = ctypes.create_string_buffer(fill * 512, 512)
+        buf = ctypes.create_string_buffer(fill * FULL_INFO_SIZE, FULL_INFO_SIZE)
+        FULL_HDR.pack_into(buf, 0, 0, 512, 0, 512, 0, 1, ctypes.addressof(sfi), ctypes.addressof(tci))
+        before = buf.raw
+        ret, err, olen = raw_getsockopt(fd, SOL_MPTCP, MPTCP_FULL_INFO, buf, FULL_INFO_SIZE)
+        if not answered:
+            note("MPTCP_FULL_INFO", [] if ret < 0 and buf.raw == before and sfi.raw == fill * 512 and
+                 tci.raw == fill * 512 else [f"ret {ret} written"])
+            continue
+        if ret < 0 or olen != FULL_INFO_SIZE:
+            note("MPTCP_FULL_INFO", [f"ret {ret} errno {err} olen {olen}"])
+            continue
+        note("MPTCP_FULL_INFO", nonzero(buf.raw, FULL_ZERO))
+        el = sfi.raw[:SFINFO_SIZE]
+        note("MPTCP_FULL_INFO subflow_info", nonzero(el, SFI_ZERO | sockaddr_tail(el, 8) | sockaddr_tail(el, 136)))
+        note("MPTCP_FULL_INFO tcp_info", nonzero(tci.raw[:248], TI_ZERO, TI_BITS))
+        ti_size = FULL_HDR.unpack_from(buf.raw, 0)[0]
+        note("MPTCP_FULL_INFO (past the elements)",
+             [] if sfi.raw[SFINFO_SIZE:] == fill * (512 - SFINFO_SIZE) and tci.raw[ti_size:] == fill * (512 - ti_size)
+             else ["written"])
+    names = ["MPTCP_INFO", "MPTCP_TCPINFO", "MPTCP_SUBFLOW_ADDRS", "MPTCP_FULL_INFO"]
+    what = "fails, writes nothing" if not answered else "padding zero"
+    for n in names:
+        hits = {k: v for k, v in bad.items() if k.startswith(n)}
+        check(not hits, f"{where}: {n} {what} in {rounds} reads after dirtying the stack"
+              + (f" {hits}" if hits else ""))
+
+
 def expect_err(f, want, what):
     try:
         f()
@@ -274,6 +479,8 @@ def main():
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((a.addr, a.port))
         s.listen(1)
+        if a.proto == "mptcp":
+            check_padding(s, "listener")
         print("listening", flush=True, file=sys.stderr)
         c, _ = s.accept()
         c.settimeout(60)
@@ -282,8 +489,10 @@ def main():
         check(recv_exact(c, 1) == 1, "server: client done")
         if a.proto == "mptcp":
             check_getsockopts(c, fam, S2C, C2S + 1)
+            check_padding(c, "server, connected")
         c.close()
     else:
+        check_padding(s, "fresh")
         check_setsockopts(s, fam)
         s.connect((a.addr, a.port))
         s.sendall(bytes(C2S))
@@ -299,8 +508,10 @@ def main():
             ret, err, *_ = full_info(s.fileno(), 1, 512, 512)
             check(ret < 0 and err == want, f"fallback: MPTCP_FULL_INFO -> {errno.errorcode.get(err, err)}")
             check_setsockopts(s, fam, fallback=True)  # the allow-list holds there too
+            check_padding(s, "fallback", answered=False)
         else:
             check_getsockopts(s, fam, C2S, S2C)
+            check_padding(s, "client, connected")
         # Done; no FIN before the server's checks (tcpi_bytes_received counts it).
         s.sendall(b"D")
         recv_exact(s, 1)

@@ -513,7 +513,7 @@ sockopt_run() {
   return $rc
 }
 
-t_sockopt() {  # MPTCP_TCPINFO/SUBFLOW_ADDRS/FULL_INFO, setsockopt allow-list; fallback
+t_sockopt() {  # MPTCP_TCPINFO/SUBFLOW_ADDRS/FULL_INFO, no kernel bytes in them, setsockopt allow-list; fallback
   # Run alone (ONLY=sockopt) the module may not be loaded yet.
   local loaded=0
   lsmod | grep -q '^mptcp ' || { insmod "$KO" || fail "insmod"; loaded=1; }
@@ -523,11 +523,13 @@ t_sockopt() {  # MPTCP_TCPINFO/SUBFLOW_ADDRS/FULL_INFO, setsockopt allow-list; f
 assert s.getsockopt(284, 1, 256) == bytes(len(s.getsockopt(284, 1, 256)))' ||
     fail "fresh socket: TCP_IS_MPTCP or MPTCP_INFO differ from mainline"
   topo_up
-  sockopt_run 4 10.0.1.2 mptcp || fail "IPv4"
-  sockopt_run 6 fd00:1::2 mptcp || fail "IPv6"
-  sockopt_run 4 10.0.1.2 tcp --fallback || fail "IPv4 fallback"
-  sockopt_run 6 fd00:1::2 tcp --fallback || fail "IPv6 fallback"
+  local failed=""  # all four run, so a failure shows where else it happens
+  sockopt_run 4 10.0.1.2 mptcp || failed+=" IPv4"
+  sockopt_run 6 fd00:1::2 mptcp || failed+=" IPv6"
+  sockopt_run 4 10.0.1.2 tcp --fallback || failed+=" IPv4-fallback"
+  sockopt_run 6 fd00:1::2 tcp --fallback || failed+=" IPv6-fallback"
   topo_down
+  [ -z "$failed" ] || fail "$failed"
   [ "$loaded" = 0 ] || rmmod_settled || fail "rmmod"
   [ -z "$(dmesg_bad)" ] || { dmesg_bad; fail "kernel warnings"; }
 }
