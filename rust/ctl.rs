@@ -9,7 +9,7 @@
 
 use core::ffi::c_void;
 use core::ptr;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use kernel::bindings;
 use kernel::error::to_result;
@@ -33,8 +33,8 @@ const PM_TYPE_MAX: c_uint = 1;
 ///
 /// Locking: the sysctl fields are written by the proc handlers (serialised
 /// per file by the sysctl core) and read locklessly with [`read_u8`] /
-/// [`read_uint`] (READ_ONCE semantics), as mainline does.  MIB counters are
-/// atomics.
+/// [`read_uint`] (READ_ONCE semantics), as mainline does.  MIB counters and
+/// the token count are atomics.
 #[repr(C)]
 pub(crate) struct Pernet {
     ctl_table_hdr: *mut bindings::ctl_table_header,
@@ -48,6 +48,10 @@ pub(crate) struct Pernet {
     pm_type: u8,
     scheduler: [u8; SCHED_NAME_MAX],
     mib: [AtomicU64; MIB_MAX],
+    /// Tokens this namespace holds in the token table (`token.rs`), at
+    /// most the table's limit; changed only by [`token_charge`] and
+    /// [`token_uncharge`].
+    tokens: AtomicU32,
 }
 
 static PERNET_ID: Global<c_uint> = {
@@ -108,6 +112,33 @@ pub(crate) unsafe fn mib_add(net: *const bindings::net, id: usize, val: u64) {
     if let Some(c) = p.mib.get(id) {
         c.fetch_add(val, Ordering::Relaxed);
     }
+}
+
+/// Counts one more token for the namespace of `net` unless it already
+/// holds `limit`; true if counted.
+///
+/// # Safety
+///
+/// As [`pernet`].
+pub(crate) unsafe fn token_charge(net: *const bindings::net, limit: usize) -> bool {
+    let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+    // SAFETY: per the caller.
+    let p = unsafe { &*pernet(net) };
+    p.tokens
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < limit).then(|| n + 1))
+        .is_ok()
+}
+
+/// Undoes one [`token_charge`] of the namespace of `net`.
+///
+/// # Safety
+///
+/// As [`pernet`]; the namespace must hold a charge.
+pub(crate) unsafe fn token_uncharge(net: *const bindings::net) {
+    // SAFETY: per the caller.
+    let p = unsafe { &*pernet(net) };
+    // Never below zero, whatever a caller does.
+    let _ = p.tokens.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
 }
 
 fn set_defaults(p: &mut Pernet) {

@@ -59,21 +59,27 @@ struct Mptcp;
 
 impl kernel::Module for Mptcp {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        token::init();
-        ctl::register()?;
+        token::init()?;
+        if let Err(e) = ctl::register() {
+            token::exit();
+            return Err(e);
+        }
         if let Err(e) = subflow::register(module) {
             ctl::unregister();
+            token::exit();
             return Err(e);
         }
         if let Err(e) = hooks::register() {
             subflow::unregister();
             ctl::unregister();
+            token::exit();
             return Err(e);
         }
         if let Err(e) = protocol::register(module) {
             hooks::unregister();
             subflow::unregister();
             ctl::unregister();
+            token::exit();
             return Err(e);
         }
         pr_info!("MPTCP loaded (MPTCP v1 on one subflow per connection)\n");

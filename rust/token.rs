@@ -6,15 +6,45 @@
 //!
 //! A client draws keys until its token is free and reserves it before its
 //! SYN; a server derives its key from the request (see `subflow.rs`) and
-//! claims the token at the third ACK, falling back to plain TCP in the
-//! (2^-32 per connection) case that it is taken, counted in
-//! `MPTcpExtMPFallbackTokenInit` as mainline does.  A token is released
-//! when its subflow context is freed.
+//! claims the token at the third ACK, falling back to plain TCP when the
+//! claim fails, counted in `MPTcpExtMPFallbackTokenInit` as mainline does.
+//! A token is released when its subflow context is freed.
 //!
-//! Storage: one vector of `(token, netns)` pairs kept sorted, under a BH
-//! spinlock (claims happen in softirq on the server side).  Lookups are
-//! binary searches; insertion shifts the tail, fine for the connection
-//! counts of stage 2.  MP_JOIN's token -> msk lookup will need a hash table.
+//! # Storage
+//!
+//! A hash table of [`Bucket`]s allocated once at module init (`kvmalloc`),
+//! sized from the machine's memory as mainline sizes its token hash (one
+//! bucket per MiB of RAM, a power of two, here clamped to
+//! [`MIN_BUCKETS`]..=[`MAX_BUCKETS`]).  A token hashes to a bucket by its
+//! low bits mixed with its namespace; each bucket is a short chain of
+//! [`Node`]s, one per claim, allocated with `GFP_ATOMIC` (claims happen in
+//! softirq on the server side) before the bucket lock is taken.
+//!
+//! # Bounds
+//!
+//! * A chain holds at most [`MAX_CHAIN`] tokens (mainline: 4): a claim or a
+//!   release walks at most that many nodes with BHs off.  A claim into a
+//!   full bucket fails (the connection falls back), as in mainline.
+//! * A namespace holds at most as many tokens as there are buckets
+//!   (`pernet.tokens`, see [`crate::ctl::token_charge`]), so one
+//!   namespace, however many connections it opens, loads the table with at
+//!   most one token per bucket on average: another namespace's claim then
+//!   meets a full bucket with probability `P(Poisson(1) >= 8)`, about
+//!   1e-5.  Past its limit a namespace's own connections fall back.
+//!   (Many namespaces together still share the table, as in mainline.)
+//!
+//! # Locking
+//!
+//! Each bucket's chain and length are protected by the bucket's own
+//! spinlock, taken with BHs disabled (softirq users); no two bucket locks
+//! are ever held together, and nothing else is called under one (the node
+//! is allocated before and freed after).  The table itself is written only
+//! by [`init`] (before any connection can exist) and [`exit`] (after every
+//! subflow context, and so every token, is gone); in between it is read
+//! without a lock.  The per-namespace counts are atomics.
+
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 
 use kernel::bindings;
 use kernel::c_str;
@@ -22,86 +52,218 @@ use kernel::prelude::*;
 
 use crate::global::Global;
 
-/// A token in use in one namespace (`net` is the namespace's address,
-/// only compared).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Entry {
+/// Smallest table: 4096 buckets.
+const MIN_BUCKETS: usize = 1 << 12;
+/// Largest table: 65536 buckets, mainline's upper limit.
+const MAX_BUCKETS: usize = 1 << 16;
+/// Tokens per bucket at most (bounds the work of a claim).
+const MAX_CHAIN: u32 = 8;
+
+/// One claimed token.
+struct Node {
     token: u32,
+    /// The namespace's address, only compared.
     net: usize,
+    next: Option<KBox<Node>>,
 }
 
-/// Protects `TOKENS`.  Taken with BHs disabled (softirq users).
-static LOCK: Global<bindings::spinlock_t> = {
-    // SAFETY: initialised by `init()` before any use.
+/// A hash bucket.
+struct Bucket {
+    /// Protects `head` and `len`.  Taken with BHs disabled.
+    lock: UnsafeCell<bindings::spinlock_t>,
+    /// The chain, in no particular order.  Protected by `lock`.
+    head: UnsafeCell<Option<KBox<Node>>>,
+    /// Nodes in `head`, at most [`MAX_CHAIN`].  Protected by `lock`.
+    len: UnsafeCell<u32>,
+}
+
+/// The buckets (a power of two of them); `None` outside the module's
+/// lifetime.  Written only by [`init`] and [`exit`] (see the module doc),
+/// read without a lock in between.  The buckets never move once
+/// allocated: the vector is never grown.
+static TABLE: Global<Option<KVVec<Bucket>>> = {
+    // SAFETY: written with `ptr::write` by `init()` before any read.
     unsafe { Global::zeroed() }
 };
+/// The lockdep class of every bucket lock (never nested).
 static LOCK_KEY: Global<bindings::lock_class_key> = {
     // SAFETY: a lockdep class key is valid zeroed (static storage).
     unsafe { Global::zeroed() }
 };
-/// Sorted; `None` outside the module's lifetime.  Protected by `LOCK`.
-static TOKENS: Global<Option<KVec<Entry>>> = {
-    // SAFETY: written with `ptr::write` by `init()` before any read.
-    unsafe { Global::zeroed() }
-};
 
-/// Runs `f` on the table under the lock.
-fn with_table<R>(f: impl FnOnce(&mut Option<KVec<Entry>>) -> R) -> R {
+/// The table, while the module is live.
+fn table() -> Option<&'static [Bucket]> {
+    // SAFETY: `TABLE` is written only by `init()` before any caller can run
+    // and by `exit()` after the last one (module doc, "Locking").
+    unsafe { (*TABLE.get()).as_deref() }
+}
+
+/// The bucket of `token` in `net`.
+fn bucket(t: &[Bucket], net: usize, token: u32) -> Option<&Bucket> {
+    // Tokens are uniformly distributed (SHA-256 of a random or secret-keyed
+    // key); the namespace is mixed in so that namespaces do not line up.
+    let mix = ((net as u64).wrapping_mul(0x61c8_8646_80b5_83eb) >> 32) as u32;
+    // `t.len()` is a power of two.
+    t.get(((token ^ mix) as usize) & (t.len().wrapping_sub(1)))
+}
+
+/// Runs `f` on the bucket's chain and length under its lock.
+fn with_bucket<R>(b: &Bucket, f: impl FnOnce(&mut Option<KBox<Node>>, &mut u32) -> R) -> R {
     // SAFETY: the lock was initialised by `init()`; spinlock_t starts with
-    // its raw_spinlock_t in every configuration.
-    unsafe { bindings::_raw_spin_lock_bh(LOCK.get().cast()) };
-    // SAFETY: `TOKENS` is only accessed under `LOCK`, held here.
-    let r = f(unsafe { &mut *TOKENS.get() });
+    // its raw_spinlock_t in every configuration without PREEMPT_RT.
+    unsafe { bindings::_raw_spin_lock_bh(b.lock.get().cast()) };
+    // SAFETY: `head` and `len` are only accessed under `lock`, held here,
+    // so these are the only references to them.
+    let (head, len) = unsafe { (&mut *b.head.get(), &mut *b.len.get()) };
+    let r = f(head, len);
     // SAFETY: locked above.
-    unsafe { bindings::_raw_spin_unlock_bh(LOCK.get().cast()) };
+    unsafe { bindings::_raw_spin_unlock_bh(b.lock.get().cast()) };
     r
 }
 
-/// Claims `token` in `net`; false if it is in use there (or no memory).
+/// Claims `token` in `net`; false if it is in use there, its bucket is
+/// full, the namespace holds its limit of tokens, or no memory.
 pub(crate) fn claim(net: *const bindings::net, token: u32) -> bool {
-    let e = Entry { token, net: net as usize };
-    with_table(|t| {
-        let Some(v) = t.as_mut() else { return false };
-        let Err(pos) = v.binary_search(&e) else { return false };
-        // Grow first (may fail), then shift the tail up by one.
-        if v.push(e, GFP_ATOMIC).is_err() {
-            return false;
+    let Some(t) = table() else { return false };
+    let Some(b) = bucket(t, net as usize, token) else { return false };
+    // SAFETY: `net` is the live namespace of the caller's socket, so its
+    // pernet state exists (the module's pernet ops are registered while
+    // sockets can reach us).
+    if !unsafe { crate::ctl::token_charge(net, t.len()) } {
+        return false;
+    }
+    let Ok(node) = KBox::new(Node { token, net: net as usize, next: None }, GFP_ATOMIC) else {
+        // SAFETY: as above; undoes the charge.
+        unsafe { crate::ctl::token_uncharge(net) };
+        return false;
+    };
+    // Insert unless taken or full; a refused node comes back to be freed
+    // outside the lock.
+    let refused = with_bucket(b, |head, len| {
+        if *len >= MAX_CHAIN || contains(head, net as usize, token) {
+            return Some(node);
         }
-        if let Some(tail) = v.get_mut(pos..) {
-            tail.rotate_right(1);
+        let mut node = node;
+        node.next = head.take();
+        *head = Some(node);
+        *len += 1;
+        None
+    });
+    match refused {
+        None => true,
+        Some(node) => {
+            drop(node);
+            // SAFETY: as above; undoes the charge.
+            unsafe { crate::ctl::token_uncharge(net) };
+            false
         }
-        true
-    })
+    }
+}
+
+/// Whether the chain holds `token` of `net`.
+fn contains(mut cur: &Option<KBox<Node>>, net: usize, token: u32) -> bool {
+    while let Some(n) = cur {
+        if n.token == token && n.net == net {
+            return true;
+        }
+        cur = &n.next;
+    }
+    false
 }
 
 /// Releases a token claimed with [`claim`].
 pub(crate) fn release(net: *const bindings::net, token: u32) {
-    let e = Entry { token, net: net as usize };
-    with_table(|t| {
-        if let Some(v) = t.as_mut() {
-            if let Ok(pos) = v.binary_search(&e) {
-                if let Some(tail) = v.get_mut(pos..) {
-                    tail.rotate_left(1);
-                }
-                let len = v.len() - 1;
-                // SAFETY: shrinking by one; the dropped slot holds a copy
-                // of the removed `Copy` entry.
-                unsafe { v.set_len(len) };
+    let Some(t) = table() else { return };
+    let Some(b) = bucket(t, net as usize, token) else { return };
+    let removed = with_bucket(b, |head, len| {
+        // Relink every node but the first match (at most MAX_CHAIN).
+        let mut rest = head.take();
+        let mut removed = None;
+        while let Some(mut n) = rest {
+            rest = n.next.take();
+            if removed.is_none() && n.token == token && n.net == net as usize {
+                removed = Some(n);
+            } else {
+                n.next = head.take();
+                *head = Some(n);
             }
         }
+        if removed.is_some() {
+            *len = len.saturating_sub(1);
+        }
+        removed
     });
-}
-
-/// Module init: before any connection can exist.
-pub(crate) fn init() {
-    // SAFETY: module init, no concurrent user; the name is static.
-    unsafe {
-        bindings::__spin_lock_init(LOCK.get(), c_str!("mptcp_tokens").as_char_ptr(), LOCK_KEY.get());
-        core::ptr::write(TOKENS.get(), Some(KVec::new()));
+    if removed.is_some() {
+        drop(removed);
+        // SAFETY: `net` is the live namespace of the caller's socket; the
+        // token was charged to it by `claim()`.
+        unsafe { crate::ctl::token_uncharge(net) };
     }
 }
 
+/// Buckets for this machine: one per MiB of RAM, a power of two within
+/// [`MIN_BUCKETS`]..=[`MAX_BUCKETS`] (mainline: `alloc_large_system_hash`
+/// with scale 20 and at most 64Ki).
+fn bucket_count() -> usize {
+    let mut si = MaybeUninit::<bindings::sysinfo>::zeroed();
+    // SAFETY: `si` is a writable `struct sysinfo`; si_meminfo() fills it.
+    unsafe { bindings::si_meminfo(si.as_mut_ptr()) };
+    // SAFETY: zeroed, then filled by si_meminfo().
+    let si = unsafe { si.assume_init() };
+    // `mem_unit` (a u32) fits a usize on every 64-bit target Rust supports here.
+    let mib = si.totalram.saturating_mul(si.mem_unit as usize) >> 20;
+    let n = mib.clamp(MIN_BUCKETS, MAX_BUCKETS);
+    n.checked_next_power_of_two().unwrap_or(MAX_BUCKETS).min(MAX_BUCKETS)
+}
+
+/// Module init: allocates the table, before any connection can exist.
+pub(crate) fn init() -> Result {
+    let n = bucket_count();
+    let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        let b = Bucket {
+            // SAFETY: a zeroed spinlock_t is valid memory; it is
+            // initialised in place below, before any use.
+            lock: UnsafeCell::new(unsafe { MaybeUninit::zeroed().assume_init() }),
+            head: UnsafeCell::new(None),
+            len: UnsafeCell::new(0),
+        };
+        // Within the capacity: no reallocation, the buckets stay put.
+        v.push(b, GFP_KERNEL)?;
+    }
+    for b in v.iter() {
+        // SAFETY: `b` lives in the vector's final buffer and is not yet
+        // shared; the name and key are static.
+        unsafe {
+            bindings::__spin_lock_init(b.lock.get(), c_str!("mptcp_token_bucket").as_char_ptr(), LOCK_KEY.get())
+        };
+    }
+    // SAFETY: module init, no concurrent user; publishes the table.
+    unsafe { core::ptr::write(TABLE.get(), Some(v)) };
+    pr_info!("MPTCP token table: {} buckets, at most {} tokens per bucket and {} per namespace\n",
+        n, MAX_CHAIN, n);
+    Ok(())
+}
+
 /// Module exit: after every subflow context (and so every token) is gone.
+/// Frees the table (and any node left behind, which would be a leak of a
+/// token release).
 pub(crate) fn exit() {
-    with_table(|t| *t = None);
+    // SAFETY: module exit, after the last user (module doc, "Locking").
+    let Some(v) = (unsafe { (*TABLE.get()).take() }) else { return };
+    let mut left = 0usize;
+    for b in v.iter() {
+        // Iteratively, so that a long chain could not recurse in drop.
+        let mut rest = with_bucket(b, |head, len| {
+            *len = 0;
+            head.take()
+        });
+        while let Some(mut n) = rest {
+            rest = n.next.take();
+            left += 1;
+        }
+    }
+    if left != 0 {
+        pr_warn!("MPTCP token table: {} tokens never released\n", left);
+    }
 }

@@ -469,6 +469,72 @@ NFT
   topo_down
 }
 
+# Tokens (issue 8 item 6): a namespace holding its limit of tokens (a user
+# with many sockets in a non-blocking connect) makes its own further
+# connections fall back (MPFallbackTokenInit), never another namespace's:
+# 64 concurrent connections ns1 -> ns2 meanwhile are all MPTCP.  After
+# the holder closes, its namespace gets tokens again; the module unloads
+# with every token released.
+t_token_netns() {
+  local d0 lim extra=256 pid line held m fb n=64 ns
+  lsmod | grep -q '^mptcp ' || insmod "$KO" || fail "insmod"
+  d0=$(dmesg | wc -l)
+  lim=$(dmesg | sed -n 's/.*MPTCP token table: .* and \([0-9]*\) per namespace.*/\1/p' | tail -1)
+  [ -n "$lim" ] || fail "no token table line in dmesg"
+  echo "per-namespace token limit: $lim"
+  topo_up
+  ip netns del ns3 2>/dev/null; ip netns add ns3; ip -n ns3 link set lo up
+  # The holder's SYNs are dropped on the way out: its sockets stay in SYN_SENT.
+  ip netns exec ns3 nft -f - <<'NFT' || fail "nft"
+table ip hold {
+  chain out {
+    type filter hook output priority 0; policy accept;
+    tcp dport 9 drop
+  }
+}
+NFT
+  rm -f /tmp/hold.ready /tmp/hold.stop
+  ip netns exec ns3 python3 "$ROOT/tests/tools/holdconn.py" --addr 127.0.0.1 --port 9 \
+    --count $((lim + extra)) --ready /tmp/hold.ready --stop /tmp/hold.stop > /tmp/hold.out 2>&1 &
+  pid=$!
+  for _ in $(seq 1200); do [ -f /tmp/hold.ready ] || ! kill -0 $pid 2>/dev/null && break; sleep 0.5; done
+  [ -f /tmp/hold.ready ] || { cat /tmp/hold.out; fail "holder did not get ready"; }
+  line=$(cat /tmp/hold.out); echo "ns3 holder: $line"
+  held=$(sed -n 's/.*held=\([0-9]*\).*/\1/p' <<< "$line")
+  m=$(sed -n 's/.*mptcp=\([0-9]*\).*/\1/p' <<< "$line")
+  fb=$(mib_delta ns3 MPTcpExtMPFallbackTokenInit)
+  echo "ns3: MPFallbackTokenInit=$fb"
+  [ "$held" = $((lim + extra)) ] || fail "holder holds $held sockets"
+  # Exactly the limit, give or take a claim lost to a full bucket.
+  [ "$m" -le "$lim" ] && [ "$m" -ge $((lim - 8)) ] || fail "ns3: $m MPTCP sockets, limit $lim"
+  [ "$fb" = $((held - m)) ] || fail "ns3: MPFallbackTokenInit=$fb, want $((held - m))"
+  # Meanwhile, another pair of namespaces: every connection MPTCP.
+  ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
+  xfer_check 4 10.0.1.2 65536 65536 mptcp mptcp $n || fail "transfers"
+  python3 -c 'import json, sys
+for f in ("/tmp/cli.json", "/tmp/srv.json"):
+    for r in map(json.loads, open(f)):
+        if r["tcp_is_mptcp"] != 1: sys.exit(f"{f}: not MPTCP: {r}")' || fail "not all MPTCP"
+  for ns in ns1 ns2; do
+    echo "$ns: $(mib $ns MPFallbackTokenInit MPCapableSYNACKRX MPCapableACKRX)"
+    [ "$(mib_delta $ns MPTcpExtMPFallbackTokenInit)" = 0 ] || fail "$ns: token fallback"
+  done
+  [ "$(mib_delta ns1 MPTcpExtMPCapableSYNACKRX)" = $n ] && [ "$(mib_delta ns2 MPTcpExtMPCapableACKRX)" = $n ] ||
+    fail "MIB: want $n handshakes"
+  # The holder closes: its namespace's tokens are free again.
+  touch /tmp/hold.stop; wait $pid || fail "holder"
+  ip netns exec ns3 python3 "$ROOT/tests/tools/holdconn.py" --addr 127.0.0.1 --port 9 --count 64 \
+    > /tmp/hold.out 2>&1 || { cat /tmp/hold.out; fail "second holder"; }
+  echo "ns3 after release: $(cat /tmp/hold.out)"
+  grep -q 'mptcp=64 ' /tmp/hold.out || fail "ns3: tokens not released"
+  ip netns del ns3
+  topo_down
+  rmmod_settled || fail "rmmod"
+  dmesg | tail -n +$((d0 + 1)) | grep 'never released' && fail "tokens leaked"
+  [ -z "$(dmesg_bad_since "$d0")" ] || { dmesg_bad_since "$d0"; fail "kernel warnings"; }
+  insmod "$KO" || fail "reload"
+}
+
 t_rmmod_busy() {  # rmmod refused while an MPTCP socket exists
   python3 -c 'import socket,time; s=socket.socket(2,1,262); open("/tmp/sock.up","w").close(); time.sleep(5)' &
   local pid=$!
@@ -537,7 +603,7 @@ assert s.getsockopt(284, 1, 256) == bytes(len(s.getsockopt(284, 1, 256)))' ||
 for t in no_module load sysctl_defaults sysctl_reject sysctl_netns enabled_off netstat_mib \
          xfer_empty xfer_1b xfer_1m v4mapped_client v4mapped_server recv_zero data_ack_width xfer_s2c_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy \
          xfer_dup_loss xfer_parallel xfer_vs_tcp options_stripped checksum checksum_sizes checksum_lossy checksum_corrupt dss_corrupt \
-         conn_refused conn_reset sockopt \
+         conn_refused conn_reset sockopt token_netns \
          rmmod_busy unload_reload; do
   if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $t "* ]]; then continue; fi
   tap_run "$t" "t_$t"
