@@ -10,6 +10,8 @@
 # stall that freezes the guest panics it (kernel.panic_on_rcu_stall) and
 # tests/vm/run.sh reports the test that was running as failed.
 
+# fd 3: the suite's output (tap_run sends a test's output to a file).
+exec 3>&1
 # Debian's python3 (python3-scapy), whatever python3 is first in PATH.
 HOSTILE="/usr/bin/python3 $ROOT/tests/hostile/scenarios.py"
 STALL_RE='self-detected stall|detected stalls on CPU|rcu_sched detected|soft lockup|hard LOCKUP|blocked for more than'
@@ -22,6 +24,11 @@ hostile_setup() {
   sysctl -qw kernel.panic_on_rcu_stall=1 2>/dev/null || note "no kernel.panic_on_rcu_stall"
   sysctl -qw kernel.softlockup_panic=1 2>/dev/null || true
   DMESG0=$(dmesg | wc -l)
+  # The kernel's messages as they come, on the suite's own output (fd 3):
+  # if the kernel dies in this test they are what is left of it.
+  dmesg -W 2>/dev/null > >(sed -u 's/^/# kmsg: /' >&3) &
+  KMSG_PID=$!
+  trap 'kill $KMSG_PID 2>/dev/null' EXIT
   hostile_topo
 }
 
@@ -205,15 +212,15 @@ syn_compare() {
   [ "$m" = "$t" ] || { echo "  mptcp differs from tcp"; return 1; }
 }
 
-# hostile_listeners FAMILY: a TCP and an MPTCP listener in ns2 (on the
-# wildcard address; family 6 listeners are dual-stack).
+# hostile_listeners FAMILY [--transparent]: a TCP and an MPTCP listener in
+# ns2 (on the wildcard address; family 6 listeners are dual-stack).
 hostile_listeners() {
   PORT_TCP=$((10000 + RANDOM % 10000)); PORT_MPTCP=$((20000 + RANDOM % 10000))
   timeout 900 ip netns exec ns2 $HOSTILE listen --family "$1" --proto tcp --port $PORT_TCP --seconds 600 \
-    2>/tmp/h_lt.err &
+    ${2:-} 2>/tmp/h_lt.err &
   LPIDS=$!
   timeout 900 ip netns exec ns2 $HOSTILE listen --family "$1" --proto mptcp --port $PORT_MPTCP --seconds 600 \
-    2>/tmp/h_lm.err &
+    ${2:-} 2>/tmp/h_lm.err &
   LPIDS="$LPIDS $!"
   hostile_wait /tmp/h_lt.err && hostile_wait /tmp/h_lm.err || fail "listeners"
 }
@@ -223,7 +230,9 @@ hostile_listeners_stop() { kill $LPIDS 2>/dev/null; wait $LPIDS 2>/dev/null; }
 # IPv4: SYNs to the subnet's broadcast address and to a multicast group,
 # in frames to ns2's MAC (so they arrive as PACKET_HOST): no SYN-ACK,
 # TcpExtListenDrops counted (tcp_v4_conn_request; mainline's
-# subflow_v4_conn_request does the same).
+# subflow_v4_conn_request does the same).  For an ordinary listener the
+# SYN-ACK's route from such a source fails anyway (a listen drop too); a
+# transparent listener (IP_TRANSPARENT: any source) would answer.
 t_hostile_synack_bcast() {
   hostile_setup
   raw_ns ns1
@@ -232,6 +241,11 @@ t_hostile_synack_bcast() {
   syn_compare 4 10.0.1.1 10.0.1.2 "synack=True TcpExtListenDrops=0 Ip6InHdrErrors=0" || rc=1  # control
   syn_compare 4 10.0.1.1 10.0.1.255 "synack=False TcpExtListenDrops=1 Ip6InHdrErrors=0" || rc=1
   syn_compare 4 10.0.1.1 224.0.0.1 "synack=False TcpExtListenDrops=1 Ip6InHdrErrors=0" || rc=1
+  hostile_listeners_stop
+  echo "transparent listeners:"
+  hostile_listeners 4 --transparent
+  syn_compare 4 10.0.1.1 10.0.1.2 "synack=True TcpExtListenDrops=0 Ip6InHdrErrors=0" || rc=1  # control
+  syn_compare 4 10.0.1.1 10.0.1.255 "synack=False TcpExtListenDrops=1 Ip6InHdrErrors=0" || rc=1
   hostile_listeners_stop
   hostile_live
   topo_down

@@ -16,7 +16,7 @@ asserts on it.  "listening" on stderr means a server end is ready.
     syn-probe --iface --peer-mac --src --dst --port --family 4|6
         one MP_CAPABLE SYN; did a SYN-ACK come back?
   socket ends:
-    listen  --family --proto --port --seconds
+    listen  --family --proto --port --seconds [--transparent]
     accept  --family --proto --port --timeout
     client  --addr --port --timeout
 """
@@ -128,6 +128,8 @@ def sock(family, proto):
 def listener(a):
     s = sock(a.family, a.proto)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if a.transparent:  # IP_TRANSPARENT / IPV6_TRANSPARENT: replies from any source
+        s.setsockopt(*((socket.SOL_IP, 19) if a.family == "4" else (socket.SOL_IPV6, 75)), 1)
     s.bind(("0.0.0.0" if a.family == "4" else "::", a.port))
     s.listen(16)
     return s
@@ -212,6 +214,7 @@ def main():
     ap.add_argument("--wait", type=float, default=2, help="seconds to collect the peer's answers")
     ap.add_argument("--timeout", type=float, default=10)
     ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--transparent", action="store_true", help="listen/accept: a transparent-proxy listener")
     a = ap.parse_args()
     {"mpc-data": cmd_mpc_data, "datafin-server": cmd_datafin_server, "syn-probe": cmd_syn_probe,
      "listen": cmd_listen, "accept": cmd_accept, "client": cmd_client}[a.cmd](a)
