@@ -146,7 +146,8 @@ class RawPeer:
     def __init__(self, iface, peer_mac, family=4):
         self.iface, self.peer_mac, self.family = iface, peer_mac, family
         self.mac = mac_of(iface)
-        self.sock = conf.L2socket(iface=iface)
+        # not promiscuous: every frame of ours is addressed to IFACE
+        self.sock = conf.L2socket(iface=iface, promisc=False)
         self.ip = IP if family == 4 else IPv6
 
     def close(self):
