@@ -28,7 +28,11 @@ hostile_setup() {
   # if the kernel dies in this test they are what is left of it.
   dmesg -W 2>/dev/null > >(sed -u 's/^/# kmsg: /' >&3) &
   KMSG_PID=$!
-  trap 'kill $KMSG_PID 2>/dev/null' EXIT
+  # A heartbeat for run.sh's watchdog (HOSTILE_SILENCE): only a frozen
+  # guest is silent.
+  while sleep 30; do echo "# hostile: alive"; done >&3 &
+  BEAT_PID=$!
+  trap 'kill $KMSG_PID $BEAT_PID 2>/dev/null' EXIT
   hostile_topo
 }
 
