@@ -124,6 +124,8 @@ pub(crate) const MPFAIL_TX: usize = 55;
 pub(crate) const MPFAIL_RX: usize = 56;
 /// `MPTcpExtMPFastcloseTx`.
 pub(crate) const MPFASTCLOSE_TX: usize = 57;
+/// `MPTcpExtDssFallback`.
+pub(crate) const DSS_FALLBACK: usize = 72;
 /// `MPTcpExtDuplicateData`.
 pub(crate) const DUPLICATE_DATA: usize = 34;
 /// `MPTcpExtMPFastcloseRx`.
@@ -171,5 +173,6 @@ const _: () = {
     assert!(eq(MIB_NAMES[MPRST_TX], "MPRstTx"));
     assert!(eq(MIB_NAMES[MPRST_RX], "MPRstRx"));
     assert!(eq(MIB_NAMES[DUPLICATE_DATA], "DuplicateData"));
+    assert!(eq(MIB_NAMES[DSS_FALLBACK], "DssFallback"));
 };
 

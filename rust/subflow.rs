@@ -1017,8 +1017,14 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
         return false;
     }
     if infinite_rx {
+        // The infinite mapping (or an MP_CAPABLE whose data-level length
+        // is 0, which mainline reads as one): plain TCP from here, counted
+        // as mainline's get_mapping_status() + fallback do.
         // SAFETY: socket locked.
-        unsafe { fallback(sk, c, crate::mib::INFINITE_MAP_RX) };
+        unsafe {
+            crate::ctl::mib_add(net, crate::mib::INFINITE_MAP_RX, 1);
+            fallback(sk, c, crate::mib::DSS_FALLBACK);
+        }
         return true;
     }
     let send_ack = c.infinite_map_tx.is_some();
@@ -1712,22 +1718,66 @@ unsafe extern "C" fn route_req_v6(
     unsafe { route_req(bindings::tcp_request_sock_ipv6_ops.route_req, sk, skb, fl, req, tw_isn) }
 }
 
+/// The route TCP's input path attached to a received segment
+/// (`skb_dst()`), or null.
+///
+/// # Safety
+///
+/// `skb` is a valid received segment.
+unsafe fn skb_dst(skb: *const bindings::sk_buff) -> *const bindings::dst_entry {
+    // SAFETY: per the caller; on the input path the union holds the dst
+    // reference (`_skb_refdst`, low bit: not refcounted).
+    let refdst = unsafe { (*skb).__bindgen_anon_3.__bindgen_anon_1._skb_refdst };
+    (refdst & bindings::SKB_DST_PTRMASK as kernel::ffi::c_ulong) as *const bindings::dst_entry
+}
+
 /// `conn_request` of our listeners: the kernel's, with our request ops.
-/// (Unlike tcp_v4_conn_request(), SYNs to broadcast/multicast addresses
-/// are not filtered here yet.)
+///
+/// SYNs that tcp_v4_conn_request() refuses (sent to a broadcast or
+/// multicast address) go to it instead, so that they are dropped and
+/// counted (tcp_listendrop: TcpExtListenDrops) exactly as for TCP, as
+/// mainline's subflow_v4_conn_request() does.
 unsafe extern "C" fn conn_request_v4(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
-    // SAFETY: called by TCP for a SYN on our listener.
+    // SAFETY: called by TCP for a SYN on our listener; a received segment
+    // holds its input route, an `rtable` (whose first member is the dst).
     unsafe {
+        let rt = skb_dst(skb).cast::<bindings::rtable>();
+        if !rt.is_null() && (*rt).rt_flags & (bindings::RTCF_BROADCAST | bindings::RTCF_MULTICAST) != 0 {
+            if let Some(tcp) = bindings::ipv4_specific.conn_request {
+                return tcp(sk, skb);
+            }
+            return 0;
+        }
         bindings::tcp_conn_request(ptr::addr_of_mut!(bindings::tcp_request_sock_ops), REQ_OPS_V4.get(), sk, skb)
     }
 }
 
+/// As [`conn_request_v4`] for IPv6 listeners: IPv4 SYNs (dual-stack) take
+/// the IPv4 path; SYNs to a non-unicast destination or from a v4-mapped
+/// source go to tcp_v6_conn_request(), which drops them and counts
+/// TcpExtListenDrops or Ip6InHdrErrors as for TCP (mainline's
+/// subflow_v6_conn_request() does the same checks).
 unsafe extern "C" fn conn_request_v6(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
-    // SAFETY: called by TCP for a SYN on our listener.
+    // SAFETY: called by TCP for a SYN on our listener: the IPv6 header is
+    // linear at the network header, the input route is an `rt6_info`.
     unsafe {
         let proto = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref().protocol;
         if proto == (bindings::ETH_P_IP as u16).to_be() {
             return conn_request_v4(sk, skb);
+        }
+        let rt = skb_dst(skb).cast::<bindings::rt6_info>();
+        // ipv6_unicast_destination()
+        let unicast = rt.is_null() || (*rt).rt6i_flags & bindings::RTF_LOCAL != 0;
+        let nh = usize::from((*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref().network_header);
+        let ip6 = (*skb).head.add(nh).cast::<bindings::ipv6hdr>();
+        let s = ptr::read_unaligned(ptr::addr_of!((*ip6).__bindgen_anon_1.addrs.saddr.in6_u.u6_addr32));
+        // ipv6_addr_v4mapped(): ::ffff:a.b.c.d
+        let v4mapped = s[0] == 0 && s[1] == 0 && s[2] == 0xffff_u32.to_be();
+        if !unicast || v4mapped {
+            if let Some(tcp) = bindings::ipv6_specific.conn_request {
+                return tcp(sk, skb);
+            }
+            return 0;
         }
         bindings::tcp_conn_request(ptr::addr_of_mut!(bindings::tcp6_request_sock_ops), REQ_OPS_V6.get(), sk, skb)
     }

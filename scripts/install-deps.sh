@@ -12,6 +12,7 @@ DEB_PKGS=(
   make flex bison bc libelf-dev libssl-dev cpio xz-utils kmod pahole
   qemu-system-x86 busybox-static
   iproute2 iputils-ping ethtool nftables iptables iperf3 tcpdump socat netcat-openbsd procps
+  python3-scapy
 )
 
 SUDO=""

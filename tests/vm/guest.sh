@@ -259,14 +259,6 @@ t_conn_refused() {
   return $rc
 }
 
-# mib_diff "BEFORE" "AFTER": the per-counter difference of two mib lines.
-mib_diff() {
-  local -A b; local kv out=""
-  for kv in $1; do b[${kv%=*}]=${kv#*=}; done
-  for kv in $2; do out+="${kv%=*}=$(( ${kv#*=} - ${b[${kv%=*}]:-0} )) "; done
-  echo "${out% }"
-}
-
 # Resets: an abortive close (SO_LINGER {1, 0}) of the server while the
 # client is blocked in recv(), and a client closing with unread data; the
 # peer's next recv() fails with ECONNRESET, as with TCP.  MPTCP's
@@ -600,11 +592,14 @@ assert s.getsockopt(284, 1, 256) == bytes(len(s.getsockopt(284, 1, 256)))' ||
   [ -z "$(dmesg_bad)" ] || { dmesg_bad; fail "kernel warnings"; }
 }
 
+# The hostile-peer scenarios (tests/hostile): HOSTILE_TESTS, run last.
+. "$ROOT/tests/hostile/hostile.sh"
+
 for t in no_module load sysctl_defaults sysctl_reject sysctl_netns enabled_off netstat_mib \
          xfer_empty xfer_1b xfer_1m v4mapped_client v4mapped_server recv_zero data_ack_width xfer_s2c_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy \
          xfer_dup_loss xfer_parallel xfer_vs_tcp options_stripped checksum checksum_sizes checksum_lossy checksum_corrupt dss_corrupt \
          conn_refused conn_reset sockopt token_netns \
-         rmmod_busy unload_reload; do
+         rmmod_busy unload_reload $HOSTILE_TESTS; do
   if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $t "* ]]; then continue; fi
   tap_run "$t" "t_$t"
 done

@@ -15,6 +15,8 @@ tap_run() {  # tap_run NAME FUNC [ARGS...]
   local name=$1; shift
   local t0=$(date +%s) rc=0
   TAP_N=$((TAP_N + 1))
+  # If the kernel dies in the test, run.sh names it from this line.
+  echo "# running $TAP_N - $name"
   ( "$@" ) > /tmp/test.out 2>&1 || rc=$?
   sed 's/^/#   /' /tmp/test.out
   if [ "$rc" = 0 ]; then
@@ -93,6 +95,14 @@ xfer_run() {
   ip netns exec ns1 $XFER client --family "$fam" --addr "$addr" --port "$port" --proto "$pc" \
     --send "$c2s" --count "$n" > /tmp/cli.json 2>/tmp/cli.err || { cat /tmp/cli.err; kill $spid; return 1; }
   wait $spid || { cat /tmp/srv.err; return 1; }
+}
+
+# mib_diff "BEFORE" "AFTER": the per-counter difference of two mib lines.
+mib_diff() {
+  local -A b; local kv out=""
+  for kv in $1; do b[${kv%=*}]=${kv#*=}; done
+  for kv in $2; do out+="${kv%=*}=$(( ${kv#*=} - ${b[${kv%=*}]:-0} )) "; done
+  echo "${out% }"
 }
 
 # Kernel log lines that mean a test broke the kernel.

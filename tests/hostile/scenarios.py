@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Hostile-peer scenarios: raw peers (scapy) and the ordinary socket ends
+they talk to.  Every command prints one JSON line on stdout; hostile.sh
+asserts on it.  "listening" on stderr means a server end is ready.
+
+  raw peers (PF_PACKET on IFACE, frames to PEER_MAC):
+    mpc-data  --iface --peer-mac --src --dst --port [--data-len N] [--syn-flags F]
+        client: MP_CAPABLE SYN, then the third ACK with 1 octet of payload
+        and the 24-octet MP_CAPABLE (A|H, both keys, data-level length N,
+        a correct DSS checksum for N)
+    datafin-server --iface --peer-mac --src --port
+        server: answers an MP_CAPABLE SYN with checksums on (flag A), then
+        sends a DSS with DATA_FIN, data-level length 1 (no mapped payload)
+        on a segment carrying 1 octet
+    syn-probe --iface --peer-mac --src --dst --port --family 4|6
+        one MP_CAPABLE SYN; did a SYN-ACK come back?
+  socket ends:
+    listen  --family --proto --port --seconds [--transparent]
+    accept  --family --proto --port --timeout
+    client  --addr --port --timeout
+"""
+import argparse, json, socket, struct, sys, time
+
+IPPROTO_MPTCP = 262
+TCP_IS_MPTCP = 43
+
+
+def out(d):
+    print(json.dumps(d), flush=True)
+
+
+def ready():
+    print("listening", file=sys.stderr, flush=True)
+
+
+def raw_peer(a):
+    import mptcp_raw as mr  # scapy import is slow: only for raw commands
+    return mr, mr.RawPeer(a.iface, a.peer_mac, int(a.family))
+
+
+def handshake_syn(mr, c, flags, tries=3):
+    """SYN with MP_CAPABLE (FLAGS); the SYN-ACK or None."""
+    for _ in range(tries):
+        c.snd_nxt = c.isn
+        c.send("S", [("MSS", 1400), mr.mpc_syn(flags)])
+        p = c.recv(2, lambda ip, tcp: tcp.flags.S and tcp.flags.A)
+        if p is not None:
+            return p
+    return None
+
+
+def cmd_mpc_data(a):
+    mr, peer = raw_peer(a)
+    c = mr.Conn(peer, a.src, a.dst, mr.syn_port(), a.port)
+    local = mr.new_key()
+    sa = handshake_syn(mr, c, int(a.syn_flags, 0))
+    if sa is None:
+        return out({"error": "no SYN-ACK"})
+    tcp = sa[mr.TCP]
+    res = {"synack": mr.describe(tcp)}
+    keys = [o["key"] for o in res["synack"]["mptcp"] if o.get("opt") == "MP_CAPABLE" and "key" in o]
+    if not keys:
+        res["error"] = "no MP_CAPABLE key in the SYN-ACK"
+        return out(res)
+    remote = keys[0]
+    c.rcv_nxt = (tcp.seq + 1) & 0xFFFFFFFF
+    payload = b"x"
+    _, idsn = mr.key_sha(local)
+    mapped = payload[:a.data_len]
+    csum = mr.dss_csum(idsn + 1, 1, a.data_len, mapped)
+    c.send("PA", [mr.mpc_ack(local, remote, mr.CAP_A | mr.CAP_H, a.data_len, csum)], payload)
+    res["sent"] = {"data_len": a.data_len, "csum": csum, "idsn": idsn}
+    res["after"] = [mr.describe(p[mr.TCP]) for p in peer.recv_all(c.from_peer, a.wait)]
+    out(res)
+
+
+def cmd_datafin_server(a):
+    mr, peer = raw_peer(a)
+    ready()
+    syn = peer.recv(lambda ip, tcp: tcp.dport == a.port and tcp.flags.S and not tcp.flags.A, a.timeout)
+    if syn is None:
+        return out({"error": "no SYN"})
+    tcp = syn[mr.TCP]
+    res = {"syn": mr.describe(tcp)}
+    c = mr.Conn(peer, a.src, syn.src, a.port, tcp.sport)
+    c.rcv_nxt = (tcp.seq + 1) & 0xFFFFFFFF
+    local = mr.new_key()
+    # Flag A: checksums on for this connection, whatever the client's sysctl.
+    c.send("SA", [("MSS", 1400), mr.mpc_synack(local, mr.CAP_A | mr.CAP_H)])
+    ack = c.recv(3, lambda ip, tcp: tcp.flags.A and not tcp.flags.S)
+    if ack is None:
+        res["error"] = "no third ACK"
+        return out(res)
+    res["ack"] = mr.describe(ack[mr.TCP])
+    keys = [o["key"] for o in res["ack"]["mptcp"] if o.get("opt") == "MP_CAPABLE" and "key" in o]
+    if not keys:
+        res["error"] = "no MP_CAPABLE in the third ACK"
+        return out(res)
+    _, idsn_remote = mr.key_sha(keys[0])
+    _, idsn = mr.key_sha(local)
+    # DATA_FIN with data-level length 1: the mapping covers no payload
+    # octet; the segment carries one (subflow sequence 1).
+    csum = mr.dss_csum(idsn + 1, 1, 1)
+    c.send("PA", [mr.dss(data_ack=idsn_remote + 1, dsn=idsn + 1, ssn=1, data_len=1, csum=csum, data_fin=True)],
+           b"x")
+    res["after"] = [mr.describe(p[mr.TCP]) for p in peer.recv_all(c.from_peer, a.wait)]
+    out(res)
+
+
+def cmd_syn_probe(a):
+    mr, peer = raw_peer(a)
+    c = mr.Conn(peer, a.src, a.dst, mr.syn_port(), a.port)
+    # Any source address may answer (a broadcast destination's reply
+    # comes from it): match on ports only.
+    # One SYN only: the listener's drop counters must count exactly one.
+    c.send("S", [("MSS", 1400), mr.mpc_syn(mr.CAP_H)])
+    p = peer.recv(lambda ip, tcp: tcp.sport == c.dport and tcp.dport == c.sport, a.wait)
+    out({"synack": bool(p is not None and p[mr.TCP].flags.S and p[mr.TCP].flags.A),
+         "reply": None if p is None else mr.describe(p[mr.TCP])})
+
+
+def sock(family, proto):
+    return socket.socket(socket.AF_INET if family == "4" else socket.AF_INET6, socket.SOCK_STREAM,
+                         IPPROTO_MPTCP if proto == "mptcp" else 0)
+
+
+def listener(a):
+    s = sock(a.family, a.proto)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if a.transparent:  # IP_TRANSPARENT / IPV6_TRANSPARENT: replies from any source
+        s.setsockopt(*((socket.SOL_IP, 19) if a.family == "4" else (socket.SOL_IPV6, 75)), 1)
+    s.bind(("0.0.0.0" if a.family == "4" else "::", a.port))
+    s.listen(16)
+    return s
+
+
+def is_mptcp(s):
+    try:
+        return s.getsockopt(socket.IPPROTO_TCP, TCP_IS_MPTCP)
+    except OSError as e:
+        return -e.errno
+
+
+def cmd_listen(a):
+    s = listener(a)
+    ready()
+    time.sleep(a.seconds)
+    s.close()
+
+
+def read_until_end(s, timeout):
+    """What a reader sees: data, then "eof", "timeout" or an errno name."""
+    s.settimeout(timeout)
+    got = b""
+    try:
+        while True:
+            d = s.recv(4096)
+            if not d:
+                return got, "eof"
+            got += d
+    except socket.timeout:
+        return got, "timeout"
+    except OSError as e:
+        return got, errno_name(e)
+
+
+def errno_name(e):
+    import errno
+    return errno.errorcode.get(e.errno, str(e.errno))
+
+
+def cmd_accept(a):
+    s = listener(a)
+    s.settimeout(a.timeout)
+    ready()
+    try:
+        c, peer = s.accept()
+    except socket.timeout:
+        return out({"accepted": False})
+    st = is_mptcp(c)
+    got, end = read_until_end(c, 2)
+    out({"accepted": True, "peer": peer[0], "tcp_is_mptcp": st, "data": got.decode(errors="replace"),
+         "end": end})
+    c.close()
+
+
+def cmd_client(a):
+    s = sock(a.family, "mptcp")
+    s.settimeout(a.timeout)
+    try:
+        s.connect((a.addr, a.port))
+    except OSError as e:
+        return out({"connect": errno_name(e) if e.errno else "timeout"})
+    st = is_mptcp(s)
+    got, end = read_until_end(s, a.timeout)
+    out({"connect": "ok", "tcp_is_mptcp": st, "data": got.decode(errors="replace"), "end": end})
+    s.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["mpc-data", "datafin-server", "syn-probe", "listen", "accept", "client"])
+    ap.add_argument("--iface")
+    ap.add_argument("--peer-mac")
+    ap.add_argument("--src")
+    ap.add_argument("--dst")
+    ap.add_argument("--addr")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--family", choices=["4", "6"], default="4")
+    ap.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
+    ap.add_argument("--data-len", type=int, default=0)
+    ap.add_argument("--syn-flags", default="0x01", help="MP_CAPABLE flags of the SYN (0x81: A|H)")
+    ap.add_argument("--wait", type=float, default=2, help="seconds to collect the peer's answers")
+    ap.add_argument("--timeout", type=float, default=10)
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--transparent", action="store_true", help="listen/accept: a transparent-proxy listener")
+    a = ap.parse_args()
+    {"mpc-data": cmd_mpc_data, "datafin-server": cmd_datafin_server, "syn-probe": cmd_syn_probe,
+     "listen": cmd_listen, "accept": cmd_accept, "client": cmd_client}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
