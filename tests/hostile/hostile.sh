@@ -294,6 +294,7 @@ dup_run() {
   timeout 30 ip netns exec ns1 $DUP client --addr 10.0.1.2 --port $port --timeout 10 \
     > /tmp/h_cli.json 2>/tmp/h_cli.err || echo "client exit $?: $(tail -3 /tmp/h_cli.err)"
   wait $spid || echo "raw server exit $?: $(tail -3 /tmp/h_raw.err)"
+  echo "raw server saw: $(jget /tmp/h_raw.json 'j.get("rst") or j.get("error") or "no RST"')"
   echo "client: $(cat /tmp/h_cli.json)"
   echo "client MIB: $(ctr ns1 MPTcpExtDuplicateData MPTcpExtDSSCorruptionReset MPTcpExtMPRstTx MPTcpExtDataCsumErr)"
 }

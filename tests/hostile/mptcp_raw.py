@@ -124,7 +124,7 @@ def describe(tcp):
                 e["key"] = struct.unpack(">Q", v[2:10])[0]
             d["mptcp"].append(e)
         elif sub == TCPRST:
-            d["mptcp"].append({"opt": "MP_TCPRST", "reason": RST_REASONS.get(v[2] if len(v) > 2 else -1, "?"),
+            d["mptcp"].append({"opt": "MP_TCPRST", "reason": RST_REASONS.get(v[1] if len(v) > 1 else -1, "?"),
                                "flags": v[0] & 0xF})
         elif sub == DSS:
             d["mptcp"].append({"opt": "DSS", "flags": v[1] if len(v) > 1 else None})
