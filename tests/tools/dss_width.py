@@ -16,7 +16,9 @@ it all, then sends 1 KiB; the server reads it; both close.  Expected:
   an 8-octet DATA_ACK;
 - the server's DSS after the client's 64-bit mapping carry 8 octets.
 """
-import socket, struct, sys, time
+import os, socket, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 IPPROTO_MPTCP = 262
 PORT = 34567
@@ -46,66 +48,27 @@ def run():
     time.sleep(0.5)
 
 
-def packets(path):
-    """(sport, dport, tcp payload length, [dss option bytes]) per IPv4 packet."""
-    b = open(path, "rb").read()
-    magic = struct.unpack("<I", b[:4])[0]
-    e = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
-    link = struct.unpack(e + "I", b[20:24])[0]
-    off = 24
-    while off + 16 <= len(b):
-        _, _, incl, _ = struct.unpack(e + "IIII", b[off:off + 16])
-        p = b[off + 16:off + 16 + incl]
-        off += 16 + incl
-        l2 = {1: 14, 113: 16, 276: 20}.get(link, 14)
-        ip = p[l2:]
-        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
-            continue
-        ihl = (ip[0] & 15) * 4
-        tot = struct.unpack(">H", ip[2:4])[0]
-        tcp = ip[ihl:]
-        sport, dport = struct.unpack(">HH", tcp[:4])
-        doff = (tcp[12] >> 4) * 4
-        plen = tot - ihl - doff
-        opts, dss, i = tcp[20:doff], [], 0
-        while i < len(opts):
-            k = opts[i]
-            if k == 0:
-                break
-            if k == 1:
-                i += 1
-                continue
-            ln = opts[i + 1]
-            if ln < 2:
-                break
-            if k == 30 and opts[i + 2] >> 4 == 2:
-                dss.append(opts[i:i + ln])
-            i += ln
-        yield sport, dport, plen, dss
-
-
 def check(path):
+    from dss_trace import packets  # noqa: E402 (same folder)
     srv = {"pre": set(), "post": set()}
     cli = set()
     client_mapped = False
-    for sport, dport, plen, dss in packets(path):
-        for o in dss:
-            flags = o[3]
-            ack = flags & 1
-            ack8 = bool(flags & 2)
-            mapping = bool(flags & 4)
-            if sport == PORT:
-                if ack:
-                    srv["post" if client_mapped else "pre"].add(ack8)
-            elif dport == PORT:
-                if ack and not mapping:
-                    cli.add(ack8)
-                if mapping and plen > 0:
-                    client_mapped = True
+    for p in packets(path):
+        d = p["dss"]
+        if not d:
+            continue
+        if p["src"][1] == PORT:
+            if "ack" in d:
+                srv["post" if client_mapped else "pre"].add(d["ack64"])
+        elif p["dst"][1] == PORT:
+            if "ack" in d and "dsn" not in d:
+                cli.add(d["ack64"])
+            if "dsn" in d and p["plen"] > 0:
+                client_mapped = True
     print(f"server DATA_ACK 8-octet before the client mapped data: {sorted(srv['pre'])}; "
           f"after: {sorted(srv['post'])}; client's: {sorted(cli)}")
-    ok = srv["pre"] == {False} and srv["post"] == {True} and True in cli
     # The client's pure ACKs once it has seen the server's 64-bit mappings.
+    ok = srv["pre"] == {False} and srv["post"] == {True} and True in cli
     sys.exit(0 if ok else 1)
 
 
