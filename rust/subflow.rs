@@ -182,6 +182,11 @@ impl RxMap {
     fn matches(&self, e: &bindings::mptcp_ext) -> bool {
         e.data_seq == self.dsn && e.subflow_seq == self.ssn && e.data_len == self.data_len
     }
+
+    /// Whether `e` is this mapping extended: same start, more octets.
+    fn extended_by(&self, e: &bindings::mptcp_ext) -> bool {
+        e.data_seq == self.dsn && e.subflow_seq == self.ssn && e.data_len > self.data_len
+    }
 }
 
 /// Ranges of queued subflow octets to skip, in sequence order.  Bounded:
@@ -1154,6 +1159,16 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
         };
         let skb_end = start.wrapping_add(len);
         let map = match (c.rx_map.as_mut(), ext) {
+            (Some(m), Some(e)) if m.extended_by(e) => {
+                // The same mapping, longer: mainline appends data to an
+                // unsent skb whose mapping was partly sent already (TSO
+                // split, then mptcp_sendmsg_frag() extends the tail), and
+                // its checksum then covers the longer range.  Keep summing.
+                m.data_len = e.data_len;
+                m.data_fin = e.data_fin() != 0;
+                m.csum = e.csum;
+                m
+            }
             (Some(m), Some(e)) if !m.matches(e) => {
                 // A second mapping inside one still open.
                 // SAFETY: socket locked.

@@ -82,14 +82,26 @@ def main():
     path = sys.argv[1]
     mx = int(sys.argv[sys.argv.index("--max") + 1]) if "--max" in sys.argv else 20
     base, last_ack, shown, odd, maps = {}, {}, {}, {}, {}
+    # Mappings seen again with the same DSN and SSN but another length (a
+    # sender extending a partly sent mapping), per direction.
+    lens, ext = {}, {}
     for p in packets(path):
         key = (p["src"], p["dst"])
         d = p["dss"]
         if d and "ack" in d:
             last_ack[key] = (d["ack"], p["win"], p["n"])
-        if not d or "dsn" not in d or d["dlen"] == 0 or not d["dsn64"]:
+        # (Skipped: the infinite mapping, and a DATA_FIN on a segment
+        # without data, whose SSN is 0.)
+        if not d or "dsn" not in d or d["dlen"] == 0 or not d["dsn64"] or (d["ssn"] == 0 and d["fin"]):
             continue
         maps[key] = maps.get(key, 0) + 1
+        prev = lens.setdefault(key, {}).get((d["dsn"], d["ssn"]))
+        if prev is not None and prev != d["dlen"]:
+            ext[key] = ext.get(key, 0) + 1
+            if ext[key] <= 3:
+                print(f"  pkt {p['n']} port {p['src'][1]}->{p['dst'][1]}: mapping DSN {d['dsn']} SSN {d['ssn']} "
+                      f"seen with data-level length {prev}, now {d['dlen']} (extended)")
+        lens[key][(d["dsn"], d["ssn"])] = d["dlen"]
         rel = (d["dsn"] - d["ssn"]) & MASK64
         if key not in base:
             base[key] = rel
@@ -107,7 +119,8 @@ def main():
               f"DSN {d['dsn']} SSN {d['ssn']} dlen {d['dlen']}{' FIN' if d['fin'] else ''}: "
               f"DSN {back} below the subflow offset; {pa}")
     for key, n in maps.items():
-        print(f"  {key[0][1]}->{key[1][1]}: {n} mappings, {odd.get(key, 0)} at another DSN-SSN offset")
+        print(f"  {key[0][1]}->{key[1][1]}: {n} mappings, {odd.get(key, 0)} at another DSN-SSN offset, "
+              f"{ext.get(key, 0)} extended")
 
 
 if __name__ == "__main__":
