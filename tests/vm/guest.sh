@@ -406,30 +406,35 @@ PY
   topo_down
 }
 
-# pedit_big NS DEV OFFSET: invert the octet at IP offset OFFSET of every
-# packet of 1024 bytes or more leaving DEV (data segments, not ACKs), TCP
-# checksum fixed up: a middlebox rewriting bytes.
+# pedit_big NS DEV OFFSET [ACTION [MATCH...]]: on IPv4 packets of 1 KiB
+# and more leaving DEV (and matching the extra u32 MATCH words), apply
+# ACTION (default invert) to the octet at IP offset OFFSET, then fix the
+# TCP checksum.
 pedit_big() {
-  tc -n "$1" qdisc add dev "$2" clsact
-  local m
+  local ns=$1 dev=$2 off=$3 act=${4:-invert} m; shift 4 2>/dev/null || shift $#
+  tc -n "$ns" qdisc show dev "$dev" | grep -q clsact || tc -n "$ns" qdisc add dev "$dev" clsact
   for m in "0x0400 0xfc00" "0x0800 0xf800" "0x1000 0xf000" "0x2000 0xe000" "0x4000 0xc000" "0x8000 0x8000"; do
-    tc -n "$1" filter add dev "$2" egress protocol ip prio 1 u32 match u16 $m at 2 \
-      action pedit munge offset "$3" u8 invert pipe csum tcp || return 1
+    tc -n "$ns" filter add dev "$dev" egress protocol ip prio 1 u32 match u16 $m at 2 "$@" \
+      action pedit munge offset "$off" u8 $act pipe csum tcp || return 1
   done
 }
 
 # Hostile mapping: a middlebox rewrites the DSN of the server's DSS
-# mappings (no checksums to catch it).  A mapping ahead of the stream
-# means data the one subflow never carried: the client resets the
-# connection with MP_TCPRST, counts DSSCorruptionReset, and the reader gets
-# an error.  (A rewrite to a lower DSN reads as a data-level duplicate,
-# which RFC 8684 makes the receiver drop: without checksums no receiver,
-# mainline included, can tell; the inverted octet soon yields one ahead.)
+# mappings (no checksums to catch it) to one ahead of the stream (low
+# octet set to 0xff): data the one subflow never carried would be missing,
+# so the client resets the connection with MP_TCPRST, counts
+# DSSCorruptionReset, and the reader gets an error.  (A rewrite to a lower
+# DSN reads as a data-level duplicate, which RFC 8684 §3.3.1 makes the
+# receiver drop, as mainline does: without DSS checksums no receiver can
+# tell it from a re-sent octet.  With checksums the DSN is covered.)
 t_dss_corrupt() {
   topo_up
-  # IP 20 + TCP 20 + NOP NOP TS 12, DSS: 4 + DATA_ACK 8, then the 8-octet
-  # DSN: its low octet is at IP offset 71.
-  pedit_big ns2 veth2 71 || fail "tc pedit"
+  # IP 20 + TCP 20 + NOP NOP TS 12, DSS: 4 (flags at IP offset 55) +
+  # DATA_ACK, then the 8-octet DSN.  The DATA_ACK is 4 octets until the
+  # server has seen a 64-bit mapping (the client's DATA_FIN), 8 after: the
+  # DSN's low octet is at IP offset 67 (flags A|M|m) or 71 (A|a|M|m).
+  pedit_big ns2 veth2 67 "set 0xff" match u8 0x0d 0xff at 55 || fail "tc pedit"
+  pedit_big ns2 veth2 71 "set 0xff" match u8 0x0f 0xff at 55 || fail "tc pedit"
   ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
   local d0=$(dmesg | wc -l)
   if xfer_run 4 10.0.1.2 0 $MIB; then fail "transfer succeeded through a rewritten DSN"; fi
