@@ -85,6 +85,9 @@ def main():
     # Mappings seen again with the same DSN and SSN but another length (a
     # sender extending a partly sent mapping), per direction.
     lens, ext = {}, {}
+    # Mappings starting inside the previous one of their direction with
+    # other parameters (what a receiver's DSSNotMatching check trips on).
+    prevmap, inside = {}, {}
     for p in packets(path):
         key = (p["src"], p["dst"])
         d = p["dss"]
@@ -102,6 +105,14 @@ def main():
                 print(f"  pkt {p['n']} port {p['src'][1]}->{p['dst'][1]}: mapping DSN {d['dsn']} SSN {d['ssn']} "
                       f"seen with data-level length {prev}, now {d['dlen']} (extended)")
         lens[key][(d["dsn"], d["ssn"])] = d["dlen"]
+        pm = prevmap.get(key)
+        cur = (d["dsn"], d["ssn"], d["dlen"])
+        if pm and pm != cur and 0 < ((d["ssn"] - pm[1]) & 0xFFFFFFFF) < pm[2]:
+            inside[key] = inside.get(key, 0) + 1
+            if inside[key] <= 3:
+                print(f"  pkt {p['n']} port {p['src'][1]}->{p['dst'][1]}: mapping DSN {d['dsn']} SSN {d['ssn']} "
+                      f"len {d['dlen']} starts inside DSN {pm[0]} SSN {pm[1]} len {pm[2]} (seq {p['seq']})")
+        prevmap[key] = cur
         rel = (d["dsn"] - d["ssn"]) & MASK64
         if key not in base:
             base[key] = rel
@@ -120,7 +131,7 @@ def main():
               f"DSN {back} below the subflow offset; {pa}")
     for key, n in maps.items():
         print(f"  {key[0][1]}->{key[1][1]}: {n} mappings, {odd.get(key, 0)} at another DSN-SSN offset, "
-              f"{ext.get(key, 0)} extended")
+              f"{ext.get(key, 0)} extended, {inside.get(key, 0)} inside the previous one")
 
 
 if __name__ == "__main__":
