@@ -89,7 +89,9 @@ def main():
         hs = (mib.get("MPCapableSYNRX", 0) >= 1 and mib.get("MPCapableACKRX", 0) >= 1) if r["role"] == "server" \
             else mib.get("MPCapableSYNACKRX", 0) >= 1
         fb = mib.get("MPCapableFallbackACK", 0) + mib.get("MPCapableFallbackSYNACK", 0)
-        sock = x.get("tcp_is_mptcp") == 1 and x.get("end", {}).get("tcp_is_mptcp") == 1
+        # MPTCP from start to end on both sockets (a connection that falls
+        # back mid-transfer, e.g. after MP_FAIL, is not an MPTCP result).
+        sock = all(xs[s].get("tcp_is_mptcp") == 1 and xs[s].get("end", {}).get("tcp_is_mptcp") == 1 for s in "ab")
         notes = [why] if why else []
         notes += [f"{n}={mib[n]}" for n in NOTES if mib.get(n)]
         notes += [f"{s.upper()}: checksum_enabled not set" for s in "ab" if not res[s].get("csum_set", True)]
