@@ -97,7 +97,7 @@ pub(crate) unsafe fn mptcp_enabled(net: *const bindings::net) -> bool {
 ///
 /// As [`pernet`].
 pub(crate) unsafe fn checksum_enabled(net: *const bindings::net) -> bool {
-    // SAFETY: per the caller.
+    // SAFETY: `net` is a live namespace with our pernet state (this fn's # Safety, as `pernet`).
     unsafe { ptr::read_volatile(ptr::addr_of!((*pernet(net)).checksum_enabled)) != 0 }
 }
 
@@ -107,7 +107,7 @@ pub(crate) unsafe fn checksum_enabled(net: *const bindings::net) -> bool {
 ///
 /// As [`pernet`].
 pub(crate) unsafe fn mib_add(net: *const bindings::net, id: usize, val: u64) {
-    // SAFETY: per the caller.
+    // SAFETY: `net` is a live namespace with our pernet state (this fn's # Safety, as `pernet`).
     let p = unsafe { &*pernet(net) };
     if let Some(c) = p.mib.get(id) {
         c.fetch_add(val, Ordering::Relaxed);
@@ -122,7 +122,7 @@ pub(crate) unsafe fn mib_add(net: *const bindings::net, id: usize, val: u64) {
 /// As [`pernet`].
 pub(crate) unsafe fn token_charge(net: *const bindings::net, limit: usize) -> bool {
     let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-    // SAFETY: per the caller.
+    // SAFETY: `net` is a live namespace with our pernet state (this fn's # Safety, as `pernet`).
     let p = unsafe { &*pernet(net) };
     p.tokens
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < limit).then(|| n + 1))
@@ -135,7 +135,7 @@ pub(crate) unsafe fn token_charge(net: *const bindings::net, limit: usize) -> bo
 ///
 /// As [`pernet`]; the namespace must hold a charge.
 pub(crate) unsafe fn token_uncharge(net: *const bindings::net) {
-    // SAFETY: per the caller.
+    // SAFETY: `net` is a live namespace with our pernet state holding a token charge (# Safety).
     let p = unsafe { &*pernet(net) };
     // Never below zero, whatever a caller does.
     let _ = p.tokens.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
@@ -365,7 +365,7 @@ unsafe extern "C" fn pernet_exit(net: *mut bindings::net) {
 ///
 /// `seq` must be the netstat seq_file, whose `private` is the namespace.
 pub(crate) unsafe fn seq_show(seq: *mut bindings::seq_file) {
-    // SAFETY: per the caller.
+    // SAFETY: `seq` is the netstat seq_file and its `private` the live namespace (# Safety).
     let net = unsafe { (*seq).private }.cast::<bindings::net>();
     // SAFETY: `net` is the live namespace of the file.
     let p = unsafe { &*pernet(net) };

@@ -92,7 +92,7 @@ unsafe fn msk(sk: *mut bindings::sock) -> *mut MptcpSock {
 ///
 /// `sk` must be a live socket.
 unsafe fn family(sk: *const bindings::sock) -> c_int {
-    // SAFETY: per the caller.
+    // SAFETY: `sk` is a live socket (# Safety), so its common part is readable.
     c_int::from(unsafe { (*sk).__sk_common.skc_family })
 }
 
@@ -158,7 +158,7 @@ unsafe extern "C" fn msk_unhash(_sk: *mut bindings::sock) {
 ///
 /// `sk` must be a live msk and the caller in process context.
 unsafe fn first_subflow(sk: *mut bindings::sock) -> Result<*mut bindings::socket> {
-    // SAFETY: per the caller.
+    // SAFETY: `sk` is a live msk (# Safety): the cast to MptcpSock is valid.
     let m = unsafe { msk(sk) };
     // SAFETY: `m` is live; see the module documentation for the ordering.
     let f = unsafe { (*m).first.load(Ordering::Acquire) };
@@ -213,7 +213,7 @@ unsafe fn with_first(
     sock: *mut bindings::socket,
     f: impl FnOnce(*mut bindings::socket, &'static bindings::proto_ops) -> c_int,
 ) -> c_int {
-    // SAFETY: per the caller.
+    // SAFETY: `sock` is a live socket using our proto_ops (# Safety): its sk is a live msk, process context.
     match unsafe { first_subflow((*sock).sk) } {
         // SAFETY: `sub` is live as long as the msk.
         Ok(sub) => f(sub, unsafe { ops(sub) }),
