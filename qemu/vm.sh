@@ -3,7 +3,7 @@
 # run one command in the guest, return its exit status.
 #
 #   qemu/vm.sh [--kernel ours|mainline|PATH] [--cpus N] [--mem SIZE]
-#              [--timeout SEC] [--qemu-opts "..."] -- COMMAND...
+#              [--timeout SEC] [--qemu-opts "..."] [--append "kernel args"] -- COMMAND...
 #
 # ours      our custom kernel (build/kdir, made by `make`)
 # mainline  Debian's stock 6.12 kernel (mainline MPTCP built in): the interop peer
@@ -13,7 +13,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../scripts/env.sh"
 
-kernel=ours cpus=2 mem=2G timeout=1800 qopts=""
+kernel=ours cpus=2 mem=2G timeout=1800 qopts="" append=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel=$2; shift 2 ;;
@@ -21,6 +21,7 @@ while [ $# -gt 0 ]; do
     --mem) mem=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --qemu-opts) qopts=$2; shift 2 ;;
+    --append) append=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "vm.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -59,7 +60,7 @@ accel=()
 if [ "${MPTCP_RS_KVM:-auto}" = no ] || ! kvm_works; then accel=(--disable-kvm); fi
 
 args=(--force-9p -r "$image" --cpus "$cpus" --memory "$mem" "${accel[@]}"
-      --append "oops=panic panic=-1 panic_on_warn=0")
+      --append "oops=panic panic=-1 panic_on_warn=0${append:+ $append}")
 [ -n "$qopts" ] && args+=(--qemu-opts "$qopts")
 # The guest runs as root with the host's file system read-only, /tmp writable.
 # Output goes through a pipe: QEMU reopens its stdout/stderr by path, which

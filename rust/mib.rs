@@ -134,6 +134,8 @@ pub(crate) const MPFASTCLOSE_RX: usize = 58;
 pub(crate) const MPRST_TX: usize = 59;
 /// `MPTcpExtMPRstRx`.
 pub(crate) const MPRST_RX: usize = 60;
+/// `MPTcpExtSimultConnectFallback`.
+pub(crate) const SIMULT_CONNECT_FALLBACK: usize = 73;
 
 // The indices above must name the counters they claim to.
 const _: () = {
@@ -152,6 +154,7 @@ const _: () = {
         true
     }
     assert!(eq(MIB_NAMES[MPCAPABLE_SYN_RX], "MPCapableSYNRX"));
+    assert!(eq(MIB_NAMES[SIMULT_CONNECT_FALLBACK], "SimultConnectFallback"));
     assert!(eq(MIB_NAMES[MPCAPABLE_SYN_TX], "MPCapableSYNTX"));
     assert!(eq(MIB_NAMES[MPCAPABLE_SYNACK_RX], "MPCapableSYNACKRX"));
     assert!(eq(MIB_NAMES[MPCAPABLE_ACK_RX], "MPCapableACKRX"));

@@ -49,15 +49,16 @@
 //! infinite mapping ([`control_options`]), MP_FASTCLOSE + MP_TCPRST on our
 //! RSTs.  Not yet: MP_JOIN and everything multipath (see README).
 //!
-//! Locking: all [`SubflowCtx`] fields except `state` are only touched by
-//! code that runs with the subflow socket lock held (TCP's own
-//! serialisation: the option hooks, `sk_rx_dst_set`, `sk_data_ready`, ULP
-//! init/release).  `state` is also read locklessly by the msk's
-//! getsockopt, hence atomic.
+//! Locking: [`SubflowCtx`] is only touched by code that runs with the
+//! subflow socket lock held (TCP's own serialisation: the option hooks,
+//! `sk_rx_dst_set`, `sk_data_ready`, ULP init/release), through one
+//! [`CtxRef`] at a time.  The subflow `state` is also read locklessly by the
+//! msk's getsockopt, hence atomic and outside the context.
 
 use core::ffi::c_void;
 use core::ptr;
-use core::sync::atomic::{AtomicI32, AtomicU8, Ordering};
+use core::cell::{Cell, UnsafeCell};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
 
 use kernel::bindings;
 use kernel::error::to_result;
@@ -74,7 +75,7 @@ use crate::options::{
 };
 use crate::seq;
 
-/// Subflow states (`SubflowCtx::state`).
+/// Subflow states (`SubflowSlot::state`).
 pub(crate) mod state {
     /// SYN with MP_CAPABLE sent, no SYN-ACK yet.
     pub(crate) const SYN_SENT: u8 = 1;
@@ -99,7 +100,6 @@ const MAX_OPT_SIZE: c_uint = 28;
 /// Per-subflow MPTCP state, the ULP data of an `is_mptcp` subflow.
 #[derive(Default)]
 pub(crate) struct SubflowCtx {
-    state: AtomicU8,
     local_key: u64,
     remote_key: u64,
     idsn_local: u64,
@@ -269,6 +269,50 @@ impl SkipRing {
 // the subflow socket lock (see the module documentation).
 unsafe impl Send for SubflowCtx {}
 
+/// The ULP data of a subflow: its [`SubflowCtx`] behind a borrow flag.
+///
+/// Invariants: `ctx` is reached only through [`CtxRef`] (one at a time:
+/// `busy` is set while one lives) by code holding the subflow's socket lock;
+/// `state` sits outside the cell because the msk's getsockopt reads it
+/// without that lock.
+#[derive(Default)]
+pub(crate) struct SubflowSlot {
+    state: AtomicU8,
+    busy: Cell<bool>,
+    ctx: UnsafeCell<SubflowCtx>,
+}
+
+/// The one live reference to a subflow's context ([`ctx`]).  While it
+/// lives, a re-entered hook finds the context busy and does nothing, so two
+/// `&mut SubflowCtx` never exist at once; dropping it ends the borrow.
+pub(crate) struct CtxRef<'a> {
+    slot: &'a SubflowSlot,
+    /// The subflow state (`state::*`), also read without the lock.
+    pub(crate) state: &'a AtomicU8,
+}
+
+impl core::ops::Deref for CtxRef<'_> {
+    type Target = SubflowCtx;
+    fn deref(&self) -> &SubflowCtx {
+        // SAFETY: `busy` makes this guard the only path to the context
+        // while it lives (see `SubflowSlot`).
+        unsafe { &*self.slot.ctx.get() }
+    }
+}
+
+impl core::ops::DerefMut for CtxRef<'_> {
+    fn deref_mut(&mut self) -> &mut SubflowCtx {
+        // SAFETY: as in `deref`; `&mut self` makes this borrow unique.
+        unsafe { &mut *self.slot.ctx.get() }
+    }
+}
+
+impl Drop for CtxRef<'_> {
+    fn drop(&mut self) {
+        self.slot.busy.set(false);
+    }
+}
+
 static ULP_OPS: Global<bindings::tcp_ulp_ops> = {
     // SAFETY: `tcp_ulp_ops` is valid zeroed.
     unsafe { Global::zeroed() }
@@ -302,29 +346,52 @@ static KEY_SECRET: Global<[u8; 32]> = {
     unsafe { Global::zeroed() }
 };
 
-/// The context of a subflow, if it is one of ours.
-///
-/// Aliasing rule: TCP re-enters our hooks (option writers, data_ready)
-/// from tcp_send_ack(), tcp_send_active_reset(), tcp_read_done(), ...; each
-/// such entry takes its own reference.  So no reference from here may be
-/// live across a call into TCP: functions taking `c: &mut SubflowCtx`
-/// never call into TCP (they return what the caller must do), and callers
-/// stop using their reference before such a call and fetch a new one after.
+/// The slot of a subflow, if it is one of ours.
 ///
 /// # Safety
 ///
-/// `sk` must be a live full TCP socket; the caller holds its socket lock
-/// for the lifetime of the returned reference and follows the rule above.
-pub(crate) unsafe fn ctx<'a>(sk: *mut bindings::sock) -> Option<&'a mut SubflowCtx> {
+/// `sk` must be a live full TCP socket.
+unsafe fn slot(sk: *mut bindings::sock) -> *mut SubflowSlot {
     // SAFETY: per the caller.
     unsafe {
         let icsk = sk.cast::<bindings::inet_connection_sock>();
         if (*icsk).icsk_ulp_ops != ULP_OPS.get().cast_const() {
-            return None;
+            return ptr::null_mut();
         }
-        (*icsk).icsk_ulp_data.cast::<SubflowCtx>().as_mut()
+        (*icsk).icsk_ulp_data.cast::<SubflowSlot>()
     }
 }
+
+/// The context of a subflow, if it is one of ours and not already borrowed.
+///
+/// Aliasing rule: TCP re-enters our hooks (option writers, data_ready)
+/// from tcp_send_ack(), tcp_send_active_reset(), tcp_read_done(), ...; each
+/// such entry asks for its own [`CtxRef`].  So no `CtxRef` may be live
+/// across a call into TCP: functions taking `c: &mut CtxRef` never call
+/// into TCP (they return what the caller must do), and callers drop their
+/// reference before such a call and fetch a new one after.  A breach of
+/// the rule is caught here (the re-entered hook gets None, and a warning is
+/// logged once) instead of being undefined behaviour.
+///
+/// # Safety
+///
+/// `sk` must be a live full TCP socket; the caller holds its socket lock
+/// for the lifetime of the returned reference.
+pub(crate) unsafe fn ctx<'a>(sk: *mut bindings::sock) -> Option<CtxRef<'a>> {
+    // SAFETY: per the caller; the slot lives until `ulp_release`, which runs
+    // when the socket is destroyed, after every holder of its lock.
+    let slot = unsafe { slot(sk).as_ref()? };
+    if slot.busy.replace(true) {
+        if !CTX_REENTERED.swap(true, Ordering::Relaxed) {
+            pr_warn!("mptcp: subflow context re-entered while borrowed (hook skipped)\n");
+        }
+        return None;
+    }
+    Some(CtxRef { slot, state: &slot.state })
+}
+
+/// A re-entered context was reported (log once).
+static CTX_REENTERED: AtomicBool = AtomicBool::new(false);
 
 /// The subflow's state, read without its lock (for getsockopt).
 ///
@@ -340,7 +407,7 @@ pub(crate) unsafe fn state_of(sk: *mut bindings::sock) -> u8 {
         if (*icsk).icsk_ulp_ops != ULP_OPS.get().cast_const() {
             return 0;
         }
-        match (*icsk).icsk_ulp_data.cast::<SubflowCtx>().as_ref() {
+        match (*icsk).icsk_ulp_data.cast::<SubflowSlot>().as_ref() {
             Some(c) => c.state.load(Ordering::Acquire),
             None => 0,
         }
@@ -359,7 +426,7 @@ unsafe extern "C" fn ulp_init(sk: *mut bindings::sock) -> c_int {
     if !unsafe { bindings::sk_is_mptcp(sk) } {
         return -(bindings::EOPNOTSUPP as c_int);
     }
-    let Ok(b) = KBox::new(SubflowCtx::default(), GFP_ATOMIC) else {
+    let Ok(b) = KBox::new(SubflowSlot::default(), GFP_ATOMIC) else {
         return -(bindings::ENOMEM as c_int);
     };
     // SAFETY: socket locked; freed in `ulp_release`.
@@ -375,10 +442,12 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
     // nothing else uses the context any more.
     unsafe {
         let icsk = sk.cast::<bindings::inet_connection_sock>();
-        let c = (*icsk).icsk_ulp_data.cast::<SubflowCtx>();
-        if c.is_null() {
+        let sl = (*icsk).icsk_ulp_data.cast::<SubflowSlot>();
+        if sl.is_null() {
             return;
         }
+        let st = (*sl).state.load(Ordering::Relaxed);
+        let c = (*sl).ctx.get();
         // Do not leave pointers into this module behind.
         if !(*c).orig_af_ops.is_null() {
             (*icsk).icsk_af_ops = (*c).orig_af_ops;
@@ -389,12 +458,12 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
         if (*c).token_claimed {
             crate::token::release(bindings::sock_net(sk), crypto::token_and_idsn((*c).local_key).0);
         }
-        if (*c).state.load(Ordering::Relaxed) == state::ESTABLISHED {
+        if st == state::ESTABLISHED {
             // MPCurrEstab is a gauge: this connection ends here.
             crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, u64::MAX);
         }
         (*icsk).icsk_ulp_data = ptr::null_mut();
-        drop(KBox::from_raw(c));
+        drop(KBox::from_raw(sl));
     }
 }
 
@@ -411,13 +480,23 @@ unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
     // SAFETY: per the caller.
     unsafe {
         bindings::lock_sock(ssk);
+        // Checked again under the lock: a concurrent connect() or listen()
+        // on the same socket may have attached first, and then this one
+        // must leave the winner's subflow (and its is_mptcp) alone.
+        if !(*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
+            || bindings::inet_sk_state_load(ssk) != bindings::TCP_CLOSE as c_int
+        {
+            bindings::release_sock(ssk);
+            return Err(EBUSY);
+        }
         let tp = bindings::tcp_sk(ssk);
         (*tp).is_mptcp = true;
         let err = bindings::tcp_set_ulp(ssk, c_str!("mptcp").as_char_ptr());
         let res = if err != 0 {
             (*tp).is_mptcp = false;
             to_result(err)
-        } else if let Some(c) = ctx(ssk) {
+        } else if let Some(mut c) = ctx(ssk) {
+            let c = &mut c;
             let icsk = ssk.cast::<bindings::inet_connection_sock>();
             c.orig_af_ops = (*icsk).icsk_af_ops;
             (*icsk).icsk_af_ops = if is_v6(ssk) { AF_OPS_V6.get() } else { AF_OPS_V4.get() };
@@ -496,7 +575,7 @@ fn cap_flags(csum_reqd: bool) -> u8 {
 /// # Safety
 ///
 /// Subflow socket locked.
-unsafe fn fallback(sk: *mut bindings::sock, c: &mut SubflowCtx, mib: usize) {
+unsafe fn fallback(sk: *mut bindings::sock, c: &mut CtxRef<'_>, mib: usize) {
     // SAFETY: per the caller.
     unsafe {
         fallback_quiet(sk, c);
@@ -530,7 +609,7 @@ unsafe fn tcp_options<'a>(skb: *const bindings::sk_buff) -> (&'a [u8], u8) {
 /// # Safety
 ///
 /// Subflow socket locked.
-unsafe fn fallback_quiet(sk: *mut bindings::sock, c: &mut SubflowCtx) {
+unsafe fn fallback_quiet(sk: *mut bindings::sock, c: &mut CtxRef<'_>) {
     let prev = c.state.swap(state::FALLBACK, Ordering::AcqRel);
     // SAFETY: locked; TCP stops calling our option hooks for this socket.
     unsafe {
@@ -556,7 +635,8 @@ unsafe extern "C" fn rx_dst_set(sk: *mut bindings::sock, skb: *const bindings::s
         } else {
             bindings::ipv4_specific.sk_rx_dst_set
         };
-        if let Some(c) = ctx(sk) {
+        if let Some(mut c) = ctx(sk) {
+            let c = &mut c;
             let (opts, flags) = tcp_options(skb);
             if c.state.load(Ordering::Relaxed) == state::SYN_SENT && flags & TCPF_SYN_ACK == TCPF_SYN_ACK {
                 synack_received(sk, c, skb, opts);
@@ -573,7 +653,7 @@ unsafe extern "C" fn rx_dst_set(sk: *mut bindings::sock, skb: *const bindings::s
 /// Subflow socket locked; `skb` is the SYN-ACK.
 unsafe fn synack_received(
     sk: *mut bindings::sock,
-    c: &mut SubflowCtx,
+    c: &mut CtxRef<'_>,
     skb: *const bindings::sk_buff,
     opts: &[u8],
 ) {
@@ -625,7 +705,7 @@ fn rx_dsn_at(c: &mut SubflowCtx, seq: u32) -> u64 {
 /// # Safety
 ///
 /// Subflow socket locked.
-unsafe fn rcv_dsn(sk: *mut bindings::sock, c: &mut SubflowCtx) -> u64 {
+unsafe fn rcv_dsn(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64 {
     // SAFETY: per the caller.
     unsafe { rx_advance(sk, c) };
     let mut at = c.rx_seq;
@@ -643,7 +723,7 @@ unsafe fn rcv_dsn(sk: *mut bindings::sock, c: &mut SubflowCtx) -> u64 {
 /// # Safety
 ///
 /// Subflow socket locked.
-unsafe fn data_ack(sk: *mut bindings::sock, c: &mut SubflowCtx) -> u64 {
+unsafe fn data_ack(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64 {
     match (c.data_fin_done, c.data_fin_dsn) {
         (true, Some(fin)) => fin.wrapping_add(1),
         // SAFETY: per the caller.
@@ -657,7 +737,7 @@ unsafe fn data_ack(sk: *mut bindings::sock, c: &mut SubflowCtx) -> u64 {
 /// # Safety
 ///
 /// Subflow socket locked.
-unsafe fn data_ack_opt(sk: *mut bindings::sock, c: &mut SubflowCtx) -> DataSeq {
+unsafe fn data_ack_opt(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> DataSeq {
     // SAFETY: per the caller.
     let ack = unsafe { data_ack(sk, c) };
     if c.ack64 {
@@ -674,14 +754,16 @@ unsafe fn data_ack_opt(sk: *mut bindings::sock, c: &mut SubflowCtx) -> DataSeq {
 /// # Safety
 ///
 /// Subflow socket locked.
-unsafe fn data_fin_reached(sk: *mut bindings::sock, c: &mut SubflowCtx) -> bool {
+unsafe fn data_fin_reached(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> bool {
     let Some(fin) = c.data_fin_dsn else { return false };
     if c.data_fin_done {
         return false;
     }
     // SAFETY: per the caller.
     let next = unsafe { rcv_dsn(sk, c) };
-    if seq::before64(next, fin) {
+    // Only at its own position, as mainline's mptcp_pending_data_fin(): a
+    // DATA_FIN behind the data received would otherwise cut the stream.
+    if next != fin {
         return false;
     }
     c.data_fin_done = true;
@@ -725,9 +807,10 @@ unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
         c.rx_seq = copied;
         c.rx_cur = None;
     }
+    let mut cur = RcvCursor::new(sk);
     while seq::before(c.rx_seq, rcv_nxt) && !c.rx_corrupt {
-        // SAFETY: socket locked.
-        let Some(skb) = (unsafe { rcv_skb_at(sk, c.rx_seq) }) else {
+        // SAFETY: socket locked; nothing in this loop calls into TCP.
+        let Some(skb) = (unsafe { cur.at(c.rx_seq) }) else {
             c.rx_seq = rcv_nxt;
             return;
         };
@@ -790,7 +873,8 @@ pub(crate) unsafe fn rx_readable(sk: *mut bindings::sock) -> Option<u32> {
     unsafe {
         let tp = bindings::tcp_sk(sk);
         loop {
-            let c = ctx(sk)?;
+            let mut guard = ctx(sk)?;
+            let c = &mut guard;
             let walking = is_mptcp_state(c.state.load(Ordering::Relaxed));
             if !walking && c.skips.front().is_none() {
                 return None;
@@ -815,8 +899,9 @@ pub(crate) unsafe fn rx_readable(sk: *mut bindings::sock) -> Option<u32> {
                     if queued < n {
                         let _ = c.skips.push_front(s.wrapping_add(queued), n - queued);
                     }
-                    // `c` is not used past this call (TCP may re-enter our
-                    // option hooks): the next round fetches it again.
+                    // The borrow ends before this call (TCP may re-enter
+                    // our option hooks): the next round fetches it again.
+                    drop(guard);
                     bindings::tcp_read_done(sk, queued as usize);
                     continue;
                 }
@@ -837,7 +922,8 @@ unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
         let mut fin = false;
         let mut corrupt = false;
         let mut send_ack = false;
-        if let Some(c) = ctx(sk) {
+        if let Some(mut c) = ctx(sk) {
+            let c = &mut c;
             if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
                 csum_advance(sk, c);
                 // A checksum failure: MP_FAIL goes out on an ACK now.
@@ -879,7 +965,8 @@ unsafe fn rx_reset(sk: *mut bindings::sock) {
     // SAFETY: per the caller.
     unsafe {
         crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_CORRUPTION_RESET, 1);
-        if let Some(c) = ctx(sk) {
+        if let Some(mut c) = ctx(sk) {
+            let c = &mut c;
             c.reset_reason = ResetReason::MptcpSpecific;
         }
         bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
@@ -900,7 +987,8 @@ unsafe fn rx_reset(sk: *mut bindings::sock) {
 /// Called by TCP with the socket locked and a valid skb.
 pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> bool {
     // SAFETY: per the caller.
-    let Some(c) = (unsafe { ctx(sk) }) else { return true };
+    let Some(mut guard) = (unsafe { ctx(sk) }) else { return true };
+    let c = &mut guard;
     let st = c.state.load(Ordering::Relaxed);
     if !is_mptcp_state(st) {
         return true;
@@ -942,10 +1030,17 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
                 };
                 // Our DATA_ACK follows the width of the peer's DSNs.
                 c.ack64 = matches!(m.dsn, DataSeq::Bits64(_));
-                if m.data_fin && c.data_fin_dsn.is_none() {
+                if m.data_fin {
                     // The DATA_FIN is the last octet the mapping counts.
-                    c.data_fin_dsn = Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
-                    fin_announced = true;
+                    // The first announcement holds until it is reached (as
+                    // mainline), unless it lies behind what we already
+                    // received: such a one can never be reached, and a
+                    // later one replaces it.
+                    let stale = !c.data_fin_done && c.data_fin_dsn.is_some_and(|f| seq::before64(f, next));
+                    if c.data_fin_dsn.is_none() || stale {
+                        c.data_fin_dsn = Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
+                        fin_announced = true;
+                    }
                 }
                 // A mapping of payload octets goes with them (checked when
                 // they are in order: [`rx_advance`], [`csum_advance`]).  A
@@ -1015,10 +1110,10 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
         // connection and waits for our RST, which TCP then sends without
         // MPTCP options (see `control_options`).
         // SAFETY: socket locked.
-        unsafe {
-            fallback_quiet(sk, c);
-            abort(sk, bindings::ECONNRESET);
-        }
+        unsafe { fallback_quiet(sk, c) };
+        drop(guard);
+        // SAFETY: socket locked; no context reference live.
+        unsafe { abort(sk, bindings::ECONNRESET) };
         return false;
     }
     if infinite_rx {
@@ -1038,8 +1133,8 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
     // SAFETY: socket locked.
     let fin_done = fin_announced && unsafe { data_fin_reached(sk, c) };
     let orig = c.orig_data_ready;
-    // No context reference is used from here on: TCP re-enters our option
-    // hooks when it sends.
+    // The borrow ends here: TCP re-enters our option hooks when it sends.
+    drop(guard);
     // SAFETY: socket locked.
     unsafe {
         if send_ack {
@@ -1124,6 +1219,50 @@ unsafe fn rcv_skb_at(sk: *mut bindings::sock, seq: u32) -> Option<*mut bindings:
     }
 }
 
+/// Looks up queued skbs by sequence number for one walk, stepping forward
+/// from the skb found last: a walk over k new skbs costs one search from
+/// the tail plus k steps, not k searches (quadratic with many small
+/// segments, in softirq).
+struct RcvCursor {
+    sk: *mut bindings::sock,
+    last: *mut bindings::sk_buff,
+}
+
+impl RcvCursor {
+    fn new(sk: *mut bindings::sock) -> Self {
+        Self { sk, last: ptr::null_mut() }
+    }
+
+    /// The queued skb holding `seq`.
+    ///
+    /// # Safety
+    ///
+    /// Socket locked, and the receive queue unchanged since this cursor's
+    /// previous answer (no call into TCP in between).
+    unsafe fn at(&mut self, seq: u32) -> Option<*mut bindings::sk_buff> {
+        // SAFETY: per the caller: `last` is still queued.
+        unsafe {
+            if !self.last.is_null() {
+                let head = ptr::addr_of_mut!((*self.sk).sk_receive_queue).cast::<bindings::sk_buff>();
+                let next = (*self.last).__bindgen_anon_1.__bindgen_anon_1.next;
+                for skb in [next, self.last] {
+                    if skb.is_null() || skb == head {
+                        continue;
+                    }
+                    let start = (*(*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>()).seq;
+                    if !seq::before(seq, start) && seq::before(seq, start.wrapping_add((*skb).len)) {
+                        self.last = skb;
+                        return Some(skb);
+                    }
+                }
+            }
+            let found = rcv_skb_at(self.sk, seq);
+            self.last = found.unwrap_or(ptr::null_mut());
+            found
+        }
+    }
+}
+
 /// Checks the DSS checksums of the payload queued since the last call
 /// (RFC 8684 §3.3.1): follows each mapping over as many skbs as it spans
 /// and compares the sum when its last octet is in.  On a mismatch the
@@ -1144,9 +1283,10 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
         c.rx_map = None;
         c.csum_seq = copied;
     }
+    let mut cur = RcvCursor::new(sk);
     while seq::before(c.csum_seq, rcv_nxt) {
-        // SAFETY: socket locked.
-        let Some(skb) = (unsafe { rcv_skb_at(sk, c.csum_seq) }) else {
+        // SAFETY: socket locked; nothing in this loop calls into TCP.
+        let Some(skb) = (unsafe { cur.at(c.csum_seq) }) else {
             c.rx_map = None;
             c.csum_seq = rcv_nxt;
             return;
@@ -1299,8 +1439,19 @@ pub(crate) unsafe fn syn_options(
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
     // SAFETY: per the caller.
-    let Some(c) = (unsafe { ctx(sk) }) else { return false };
+    let Some(mut c) = (unsafe { ctx(sk) }) else { return false };
+    let c = &mut c;
     if c.state.load(Ordering::Relaxed) != state::SYN_SENT {
+        return false;
+    }
+    // SAFETY: socket locked (caller).
+    if unsafe { (*sk).__sk_common.skc_state } == bindings::TCP_SYN_RECV as u8 {
+        // Our SYN crossed the peer's (simultaneous open, or a connect to
+        // itself) and TCP answers with a SYN-ACK: MP_CAPABLE cannot
+        // complete that way, so plain TCP, as mainline's
+        // mptcp_syn_options() decides (RFC 8684 §3.7).
+        // SAFETY: socket locked.
+        unsafe { fallback(sk, c, crate::mib::SIMULT_CONNECT_FALLBACK) };
         return false;
     }
     let opt = MptcpOption::MpCapable(MpCapable {
@@ -1322,6 +1473,26 @@ pub(crate) unsafe fn syn_options(
     }
 }
 
+/// Keeps TCP's segments within what one mapping can cover: the data-level
+/// length is 16 bits, and BIG TCP lets a device take GSO packets over
+/// 64 KiB.  TCP sizes new segments from `sk_gso_max_size` right after
+/// asking for our option size (tcp_send_mss() -> tcp_current_mss() ->
+/// [`established_options`]), which calls this; a route change re-reads the
+/// device's limit (sk_setup_caps()), and the next call clamps it again.
+///
+/// # Safety
+///
+/// Socket locked.
+unsafe fn clamp_gso(sk: *mut bindings::sock) {
+    const GSO_LEGACY_MAX_SIZE: u32 = 65536;
+    // SAFETY: per the caller.
+    unsafe {
+        if (*sk).sk_gso_max_size > GSO_LEGACY_MAX_SIZE {
+            (*sk).sk_gso_max_size = GSO_LEGACY_MAX_SIZE;
+        }
+    }
+}
+
 /// The mapping of an outgoing segment, from its `SKB_EXT_MPTCP` extension
 /// or, at its first transmission, derived from its sequence number and
 /// stored in the extension of the queued original (which TCP copies to
@@ -1332,15 +1503,25 @@ pub(crate) unsafe fn syn_options(
 /// Socket locked; `skb` is the (cloned) segment being transmitted.
 unsafe fn tx_mapping(
     sk: *mut bindings::sock,
-    c: &mut SubflowCtx,
+    c: &mut CtxRef<'_>,
     skb: *mut bindings::sk_buff,
 ) -> Option<DssMapping> {
     // SAFETY: per the caller.
     unsafe {
+        let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+        let fin = (*cb).tcp_flags & bindings::TCPHDR_FIN as u8 != 0;
+        let len = (*skb).len + u32::from(fin);
+        let rel32 = (*cb).seq.wrapping_sub(c.isn_local);
         let ext = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
             .cast::<bindings::mptcp_ext>();
         if let Some(e) = ext.as_ref() {
-            if e.use_map() != 0 {
+            // The stored mapping must cover this segment.  It may not when
+            // the segment never left: a local drop (qdisc full) keeps it at
+            // the send head, where sendmsg then appends to it; the old
+            // mapping was never seen by the peer, so a new one is made.
+            let covers = rel32.wrapping_sub(e.subflow_seq).wrapping_add(len) <= u32::from(e.data_len);
+            let unsent = (*cb).seq == (*bindings::tcp_sk(sk)).snd_nxt;
+            if e.use_map() != 0 && (covers || !unsent) {
                 return Some(DssMapping {
                     dsn: DataSeq::Bits64(e.data_seq),
                     ssn: e.subflow_seq,
@@ -1350,13 +1531,9 @@ unsafe fn tx_mapping(
                 });
             }
         }
-        let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
-        let fin = (*cb).tcp_flags & bindings::TCPHDR_FIN as u8 != 0;
-        let len = (*skb).len + u32::from(fin);
         if len == 0 || len > u32::from(u16::MAX) {
             return None;
         }
-        let rel32 = (*cb).seq.wrapping_sub(c.isn_local);
         c.snd_rel = seq::expand_seq(c.snd_rel, u64::from(rel32));
         let dsn = c.idsn_local.wrapping_add(c.snd_rel);
         // The checksum covers the payload: here, before TCP pushes its
@@ -1428,7 +1605,7 @@ unsafe fn skb_sum(skb: *const bindings::sk_buff, offset: u32, len: u32) -> u16 {
 /// Socket locked, valid skb and `opts`.
 unsafe fn control_options(
     sk: *mut bindings::sock,
-    c: &mut SubflowCtx,
+    c: &mut CtxRef<'_>,
     skb: *mut bindings::sk_buff,
     remaining: c_uint,
     opts: *mut bindings::mptcp_out_options,
@@ -1491,11 +1668,14 @@ pub(crate) unsafe fn established_options(
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
     // SAFETY: per the caller.
-    let Some(c) = (unsafe { ctx(sk) }) else { return false };
+    let Some(mut c) = (unsafe { ctx(sk) }) else { return false };
+    let c = &mut c;
     let st = c.state.load(Ordering::Relaxed);
     if !is_mptcp_state(st) {
         return false;
     }
+    // SAFETY: socket locked (caller).
+    unsafe { clamp_gso(sk) };
     if skb.is_null() {
         // Size estimate for the MSS: the largest option we may send.
         // SAFETY: valid out pointer.
@@ -1580,7 +1760,8 @@ pub(crate) unsafe fn write_options(ptr: *mut u8, opts: *const bindings::mptcp_ou
 /// Called by TCP with the socket locked.
 pub(crate) unsafe fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
     // SAFETY: per the caller.
-    if let Some(c) = unsafe { ctx(sk) } {
+    if let Some(mut c) = unsafe { ctx(sk) } {
+        let c = &mut c;
         let icsk = sk.cast::<bindings::inet_connection_sock>();
         // SAFETY: socket locked; TCP just installed the kernel's ops, which
         // ULP release restores.
@@ -1603,7 +1784,8 @@ pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock, info: &mut bindings::m
     // SAFETY: per the caller; the fields are read under the subflow lock.
     unsafe {
         bindings::lock_sock(ssk);
-        if let Some(c) = ctx(ssk) {
+        if let Some(mut c) = ctx(ssk) {
+            let c = &mut c;
             if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
                 let tp = bindings::tcp_sk(ssk);
                 let dsn = |seq: u32, c: &SubflowCtx| {
@@ -1679,30 +1861,29 @@ unsafe fn syn_received(sk: *const bindings::sock, skb: *mut bindings::sk_buff, r
     }
 }
 
-type RouteReq = unsafe extern "C" fn(
-    *const bindings::sock,
-    *mut bindings::sk_buff,
-    *mut bindings::flowi,
-    *mut bindings::request_sock,
-    u32,
-) -> *mut bindings::dst_entry;
-
 /// The kernel's `route_req` (`orig`), then [`syn_received`].
 ///
 /// # Safety
 ///
 /// The arguments of a `route_req` call by tcp_conn_request().
 unsafe fn route_req(
-    orig: Option<RouteReq>,
+    kernel_ops: *const bindings::tcp_request_sock_ops,
     sk: *const bindings::sock,
     skb: *mut bindings::sk_buff,
     fl: *mut bindings::flowi,
     req: *mut bindings::request_sock,
     tw_isn: u32,
 ) -> *mut bindings::dst_entry {
-    let Some(f) = orig else { return ptr::null_mut() };
-    // SAFETY: per the caller.
+    // SAFETY: per the caller; the kernel's ops are static.
     unsafe {
+        // From here the request points at the kernel's ops, not at ours:
+        // tcp_conn_request() uses its own copy of the pointer for the rest
+        // of the SYN, and a request can outlive this module (a listener
+        // closed with tcp_migrate_req moves it to another listener), so it
+        // must not keep module memory (SYN-ACK retransmissions call
+        // af_specific->send_synack, which we do not override).
+        (*req.cast::<bindings::tcp_request_sock>()).af_specific = kernel_ops;
+        let Some(f) = (*kernel_ops).route_req else { return ptr::null_mut() };
         let dst = f(sk, skb, fl, req, tw_isn);
         if !dst.is_null() {
             syn_received(sk, skb, req);
@@ -1719,7 +1900,7 @@ unsafe extern "C" fn route_req_v4(
     tw_isn: u32,
 ) -> *mut bindings::dst_entry {
     // SAFETY: called by tcp_conn_request() with its own arguments.
-    unsafe { route_req(bindings::tcp_request_sock_ipv4_ops.route_req, sk, skb, fl, req, tw_isn) }
+    unsafe { route_req(ptr::addr_of!(bindings::tcp_request_sock_ipv4_ops), sk, skb, fl, req, tw_isn) }
 }
 
 unsafe extern "C" fn route_req_v6(
@@ -1730,7 +1911,7 @@ unsafe extern "C" fn route_req_v6(
     tw_isn: u32,
 ) -> *mut bindings::dst_entry {
     // SAFETY: called by tcp_conn_request() with its own arguments.
-    unsafe { route_req(bindings::tcp_request_sock_ipv6_ops.route_req, sk, skb, fl, req, tw_isn) }
+    unsafe { route_req(ptr::addr_of!(bindings::tcp_request_sock_ipv6_ops), sk, skb, fl, req, tw_isn) }
 }
 
 /// The route TCP's input path attached to a received segment
@@ -1894,7 +2075,7 @@ unsafe extern "C" fn syn_recv_sock(
         // The child is locked by its creator (sk_clone_lock) until TCP is
         // done with it.  Our ULP's clone op gave it a fresh context.
         match (ctx(child), keys) {
-            (Some(c), Some((local, remote, csum_reqd)))
+            (Some(mut c), Some((local, remote, csum_reqd)))
                 if c.state.load(Ordering::Relaxed) == state::SYN_RECV
                     && *own_req
                     && claim_token(net, local) =>
@@ -1949,10 +2130,12 @@ unsafe extern "C" fn ulp_clone(
     unsafe {
         let icsk = newsk.cast::<bindings::inet_connection_sock>();
         (*icsk).icsk_ulp_data = ptr::null_mut();
-        match KBox::new(SubflowCtx::default(), GFP_ATOMIC) {
+        match KBox::new(SubflowSlot::default(), GFP_ATOMIC) {
             Ok(b) => {
                 bindings::__module_get((*ULP_OPS.get()).owner);
-                let c = KBox::into_raw(b);
+                let sl = KBox::into_raw(b);
+                (*sl).state.store(state::SYN_RECV, Ordering::Relaxed);
+                let c = (*sl).ctx.get();
                 (*c).orig_af_ops = if is_v6(newsk) {
                     ptr::addr_of!(bindings::ipv6_specific)
                 } else {
@@ -1960,8 +2143,7 @@ unsafe extern "C" fn ulp_clone(
                 };
                 (*c).orig_data_ready = (*newsk).sk_data_ready;
                 (*newsk).sk_data_ready = Some(data_ready);
-                (*c).state.store(state::SYN_RECV, Ordering::Relaxed);
-                (*icsk).icsk_ulp_data = c.cast();
+                (*icsk).icsk_ulp_data = sl.cast();
             }
             Err(_) => {
                 // No memory: a plain TCP child without our ULP.

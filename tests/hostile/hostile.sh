@@ -171,7 +171,7 @@ t_hostile_datafin() {
   raw_ns ns2
   local port=$((10000 + RANDOM % 20000)) spid rc=0
   timeout 60 ip netns exec ns2 $HOSTILE datafin-server --iface veth2 --peer-mac "$MAC1" --src 10.0.1.2 \
-    --port $port --timeout 20 --wait 3 > /tmp/h_raw.json 2>/tmp/h_raw.err &
+    --port $port --timeout 20 --wait 3 --variant "${DATAFIN_VARIANT:-nopayload}" > /tmp/h_raw.json 2>/tmp/h_raw.err &
   spid=$!
   hostile_wait /tmp/h_raw.err || fail "raw server did not start: $(cat /tmp/h_raw.err)"
   sleep 0.5  # the PF_PACKET socket is open; let scapy settle
@@ -185,10 +185,19 @@ t_hostile_datafin() {
   echo "client MIB: $(ctr ns1 MPTcpExtMPCapableSYNACKRX MPTcpExtDataCsumErr MPTcpExtMPRstTx MPTcpExtDSSCorruptionReset)"
   [ "$(jget /tmp/h_cli.json 'j.get("connect"), j.get("end")')" = "('ok', 'eof')" ] ||
     { echo "want: the reader sees EOF (the DATA_FIN), as mainline"; rc=1; }
+  if [ "${DATAFIN_VARIANT:-}" = stale ]; then
+    [ "$(jget /tmp/h_cli.json 'j.get("data")')" = abcdef ] ||
+      { echo "want: all 6 octets before EOF (a DATA_FIN behind the data must not cut the stream)"; rc=1; }
+  fi
   hostile_live
   topo_down
   return $rc
 }
+
+# Issue 8 item 8: a DATA_FIN announced behind the data already received
+# (it can never be reached) must neither end the stream early nor keep the
+# real DATA_FIN from being taken: the reader gets "abcdef", then EOF.
+t_hostile_datafin_stale() { DATAFIN_VARIANT=stale t_hostile_datafin; }
 
 # ---- item 4: SYN sanity checks of MPTCP listeners = TCP's --------------------
 
@@ -333,4 +342,4 @@ t_hostile_data_gap() {
 }
 
 # Run order: the scenarios that can stall the kernel last.
-HOSTILE_TESTS="hostile_synack_bcast hostile_synack_v6 hostile_dup_data hostile_dup_data_csum hostile_data_gap hostile_mpc_data0 hostile_datafin"
+HOSTILE_TESTS="hostile_synack_bcast hostile_synack_v6 hostile_dup_data hostile_dup_data_csum hostile_data_gap hostile_mpc_data0 hostile_datafin hostile_datafin_stale"

@@ -12,7 +12,8 @@ asserts on it.  "listening" on stderr means a server end is ready.
     datafin-server --iface --peer-mac --src --port
         server: answers an MP_CAPABLE SYN with checksums on (flag A), then
         sends a DSS with DATA_FIN, data-level length 1 (no mapped payload)
-        on a segment carrying 1 octet
+        on a segment carrying 1 octet; --variant stale: "abc", a DATA_FIN
+        behind it, "def", then the real DATA_FIN
     syn-probe --iface --peer-mac --src --dst --port --family 4|6
         one MP_CAPABLE SYN; did a SYN-ACK come back?
   socket ends:
@@ -86,8 +87,10 @@ def cmd_datafin_server(a):
     c = mr.Conn(peer, a.src, syn.src, a.port, tcp.sport)
     c.rcv_nxt = (tcp.seq + 1) & 0xFFFFFFFF
     local = mr.new_key()
-    # Flag A: checksums on for this connection, whatever the client's sysctl.
-    c.send("SA", [("MSS", 1400), mr.mpc_synack(local, mr.CAP_A | mr.CAP_H)])
+    # Flag A: checksums on for this connection, whatever the client's sysctl
+    # (the stale variant runs without).
+    flags = mr.CAP_H if a.variant == "stale" else mr.CAP_A | mr.CAP_H
+    c.send("SA", [("MSS", 1400), mr.mpc_synack(local, flags)])
     ack = c.recv(3, lambda ip, tcp: tcp.flags.A and not tcp.flags.S)
     if ack is None:
         res["error"] = "no third ACK"
@@ -99,11 +102,23 @@ def cmd_datafin_server(a):
         return out(res)
     _, idsn_remote = mr.key_sha(keys[0])
     _, idsn = mr.key_sha(local)
-    # DATA_FIN with data-level length 1: the mapping covers no payload
-    # octet; the segment carries one (subflow sequence 1).
-    csum = mr.dss_csum(idsn + 1, 1, 1)
-    c.send("PA", [mr.dss(data_ack=idsn_remote + 1, dsn=idsn + 1, ssn=1, data_len=1, csum=csum, data_fin=True)],
-           b"x")
+    ack = idsn_remote + 1
+    if a.variant == "stale":
+        # "abc", a data-less DATA_FIN at DSN idsn+1 (behind the 3 octets
+        # already sent: it can never be reached), "def", then the real
+        # DATA_FIN at idsn+7 (subflow sequence 0: no payload, §3.3.3).
+        c.send("PA", [mr.dss(data_ack=ack, dsn=idsn + 1, ssn=1, data_len=3)], b"abc")
+        time.sleep(0.2)
+        c.send("A", [mr.dss(data_ack=ack, dsn=idsn + 1, ssn=0, data_len=1, data_fin=True)])
+        time.sleep(0.2)
+        c.send("PA", [mr.dss(data_ack=ack, dsn=idsn + 4, ssn=4, data_len=3)], b"def")
+        time.sleep(0.2)
+        c.send("A", [mr.dss(data_ack=ack, dsn=idsn + 7, ssn=0, data_len=1, data_fin=True)])
+    else:
+        # DATA_FIN with data-level length 1: the mapping covers no payload
+        # octet; the segment carries one (subflow sequence 1).
+        csum = mr.dss_csum(idsn + 1, 1, 1)
+        c.send("PA", [mr.dss(data_ack=ack, dsn=idsn + 1, ssn=1, data_len=1, csum=csum, data_fin=True)], b"x")
     res["after"] = [mr.describe(p[mr.TCP]) for p in peer.recv_all(c.from_peer, a.wait)]
     out(res)
 
@@ -210,6 +225,8 @@ def main():
     ap.add_argument("--family", choices=["4", "6"], default="4")
     ap.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
     ap.add_argument("--data-len", type=int, default=0)
+    ap.add_argument("--variant", choices=["nopayload", "stale"], default="nopayload",
+                    help="datafin-server: a DATA_FIN mapping no payload, or a stale DATA_FIN then the real one")
     ap.add_argument("--syn-flags", default="0x01", help="MP_CAPABLE flags of the SYN (0x81: A|H)")
     ap.add_argument("--wait", type=float, default=2, help="seconds to collect the peer's answers")
     ap.add_argument("--timeout", type=float, default=10)

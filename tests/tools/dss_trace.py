@@ -25,7 +25,7 @@ def packets(path):
     link = struct.unpack(e + "I", b[20:24])[0]
     off, n = 24, 0
     while off + 16 <= len(b):
-        ts, tf, incl, _ = struct.unpack(e + "IIII", b[off:off + 16])
+        ts, tf, incl, orig = struct.unpack(e + "IIII", b[off:off + 16])
         p = b[off + 16:off + 16 + incl]
         off += 16 + incl
         n += 1
@@ -35,11 +35,15 @@ def packets(path):
             continue
         if ip[0] >> 4 == 4 and ip[9] == 6:
             hl, tot = (ip[0] & 15) * 4, struct.unpack(">H", ip[2:4])[0]
+            if tot == 0:  # BIG TCP (over 64 KiB): the frame's length says
+                tot = orig - l2
             src, dst = ip[12:16], ip[16:20]
             tcp, plen_ip = ip[hl:], tot - hl
         elif ip[0] >> 4 == 6 and ip[6] == 6:
             src, dst = ip[8:24], ip[24:40]
             tcp, plen_ip = ip[40:], struct.unpack(">H", ip[4:6])[0]
+            if plen_ip == 0:  # BIG TCP jumbogram
+                plen_ip = orig - l2 - 40
         else:
             continue
         sport, dport, seq, ack = struct.unpack(">HHII", tcp[:12])

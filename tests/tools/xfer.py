@@ -16,13 +16,14 @@ client's port ("port") so the test can pair the two sides' lines.
 addresses (IPV6_V6ONLY=0): a dual-stack server on [::], or a client given
 --addr ::ffff:a.b.c.d.
 """
-import argparse, hashlib, json, random, socket, sys, threading
+import argparse, os, hashlib, json, random, socket, sys, threading
 
 IPPROTO_MPTCP = 262
 SOL_MPTCP = 284
 MPTCP_INFO = 1
 TCP_IS_MPTCP = 43
-CHUNK = 1 << 16
+# Write size (XFER_CHUNK: small writes make TCP append to unsent segments).
+CHUNK = int(os.environ.get("XFER_CHUNK", 1 << 16))
 
 
 def stream(seed, n):

@@ -89,11 +89,11 @@ xfer_run() {
   local fam=$1 addr=$2 c2s=$3 s2c=$4 ps=${5:-mptcp} pc=${6:-mptcp} n=${7:-1}
   local port=$((10000 + RANDOM % 20000))
   ip netns exec ns2 $XFER server --family "${SFAM:-$fam}" --port "$port" --proto "$ps" --send "$s2c" \
-    --count "$n" > /tmp/srv.json 2>/tmp/srv.err &
+    --count "$n" --timeout "${XFER_TIMEOUT:-300}" > /tmp/srv.json 2>/tmp/srv.err &
   local spid=$!
   wait_listening /tmp/srv.err
   ip netns exec ns1 $XFER client --family "$fam" --addr "$addr" --port "$port" --proto "$pc" \
-    --send "$c2s" --count "$n" > /tmp/cli.json 2>/tmp/cli.err || { cat /tmp/cli.err; kill $spid; return 1; }
+    --send "$c2s" --count "$n" --timeout "${XFER_TIMEOUT:-300}" > /tmp/cli.json 2>/tmp/cli.err || { cat /tmp/cli.err; kill $spid; return 1; }
   wait $spid || { cat /tmp/srv.err; return 1; }
 }
 
@@ -106,7 +106,7 @@ mib_diff() {
 }
 
 # Kernel log lines that mean a test broke the kernel.
-BAD_RE='WARNING:|BUG:|Oops|Call Trace|refcount_t|UBSAN|KASAN|rust_panic|panicked'
+BAD_RE='context re-entered|WARNING:|BUG:|Oops|Call Trace|refcount_t|UBSAN|KASAN|rust_panic|panicked'
 dmesg_bad() { dmesg | grep -E "$BAD_RE" || true; }
 # dmesg_bad_since N: dmesg_bad for the lines after the first N
 # (N from `dmesg | wc -l` when the test started).
