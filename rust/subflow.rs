@@ -1811,19 +1811,23 @@ pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock, info: &mut bindings::m
 // ---- server side -------------------------------------------------------------
 
 /// The server's key for a connection request.  Derived, not stored: a
-/// keyed hash of both initial sequence numbers, so the SYN-ACK, the third
-/// ACK and syncookie requests agree without per-request memory.
+/// keyed hash of both initial sequence numbers and the namespace's random
+/// `hash_mix` (one key space per namespace), so the SYN-ACK, the third ACK
+/// and syncookie requests agree without per-request memory.
 ///
 /// # Safety
 ///
 /// `req` is a live TCP request sock.
 unsafe fn server_key(req: *const bindings::request_sock) -> u64 {
-    // SAFETY: per the caller; `KEY_SECRET` is written once at init.
+    // SAFETY: per the caller; `KEY_SECRET` is written once at init; a
+    // request holds its namespace.
     unsafe {
         let treq = req.cast::<bindings::tcp_request_sock>();
-        let mut msg = [0u8; 8];
+        let net = (*req).__req_common.skc_net.net;
+        let mut msg = [0u8; 12];
         msg[..4].copy_from_slice(&(*treq).snt_isn.to_be_bytes());
-        msg[4..].copy_from_slice(&(*treq).rcv_isn.to_be_bytes());
+        msg[4..8].copy_from_slice(&(*treq).rcv_isn.to_be_bytes());
+        msg[8..].copy_from_slice(&(*net).hash_mix.to_be_bytes());
         let mac = crypto::hmac_sha256(&*KEY_SECRET.get(), &msg);
         let mut k = [0u8; 8];
         k.copy_from_slice(&mac[..8]);
