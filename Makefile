@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # mptcp-rs top-level Makefile.
 #   make            build the kernel (cached) and mptcp.ko against it
-#   make check      host tests, then the in-VM suite
+#   make check      lint, host tests, then the in-VM suite
+#   make lint       rustfmt and clippy (glue and core)
 #   make demo       boot the VM, load the module, transfer data between namespaces
 #   make kernel     only the custom kernel (FLAVOUR=debug for the debug config)
 #   make interop    ours vs mainline MPTCP in two VMs (tests/interop)
@@ -15,7 +16,7 @@ ifneq ($(KERNELRELEASE),)
 include $(ROOT)/Kbuild
 else
 
-.PHONY: all kernel module deps check host-test vm-test demo clean interop bench selftests
+.PHONY: all kernel module deps check lint host-test vm-test demo clean interop bench selftests
 
 all: module
 
@@ -28,6 +29,9 @@ kernel:
 module:
 	@bash scripts/build-module.sh
 
+lint:
+	@bash scripts/lint.sh
+
 host-test:
 	@bash tests/host/run.sh
 
@@ -35,6 +39,7 @@ vm-test: module
 	@bash tests/vm/run.sh
 
 check: deps
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory host-test
 	@$(MAKE) --no-print-directory vm-test
 

@@ -12,9 +12,9 @@ use core::ptr;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use kernel::bindings;
+use kernel::c_str;
 use kernel::error::to_result;
 use kernel::ffi::{c_char, c_int, c_uint};
-use kernel::c_str;
 use kernel::prelude::*;
 
 use crate::global::Global;
@@ -125,7 +125,9 @@ pub(crate) unsafe fn token_charge(net: *const bindings::net, limit: usize) -> bo
     // SAFETY: `net` is a live namespace with our pernet state (this fn's # Safety, as `pernet`).
     let p = unsafe { &*pernet(net) };
     p.tokens
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < limit).then(|| n + 1))
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+            (n < limit).then(|| n + 1)
+        })
         .is_ok()
 }
 
@@ -138,7 +140,9 @@ pub(crate) unsafe fn token_uncharge(net: *const bindings::net) {
     // SAFETY: `net` is a live namespace with our pernet state holding a token charge (# Safety).
     let p = unsafe { &*pernet(net) };
     // Never below zero, whatever a caller does.
-    let _ = p.tokens.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    let _ = p
+        .tokens
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
 }
 
 fn set_defaults(p: &mut Pernet) {
@@ -185,38 +189,120 @@ const fn entry(
     min: Option<&'static c_uint>,
     max: Option<&'static c_uint>,
 ) -> Entry {
-    Entry { name, data, maxlen, mode, handler, min, max }
+    Entry {
+        name,
+        data,
+        maxlen,
+        mode,
+        handler,
+        min,
+        max,
+    }
 }
 
 const U8: usize = core::mem::size_of::<u8>();
 const UINT: usize = core::mem::size_of::<c_uint>();
 
 static TABLE: [Entry; 10] = [
-    entry(c_str!("enabled"), |p| ptr::addr_of_mut!(p.mptcp_enabled).cast(), U8, 0o644,
-          bindings::proc_dou8vec_minmax, Some(&ZERO), Some(&ONE)),
-    entry(c_str!("add_addr_timeout"), |p| ptr::addr_of_mut!(p.add_addr_timeout).cast(), UINT,
-          0o644, proc_jiffies_nonneg, None, None),
-    entry(c_str!("checksum_enabled"), |p| ptr::addr_of_mut!(p.checksum_enabled).cast(), U8,
-          0o644, bindings::proc_dou8vec_minmax, Some(&ZERO), Some(&ONE)),
-    entry(c_str!("allow_join_initial_addr_port"),
-          |p| ptr::addr_of_mut!(p.allow_join_initial_addr_port).cast(), U8, 0o644,
-          bindings::proc_dou8vec_minmax, Some(&ZERO), Some(&ONE)),
-    entry(c_str!("stale_loss_cnt"), |p| ptr::addr_of_mut!(p.stale_loss_cnt).cast(), UINT,
-          0o644, bindings::proc_douintvec_minmax, None, None),
-    entry(c_str!("pm_type"), |p| ptr::addr_of_mut!(p.pm_type).cast(), U8, 0o644,
-          bindings::proc_dou8vec_minmax, Some(&ZERO), Some(&PM_TYPE_MAX_VAL)),
-    entry(c_str!("scheduler"), |p| ptr::addr_of_mut!(p.scheduler).cast(), SCHED_NAME_MAX,
-          0o644, proc_scheduler, None, None),
-    entry(c_str!("available_schedulers"), |p| ptr::addr_of_mut!(p.scheduler).cast(),
-          SCHED_NAME_MAX * 8, 0o444, proc_available_schedulers, None, None),
-    entry(c_str!("close_timeout"), |p| ptr::addr_of_mut!(p.close_timeout).cast(), UINT,
-          0o644, proc_jiffies_nonneg, None, None),
-    entry(c_str!("blackhole_timeout"), |p| ptr::addr_of_mut!(p.blackhole_timeout).cast(), UINT,
-          0o644, bindings::proc_dointvec_minmax, Some(&ZERO), None),
+    entry(
+        c_str!("enabled"),
+        |p| ptr::addr_of_mut!(p.mptcp_enabled).cast(),
+        U8,
+        0o644,
+        bindings::proc_dou8vec_minmax,
+        Some(&ZERO),
+        Some(&ONE),
+    ),
+    entry(
+        c_str!("add_addr_timeout"),
+        |p| ptr::addr_of_mut!(p.add_addr_timeout).cast(),
+        UINT,
+        0o644,
+        proc_jiffies_nonneg,
+        None,
+        None,
+    ),
+    entry(
+        c_str!("checksum_enabled"),
+        |p| ptr::addr_of_mut!(p.checksum_enabled).cast(),
+        U8,
+        0o644,
+        bindings::proc_dou8vec_minmax,
+        Some(&ZERO),
+        Some(&ONE),
+    ),
+    entry(
+        c_str!("allow_join_initial_addr_port"),
+        |p| ptr::addr_of_mut!(p.allow_join_initial_addr_port).cast(),
+        U8,
+        0o644,
+        bindings::proc_dou8vec_minmax,
+        Some(&ZERO),
+        Some(&ONE),
+    ),
+    entry(
+        c_str!("stale_loss_cnt"),
+        |p| ptr::addr_of_mut!(p.stale_loss_cnt).cast(),
+        UINT,
+        0o644,
+        bindings::proc_douintvec_minmax,
+        None,
+        None,
+    ),
+    entry(
+        c_str!("pm_type"),
+        |p| ptr::addr_of_mut!(p.pm_type).cast(),
+        U8,
+        0o644,
+        bindings::proc_dou8vec_minmax,
+        Some(&ZERO),
+        Some(&PM_TYPE_MAX_VAL),
+    ),
+    entry(
+        c_str!("scheduler"),
+        |p| ptr::addr_of_mut!(p.scheduler).cast(),
+        SCHED_NAME_MAX,
+        0o644,
+        proc_scheduler,
+        None,
+        None,
+    ),
+    entry(
+        c_str!("available_schedulers"),
+        |p| ptr::addr_of_mut!(p.scheduler).cast(),
+        SCHED_NAME_MAX * 8,
+        0o444,
+        proc_available_schedulers,
+        None,
+        None,
+    ),
+    entry(
+        c_str!("close_timeout"),
+        |p| ptr::addr_of_mut!(p.close_timeout).cast(),
+        UINT,
+        0o644,
+        proc_jiffies_nonneg,
+        None,
+        None,
+    ),
+    entry(
+        c_str!("blackhole_timeout"),
+        |p| ptr::addr_of_mut!(p.blackhole_timeout).cast(),
+        UINT,
+        0o644,
+        bindings::proc_dointvec_minmax,
+        Some(&ZERO),
+        None,
+    ),
 ];
 
 /// `proc_dointvec_jiffies` that also rejects negative values with -EINVAL
 /// (mainline would store them and wrap).
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn proc_jiffies_nonneg(
     ctl: *const bindings::ctl_table,
     write: c_int,
@@ -246,6 +332,11 @@ unsafe extern "C" fn proc_jiffies_nonneg(
 }
 
 /// `net.mptcp.scheduler`: accepts only names in [`SCHEDULERS`].
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn proc_scheduler(
     ctl: *const bindings::ctl_table,
     write: c_int,
@@ -274,6 +365,11 @@ unsafe extern "C" fn proc_scheduler(
 }
 
 /// `net.mptcp.available_schedulers`: read-only list.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn proc_available_schedulers(
     ctl: *const bindings::ctl_table,
     write: c_int,
@@ -301,6 +397,12 @@ unsafe extern "C" fn proc_available_schedulers(
     unsafe { bindings::proc_dostring(&tmp, write, buffer, lenp, ppos) }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn pernet_init(net: *mut bindings::net) -> c_int {
     // SAFETY: the netns core calls us with a live `net` whose generic area of
     // `size_of::<Pernet>()` zeroed bytes was allocated for `PERNET_ID`.
@@ -312,9 +414,14 @@ unsafe extern "C" fn pernet_init(net: *mut bindings::net) -> c_int {
         return -(bindings::ENOMEM as c_int);
     };
     // SAFETY: non-zero size; freed in `pernet_exit`.
-    let table: *mut bindings::ctl_table =
-        unsafe { bindings::krealloc(ptr::null(), layout.size(), bindings::GFP_KERNEL | bindings::__GFP_ZERO) }
-            .cast();
+    let table: *mut bindings::ctl_table = unsafe {
+        bindings::krealloc(
+            ptr::null(),
+            layout.size(),
+            bindings::GFP_KERNEL | bindings::__GFP_ZERO,
+        )
+    }
+    .cast();
     if table.is_null() {
         return -(bindings::ENOMEM as c_int);
     }
@@ -326,8 +433,12 @@ unsafe extern "C" fn pernet_init(net: *mut bindings::net) -> c_int {
         t.maxlen = e.maxlen as c_int;
         t.mode = e.mode;
         t.proc_handler = Some(e.handler);
-        t.extra1 = e.min.map_or(ptr::null_mut(), |v| (v as *const c_uint).cast_mut().cast());
-        t.extra2 = e.max.map_or(ptr::null_mut(), |v| (v as *const c_uint).cast_mut().cast());
+        t.extra1 = e
+            .min
+            .map_or(ptr::null_mut(), |v| (v as *const c_uint).cast_mut().cast());
+        t.extra2 = e
+            .max
+            .map_or(ptr::null_mut(), |v| (v as *const c_uint).cast_mut().cast());
     }
     // SAFETY: `table` holds `n` initialised entries that stay alive until
     // `unregister_net_sysctl_table()` in `pernet_exit`.
@@ -343,6 +454,12 @@ unsafe extern "C" fn pernet_init(net: *mut bindings::net) -> c_int {
     0
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn pernet_exit(net: *mut bindings::net) {
     // SAFETY: `net` is live until its exit handlers return.
     let p = unsafe { &mut *pernet(net) };

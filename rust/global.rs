@@ -32,7 +32,9 @@ impl<T> Global<T> {
     /// here (integers, raw pointers and `Option<fn>` only).
     pub(crate) const unsafe fn zeroed() -> Self {
         // SAFETY: guaranteed by the caller.
-        Self(UnsafeCell::new(unsafe { MaybeUninit::zeroed().assume_init() }))
+        Self(UnsafeCell::new(unsafe {
+            MaybeUninit::zeroed().assume_init()
+        }))
     }
 
     /// Raw pointer to the object, for the kernel or for init-time filling.

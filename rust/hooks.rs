@@ -22,12 +22,23 @@ static HOOK_OPS: Global<bindings::mptcp_hook_ops> = {
 };
 
 /// `/proc/net/netstat`: the `MPTcpExt` lines.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn seq_show(seq: *mut bindings::seq_file) {
     // SAFETY: the hook layer calls this from netstat_seq_show(), whose
     // seq_file's `private` is the namespace.
     unsafe { ctl::seq_show(seq) };
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn syn_options(
     sk: *mut bindings::sock,
     _skb: *const bindings::sk_buff,
@@ -38,6 +49,12 @@ unsafe extern "C" fn syn_options(
     unsafe { subflow::syn_options(sk, size, opts) }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn synack_options(
     req: *const bindings::request_sock,
     size: *mut c_uint,
@@ -47,6 +64,12 @@ unsafe extern "C" fn synack_options(
     unsafe { subflow::synack_options(req, size, opts) }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn established_options(
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
@@ -58,6 +81,12 @@ unsafe extern "C" fn established_options(
     unsafe { subflow::established_options(sk, skb, size, remaining, opts) }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn write_options(
     _th: *mut bindings::tcphdr,
     ptr: *mut bindings::__be32,
@@ -69,11 +98,26 @@ unsafe extern "C" fn write_options(
     unsafe { subflow::write_options(ptr.cast(), opts) }
 }
 
-unsafe extern "C" fn incoming_options(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> bool {
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+unsafe extern "C" fn incoming_options(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) -> bool {
     // SAFETY: called from the TCP receive path with the socket locked.
     unsafe { subflow::incoming_options(sk, skb) }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
     // SAFETY: called from tcp_v6_connect()/syn_recv_sock with the socket locked.
     unsafe { subflow::v6_handle_mapped(sk, mapped) }

@@ -154,18 +154,33 @@ const _: () = {
         true
     }
     assert!(eq(MIB_NAMES[MPCAPABLE_SYN_RX], "MPCapableSYNRX"));
-    assert!(eq(MIB_NAMES[SIMULT_CONNECT_FALLBACK], "SimultConnectFallback"));
+    assert!(eq(
+        MIB_NAMES[SIMULT_CONNECT_FALLBACK],
+        "SimultConnectFallback"
+    ));
     assert!(eq(MIB_NAMES[MPCAPABLE_SYN_TX], "MPCapableSYNTX"));
     assert!(eq(MIB_NAMES[MPCAPABLE_SYNACK_RX], "MPCapableSYNACKRX"));
     assert!(eq(MIB_NAMES[MPCAPABLE_ACK_RX], "MPCapableACKRX"));
-    assert!(eq(MIB_NAMES[MPCAPABLE_FALLBACK_ACK], "MPCapableFallbackACK"));
-    assert!(eq(MIB_NAMES[MPCAPABLE_FALLBACK_SYNACK], "MPCapableFallbackSYNACK"));
-    assert!(eq(MIB_NAMES[MPCAPABLE_SYN_TX_DISABLED], "MPCapableSYNTXDisabled"));
+    assert!(eq(
+        MIB_NAMES[MPCAPABLE_FALLBACK_ACK],
+        "MPCapableFallbackACK"
+    ));
+    assert!(eq(
+        MIB_NAMES[MPCAPABLE_FALLBACK_SYNACK],
+        "MPCapableFallbackSYNACK"
+    ));
+    assert!(eq(
+        MIB_NAMES[MPCAPABLE_SYN_TX_DISABLED],
+        "MPCapableSYNTXDisabled"
+    ));
     assert!(eq(MIB_NAMES[MPCURR_ESTAB], "MPCurrEstab"));
     assert!(eq(MIB_NAMES[MPFALLBACK_TOKEN_INIT], "MPFallbackTokenInit"));
     assert!(eq(MIB_NAMES[DSS_NOT_MATCHING], "DSSNotMatching"));
     assert!(eq(MIB_NAMES[DSS_CORRUPTION_RESET], "DSSCorruptionReset"));
-    assert!(eq(MIB_NAMES[MPCAPABLE_DATA_FALLBACK], "MPCapableDataFallback"));
+    assert!(eq(
+        MIB_NAMES[MPCAPABLE_DATA_FALLBACK],
+        "MPCapableDataFallback"
+    ));
     assert!(eq(MIB_NAMES[INFINITE_MAP_TX], "InfiniteMapTx"));
     assert!(eq(MIB_NAMES[INFINITE_MAP_RX], "InfiniteMapRx"));
     assert!(eq(MIB_NAMES[DATA_CSUM_ERR], "DataCsumErr"));
@@ -178,4 +193,3 @@ const _: () = {
     assert!(eq(MIB_NAMES[DUPLICATE_DATA], "DuplicateData"));
     assert!(eq(MIB_NAMES[DSS_FALLBACK], "DssFallback"));
 };
-

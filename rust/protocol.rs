@@ -98,6 +98,12 @@ unsafe fn family(sk: *const bindings::sock) -> c_int {
 
 // ---- struct proto -----------------------------------------------------------
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_init(sk: *mut bindings::sock) -> c_int {
     // SAFETY: called by inet_create()/inet6_create() on a freshly allocated,
     // zeroed socket of our proto, in process context.
@@ -118,6 +124,12 @@ unsafe extern "C" fn msk_init(sk: *mut bindings::sock) -> c_int {
     0
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_destroy(sk: *mut bindings::sock) {
     // SAFETY: called once from sk_common_release() when no system call can
     // use the msk any more.
@@ -136,6 +148,12 @@ unsafe extern "C" fn msk_destroy(sk: *mut bindings::sock) {
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_close(sk: *mut bindings::sock, _timeout: c_long) {
     // SAFETY: called by inet_release()/inet6_release() on the last close,
     // process context; the subflow applies its own SO_LINGER.
@@ -148,6 +166,12 @@ unsafe extern "C" fn msk_close(sk: *mut bindings::sock, _timeout: c_long) {
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_unhash(_sk: *mut bindings::sock) {
     // The msk is never hashed: subflows are the sockets TCP looks up.
 }
@@ -223,6 +247,12 @@ unsafe fn with_first(
 
 // ---- struct proto_ops: everything forwards to the subflow ------------------
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_bind(
     sock: *mut bindings::socket,
     addr: *mut bindings::sockaddr,
@@ -237,6 +267,12 @@ unsafe extern "C" fn msk_bind(
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_connect(
     sock: *mut bindings::socket,
     addr: *mut bindings::sockaddr,
@@ -281,6 +317,12 @@ unsafe fn mptcp_candidate(ssk: *mut bindings::sock) -> bool {
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_listen(sock: *mut bindings::socket, backlog: c_int) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
@@ -301,6 +343,12 @@ unsafe extern "C" fn msk_listen(sock: *mut bindings::socket, backlog: c_int) -> 
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_accept(
     sock: *mut bindings::socket,
     newsock: *mut bindings::socket,
@@ -357,6 +405,12 @@ unsafe extern "C" fn msk_accept(
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_getname(
     sock: *mut bindings::socket,
     addr: *mut bindings::sockaddr,
@@ -371,6 +425,12 @@ unsafe extern "C" fn msk_getname(
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_poll(
     file: *mut bindings::file,
     sock: *mut bindings::socket,
@@ -408,6 +468,12 @@ unsafe extern "C" fn msk_poll(
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_ioctl(sock: *mut bindings::socket, cmd: c_uint, arg: c_ulong) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
@@ -418,6 +484,12 @@ unsafe extern "C" fn msk_ioctl(sock: *mut bindings::socket, cmd: c_uint, arg: c_
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_gettstamp(
     sock: *mut bindings::socket,
     userstamp: *mut c_void,
@@ -426,10 +498,18 @@ unsafe extern "C" fn msk_gettstamp(
 ) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
-        with_first(sock, |sub, _| bindings::sock_gettstamp(sub, userstamp, timeval, time32))
+        with_first(sock, |sub, _| {
+            bindings::sock_gettstamp(sub, userstamp, timeval, time32)
+        })
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_shutdown(sock: *mut bindings::socket, how: c_int) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
@@ -440,6 +520,12 @@ unsafe extern "C" fn msk_shutdown(sock: *mut bindings::socket, how: c_int) -> c_
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_setsockopt(
     sock: *mut bindings::socket,
     level: c_int,
@@ -478,11 +564,21 @@ unsafe extern "C" fn msk_setsockopt(
 /// # Safety
 ///
 /// User pointers from the getsockopt system call; `val` valid for `size`.
-unsafe fn put_bytes(optval: *mut c_char, optlen: *mut c_int, val: *const c_void, size: usize) -> c_int {
+unsafe fn put_bytes(
+    optval: *mut c_char,
+    optlen: *mut c_int,
+    val: *const c_void,
+    size: usize,
+) -> c_int {
     let mut len: c_int = 0;
     // SAFETY: copy_from/to_user check the user pointers.
     unsafe {
-        if bindings::copy_from_user(ptr::addr_of_mut!(len).cast(), optlen.cast(), size_of::<c_int>() as _) != 0 {
+        if bindings::copy_from_user(
+            ptr::addr_of_mut!(len).cast(),
+            optlen.cast(),
+            size_of::<c_int>() as _,
+        ) != 0
+        {
             return errno(bindings::EFAULT);
         }
         if len < 0 {
@@ -491,7 +587,11 @@ unsafe fn put_bytes(optval: *mut c_char, optlen: *mut c_int, val: *const c_void,
         let len = (len as usize).min(size);
         let lenv = len as c_int;
         if bindings::copy_to_user(optval.cast(), val, len as _) != 0
-            || bindings::copy_to_user(optlen.cast(), ptr::addr_of!(lenv).cast(), size_of::<c_int>() as _) != 0
+            || bindings::copy_to_user(
+                optlen.cast(),
+                ptr::addr_of!(lenv).cast(),
+                size_of::<c_int>() as _,
+            ) != 0
         {
             return errno(bindings::EFAULT);
         }
@@ -509,6 +609,12 @@ unsafe fn put_int(optval: *mut c_char, optlen: *mut c_int, v: c_int) -> c_int {
     unsafe { put_bytes(optval, optlen, ptr::addr_of!(v).cast(), size_of::<c_int>()) }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_getsockopt(
     sock: *mut bindings::socket,
     level: c_int,
@@ -560,6 +666,12 @@ unsafe fn error_to_subflow(sk: *mut bindings::sock, sub: *mut bindings::socket) 
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_sendmsg(
     sock: *mut bindings::socket,
     msg: *mut bindings::msghdr,
@@ -577,6 +689,12 @@ unsafe extern "C" fn msk_sendmsg(
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_recvmsg(
     sock: *mut bindings::socket,
     msg: *mut bindings::msghdr,
@@ -588,8 +706,13 @@ unsafe extern "C" fn msk_recvmsg(
         // (whose copy loop never runs) and TCP do; TCP's own loop would
         // wait for one byte it cannot copy.
         // SAFETY: a live socket has a live sk.
-        let listening = unsafe { bindings::inet_sk_state_load((*sock).sk) } == bindings::TCP_LISTEN as c_int;
-        return if listening { errno(bindings::ENOTCONN) } else { 0 };
+        let listening =
+            unsafe { bindings::inet_sk_state_load((*sock).sk) } == bindings::TCP_LISTEN as c_int;
+        return if listening {
+            errno(bindings::ENOTCONN)
+        } else {
+            0
+        };
     }
     // SAFETY: as msk_bind.
     unsafe {
@@ -639,7 +762,12 @@ fn set_name(dst: &mut [c_char; 32], name: &[u8]) {
 /// # Safety
 ///
 /// Module init, before registration of `prot`.
-unsafe fn fill_proto(prot: *mut bindings::proto, module: &'static ThisModule, name: &[u8], size: usize) {
+unsafe fn fill_proto(
+    prot: *mut bindings::proto,
+    module: &'static ThisModule,
+    name: &[u8],
+    size: usize,
+) {
     // SAFETY: per the caller, nobody else accesses `prot`.
     let p = unsafe { &mut *prot };
     set_name(&mut p.name, name);
@@ -707,12 +835,35 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
     // SAFETY: module init: the statics are not registered yet.
     unsafe {
         fill_proto(MPTCP_PROT.get(), module, b"MPTCP", size_of::<MptcpSock>());
-        fill_proto(MPTCP_V6_PROT.get(), module, b"MPTCPv6", size_of::<Mptcp6Sock>());
+        fill_proto(
+            MPTCP_V6_PROT.get(),
+            module,
+            b"MPTCPv6",
+            size_of::<Mptcp6Sock>(),
+        );
         (*MPTCP_V6_PROT.get()).ipv6_pinfo_offset = offset_of!(Mptcp6Sock, np) as c_uint;
-        fill_ops(MPTCP_STREAM_OPS.get(), module, bindings::PF_INET, bindings::inet_release);
-        fill_ops(MPTCP_V6_STREAM_OPS.get(), module, bindings::PF_INET6, bindings::inet6_release);
-        fill_protosw(MPTCP_PROTOSW.get(), MPTCP_PROT.get(), MPTCP_STREAM_OPS.get());
-        fill_protosw(MPTCP_V6_PROTOSW.get(), MPTCP_V6_PROT.get(), MPTCP_V6_STREAM_OPS.get());
+        fill_ops(
+            MPTCP_STREAM_OPS.get(),
+            module,
+            bindings::PF_INET,
+            bindings::inet_release,
+        );
+        fill_ops(
+            MPTCP_V6_STREAM_OPS.get(),
+            module,
+            bindings::PF_INET6,
+            bindings::inet6_release,
+        );
+        fill_protosw(
+            MPTCP_PROTOSW.get(),
+            MPTCP_PROT.get(),
+            MPTCP_STREAM_OPS.get(),
+        );
+        fill_protosw(
+            MPTCP_V6_PROTOSW.get(),
+            MPTCP_V6_PROT.get(),
+            MPTCP_V6_STREAM_OPS.get(),
+        );
     }
     // SAFETY: the protos are initialised and static.
     to_result(unsafe { bindings::proto_register(MPTCP_PROT.get(), 1) })?;

@@ -78,7 +78,9 @@ unsafe fn wait_readable(ssk: *mut bindings::sock, timeo: &mut c_long) -> Result<
 unsafe fn no_data_return(ssk: *mut bindings::sock, timeo: c_long) -> Option<c_int> {
     // SAFETY: per the caller.
     unsafe {
-        if (*ssk).__sk_common.__bindgen_anon_5.skc_flags & (1 << bindings::sock_flags_SOCK_DONE) != 0 {
+        if (*ssk).__sk_common.__bindgen_anon_5.skc_flags & (1 << bindings::sock_flags_SOCK_DONE)
+            != 0
+        {
             return Some(0);
         }
         let err = AtomicI32::from_ptr(ptr::addr_of_mut!((*ssk).sk_err));
@@ -96,7 +98,11 @@ unsafe fn no_data_return(ssk: *mut bindings::sock, timeo: c_long) -> Option<c_in
         }
         if bindings::signal_pending(bindings::get_current()) != 0 {
             // sock_intr_errno()
-            let e = if timeo == c_long::MAX { bindings::ERESTARTSYS } else { bindings::EINTR };
+            let e = if timeo == c_long::MAX {
+                bindings::ERESTARTSYS
+            } else {
+                bindings::EINTR
+            };
             return Some(-(e as c_int));
         }
         None
@@ -123,11 +129,17 @@ pub(crate) unsafe fn recvmsg(
         }
         let ssk = (*sub).sk;
         let len = len.min(c_int::MAX as usize);
-        let mut timeo = if flags & MSG_DONTWAIT != 0 { 0 } else { (*ssk).sk_rcvtimeo };
+        let mut timeo = if flags & MSG_DONTWAIT != 0 {
+            0
+        } else {
+            (*ssk).sk_rcvtimeo
+        };
         let target = if flags & MSG_WAITALL != 0 && flags & MSG_PEEK == 0 {
             len
         } else {
-            usize::try_from((*ssk).sk_rcvlowat).unwrap_or(1).clamp(1, len.max(1))
+            usize::try_from((*ssk).sk_rcvlowat)
+                .unwrap_or(1)
+                .clamp(1, len.max(1))
         };
         let mut copied = 0usize;
         while copied < len {

@@ -77,7 +77,8 @@ const FIRST_SUBFLOW_ID: u32 = 1;
 pub(crate) unsafe fn is_fallback(ssk: *mut bindings::sock) -> bool {
     // SAFETY: per the caller.
     let st = unsafe { subflow::state_of(ssk) };
-    if subflow::is_mptcp_state(st) || st == subflow::state::LISTEN || st == subflow::state::SYN_SENT {
+    if subflow::is_mptcp_state(st) || st == subflow::state::LISTEN || st == subflow::state::SYN_SENT
+    {
         return false;
     }
     if st != 0 {
@@ -86,7 +87,11 @@ pub(crate) unsafe fn is_fallback(ssk: *mut bindings::sock) -> bool {
     // SAFETY: `ssk` is live; a racy read is fine, as for mainline's lockless
     // fallback test: a concurrent connect makes either answer valid.
     unsafe {
-        let dport = (*ssk).__sk_common.__bindgen_anon_3.__bindgen_anon_1.skc_dport;
+        let dport = (*ssk)
+            .__sk_common
+            .__bindgen_anon_3
+            .__bindgen_anon_1
+            .skc_dport;
         !(bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int && dport == 0)
     }
 }
@@ -100,7 +105,11 @@ unsafe fn get_user_int(p: *const c_int) -> Result<c_int> {
     let mut v: c_int = 0;
     // SAFETY: `v` is a valid kernel destination; the user pointer is checked.
     let left = unsafe {
-        bindings::copy_from_user(ptr::addr_of_mut!(v).cast(), p.cast(), size_of::<c_int>() as _)
+        bindings::copy_from_user(
+            ptr::addr_of_mut!(v).cast(),
+            p.cast(),
+            size_of::<c_int>() as _,
+        )
     };
     if left != 0 {
         return Err(EFAULT);
@@ -183,7 +192,10 @@ unsafe impl UserStruct for bindings::mptcp_full_info {}
 /// # Safety
 ///
 /// `dst` is a user pointer (checked by copy_to_user).
-unsafe fn put_zeroed<T: UserStruct>(dst: *mut c_void, fill: impl FnOnce(&mut T) -> Result<usize>) -> Result<usize> {
+unsafe fn put_zeroed<T: UserStruct>(
+    dst: *mut c_void,
+    fill: impl FnOnce(&mut T) -> Result<usize>,
+) -> Result<usize> {
     let mut buf = MaybeUninit::<T>::uninit();
     let p = buf.as_mut_ptr();
     // SAFETY: `p` is valid for writes of one `T`; zeroed, it is a valid `T`
@@ -264,7 +276,11 @@ unsafe fn sub_addrs(ssk: *mut bindings::sock, a: &mut bindings::mptcp_subflow_ad
                     sin6_family: bindings::AF_INET6 as _,
                     sin6_port: (*inet).inet_sport,
                     sin6_flowinfo: 0,
-                    sin6_addr: if any { (*(*inet).pinet6).saddr } else { skc.skc_v6_rcv_saddr },
+                    sin6_addr: if any {
+                        (*(*inet).pinet6).saddr
+                    } else {
+                        skc.skc_v6_rcv_saddr
+                    },
                     sin6_scope_id: 0,
                 };
                 ptr::write_unaligned(local.cast(), sin6);
@@ -291,7 +307,9 @@ unsafe fn sub_addrs(ssk: *mut bindings::sock, a: &mut bindings::mptcp_subflow_ad
 unsafe fn info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut c_int) -> Result {
     // SAFETY: per the caller.
     let len = unsafe { get_user_int(optlen) }?;
-    let len = usize::try_from(len).map_err(|_| EINVAL)?.min(size_of::<bindings::mptcp_info>());
+    let len = usize::try_from(len)
+        .map_err(|_| EINVAL)?
+        .min(size_of::<bindings::mptcp_info>());
     // SAFETY: per the caller; `len` fits a c_int.
     unsafe {
         put_zeroed::<bindings::mptcp_info>(optval.cast(), |mi| {
@@ -387,9 +405,15 @@ unsafe fn subflow_array(
                 copied = sfd.size_user;
             }
             sfd.num_subflows = 1;
-            let copylen = sfd.size_subflow_data.min(size_of::<bindings::mptcp_subflow_data>() as u32);
+            let copylen = sfd
+                .size_subflow_data
+                .min(size_of::<bindings::mptcp_subflow_data>() as u32);
             // Both are bounded by the user's int length: no overflow.
-            let total = if copied != 0 { copied.saturating_add(sfd.size_subflow_data) } else { copylen };
+            let total = if copied != 0 {
+                copied.saturating_add(sfd.size_subflow_data)
+            } else {
+                copylen
+            };
             put_user_int(optlen, total as c_int)?;
             Ok(copylen as usize)
         })
@@ -415,8 +439,13 @@ unsafe fn full_info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut 
     unsafe {
         put_zeroed::<bindings::mptcp_full_info>(optval.cast(), |mfi| {
             // `mfi` is plain integers, larger than the header.
-            copy_in(ptr::from_mut(mfi).cast(), optval.cast(), MIN_FULL_INFO_OPTLEN_SIZE)?;
-            if mfi.size_tcpinfo_kernel != 0 || mfi.size_sfinfo_kernel != 0 || mfi.num_subflows != 0 {
+            copy_in(
+                ptr::from_mut(mfi).cast(),
+                optval.cast(),
+                MIN_FULL_INFO_OPTLEN_SIZE,
+            )?;
+            if mfi.size_tcpinfo_kernel != 0 || mfi.size_sfinfo_kernel != 0 || mfi.num_subflows != 0
+            {
                 return Err(EINVAL);
             }
             if mfi.size_sfinfo_user > INT_MAX || mfi.size_tcpinfo_user > INT_MAX {
@@ -479,7 +508,10 @@ pub(crate) unsafe fn getsockopt(
     optlen: *mut c_int,
 ) -> Option<c_int> {
     if level != SOL_MPTCP
-        || !matches!(optname, MPTCP_INFO | MPTCP_TCPINFO | MPTCP_SUBFLOW_ADDRS | MPTCP_FULL_INFO)
+        || !matches!(
+            optname,
+            MPTCP_INFO | MPTCP_TCPINFO | MPTCP_SUBFLOW_ADDRS | MPTCP_FULL_INFO
+        )
     {
         return None;
     }
@@ -568,26 +600,26 @@ fn sol_ip_supported(o: u32) -> bool {
     use bindings::*;
     // Not IP_OPTIONS (per subflow), raw-only or multicast options.
     matches!(
-            o,
-            IP_FREEBIND
-                | IP_TRANSPARENT
-                | IP_BIND_ADDRESS_NO_PORT
-                | IP_LOCAL_PORT_RANGE
-                | IP_PKTINFO
-                | IP_RECVTTL
-                | IP_RECVTOS
-                | IP_RECVOPTS
-                | IP_RETOPTS
-                | IP_PASSSEC
-                | IP_RECVORIGDSTADDR
-                | IP_CHECKSUM
-                | IP_RECVFRAGSIZE
-                | IP_TOS
-                | IP_TTL
-                | IP_MTU_DISCOVER
-                | IP_RECVERR
-                | IP_MINTTL
-                | IP_RECVERR_RFC4884
+        o,
+        IP_FREEBIND
+            | IP_TRANSPARENT
+            | IP_BIND_ADDRESS_NO_PORT
+            | IP_LOCAL_PORT_RANGE
+            | IP_PKTINFO
+            | IP_RECVTTL
+            | IP_RECVTOS
+            | IP_RECVOPTS
+            | IP_RETOPTS
+            | IP_PASSSEC
+            | IP_RECVORIGDSTADDR
+            | IP_CHECKSUM
+            | IP_RECVFRAGSIZE
+            | IP_TOS
+            | IP_TTL
+            | IP_MTU_DISCOVER
+            | IP_RECVERR
+            | IP_MINTTL
+            | IP_RECVERR_RFC4884
     )
 }
 
@@ -595,38 +627,38 @@ fn sol_ipv6_supported(o: u32) -> bool {
     use bindings::*;
     // Not extension headers, multicast, router alert or address preferences.
     matches!(
-            o,
-            IPV6_V6ONLY
-                | IPV6_RECVPKTINFO
-                | IPV6_2292PKTINFO
-                | IPV6_RECVHOPLIMIT
-                | IPV6_2292HOPLIMIT
-                | IPV6_RECVRTHDR
-                | IPV6_2292RTHDR
-                | IPV6_RECVHOPOPTS
-                | IPV6_2292HOPOPTS
-                | IPV6_RECVDSTOPTS
-                | IPV6_2292DSTOPTS
-                | IPV6_RECVTCLASS
-                | IPV6_FLOWINFO
-                | IPV6_RECVPATHMTU
-                | IPV6_RECVORIGDSTADDR
-                | IPV6_RECVFRAGSIZE
-                | IPV6_TCLASS
-                | IPV6_TRANSPARENT
-                | IPV6_FREEBIND
-                | IPV6_PKTINFO
-                | IPV6_2292PKTOPTIONS
-                | IPV6_UNICAST_HOPS
-                | IPV6_MTU_DISCOVER
-                | IPV6_MTU
-                | IPV6_RECVERR
-                | IPV6_FLOWINFO_SEND
-                | IPV6_FLOWLABEL_MGR
-                | IPV6_MINHOPCOUNT
-                | IPV6_DONTFRAG
-                | IPV6_AUTOFLOWLABEL
-                | IPV6_RECVERR_RFC4884
+        o,
+        IPV6_V6ONLY
+            | IPV6_RECVPKTINFO
+            | IPV6_2292PKTINFO
+            | IPV6_RECVHOPLIMIT
+            | IPV6_2292HOPLIMIT
+            | IPV6_RECVRTHDR
+            | IPV6_2292RTHDR
+            | IPV6_RECVHOPOPTS
+            | IPV6_2292HOPOPTS
+            | IPV6_RECVDSTOPTS
+            | IPV6_2292DSTOPTS
+            | IPV6_RECVTCLASS
+            | IPV6_FLOWINFO
+            | IPV6_RECVPATHMTU
+            | IPV6_RECVORIGDSTADDR
+            | IPV6_RECVFRAGSIZE
+            | IPV6_TCLASS
+            | IPV6_TRANSPARENT
+            | IPV6_FREEBIND
+            | IPV6_PKTINFO
+            | IPV6_2292PKTOPTIONS
+            | IPV6_UNICAST_HOPS
+            | IPV6_MTU_DISCOVER
+            | IPV6_MTU
+            | IPV6_RECVERR
+            | IPV6_FLOWINFO_SEND
+            | IPV6_FLOWLABEL_MGR
+            | IPV6_MINHOPCOUNT
+            | IPV6_DONTFRAG
+            | IPV6_AUTOFLOWLABEL
+            | IPV6_RECVERR_RFC4884
     )
 }
 
@@ -635,31 +667,31 @@ fn sol_tcp_supported(o: u32) -> bool {
     // Not TCP_ULP (it would replace our ULP on the subflow), TCP_MD5SIG*
     // (incompatible with MPTCP), TCP_REPAIR*.
     matches!(
-            o,
-            TCP_THIN_DUPACK
-                | TCP_DEFER_ACCEPT
-                | TCP_MAXSEG
-                | TCP_NODELAY
-                | TCP_THIN_LINEAR_TIMEOUTS
-                | TCP_CONGESTION
-                | TCP_CORK
-                | TCP_KEEPIDLE
-                | TCP_KEEPINTVL
-                | TCP_KEEPCNT
-                | TCP_SYNCNT
-                | TCP_SAVE_SYN
-                | TCP_LINGER2
-                | TCP_WINDOW_CLAMP
-                | TCP_QUICKACK
-                | TCP_USER_TIMEOUT
-                | TCP_TIMESTAMP
-                | TCP_NOTSENT_LOWAT
-                | TCP_TX_DELAY
-                | TCP_INQ
-                | TCP_FASTOPEN
-                | TCP_FASTOPEN_CONNECT
-                | TCP_FASTOPEN_KEY
-                | TCP_FASTOPEN_NO_COOKIE
+        o,
+        TCP_THIN_DUPACK
+            | TCP_DEFER_ACCEPT
+            | TCP_MAXSEG
+            | TCP_NODELAY
+            | TCP_THIN_LINEAR_TIMEOUTS
+            | TCP_CONGESTION
+            | TCP_CORK
+            | TCP_KEEPIDLE
+            | TCP_KEEPINTVL
+            | TCP_KEEPCNT
+            | TCP_SYNCNT
+            | TCP_SAVE_SYN
+            | TCP_LINGER2
+            | TCP_WINDOW_CLAMP
+            | TCP_QUICKACK
+            | TCP_USER_TIMEOUT
+            | TCP_TIMESTAMP
+            | TCP_NOTSENT_LOWAT
+            | TCP_TX_DELAY
+            | TCP_INQ
+            | TCP_FASTOPEN
+            | TCP_FASTOPEN_CONNECT
+            | TCP_FASTOPEN_KEY
+            | TCP_FASTOPEN_NO_COOKIE
     )
 }
 
@@ -668,7 +700,11 @@ fn sol_tcp_supported(o: u32) -> bool {
 /// levels (checked before mainline's fallback test, so on every msk).
 pub(crate) fn setsockopt_check(level: c_int, optname: c_int) -> Result {
     if level == SOL_SOCKET {
-        return if sol_socket_supported(optname) { Ok(()) } else { Err(errno(bindings::EOPNOTSUPP)) };
+        return if sol_socket_supported(optname) {
+            Ok(())
+        } else {
+            Err(errno(bindings::EOPNOTSUPP))
+        };
     }
     if mptcp_supported_sockopt(level, optname) {
         Ok(())

@@ -55,15 +55,15 @@
 //! [`CtxRef`] at a time.  The subflow `state` is also read locklessly by the
 //! msk's getsockopt, hence atomic and outside the context.
 
+use core::cell::{Cell, UnsafeCell};
 use core::ffi::c_void;
 use core::ptr;
-use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
 
 use kernel::bindings;
+use kernel::c_str;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint};
-use kernel::c_str;
 use kernel::prelude::*;
 
 use crate::crypto;
@@ -204,7 +204,9 @@ const SKIP_RING: usize = 8;
 
 impl SkipRing {
     fn front(&self) -> Option<(u32, u32)> {
-        (self.len > 0).then(|| self.r.get(self.head).copied()).flatten()
+        (self.len > 0)
+            .then(|| self.r.get(self.head).copied())
+            .flatten()
     }
 
     fn pop(&mut self) {
@@ -219,7 +221,9 @@ impl SkipRing {
     }
 
     fn last(&self) -> Option<(u32, u32)> {
-        (self.len > 0).then(|| self.r.get((self.head + self.len - 1) % SKIP_RING).copied()).flatten()
+        (self.len > 0)
+            .then(|| self.r.get((self.head + self.len - 1) % SKIP_RING).copied())
+            .flatten()
     }
 
     /// Puts back the rest of the first range (after a `pop`).
@@ -387,7 +391,10 @@ pub(crate) unsafe fn ctx<'a>(sk: *mut bindings::sock) -> Option<CtxRef<'a>> {
         }
         return None;
     }
-    Some(CtxRef { slot, state: &slot.state })
+    Some(CtxRef {
+        slot,
+        state: &slot.state,
+    })
 }
 
 /// A re-entered context was reported (log once).
@@ -419,6 +426,12 @@ pub(crate) fn is_mptcp_state(s: u8) -> bool {
     s == state::MPC_ACK_PENDING || s == state::ESTABLISHED
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn ulp_init(sk: *mut bindings::sock) -> c_int {
     // Only subflows this module marked may carry the ULP: a user's
     // setsockopt(TCP_ULP, "mptcp") on a plain TCP socket is refused.
@@ -437,6 +450,12 @@ unsafe extern "C" fn ulp_init(sk: *mut bindings::sock) -> c_int {
     0
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
     // SAFETY: called from tcp_cleanup_ulp() when the socket is destroyed;
     // nothing else uses the context any more.
@@ -456,7 +475,10 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
             (*sk).sk_data_ready = Some(f);
         }
         if (*c).token_claimed {
-            crate::token::release(bindings::sock_net(sk), crypto::token_and_idsn((*c).local_key).0);
+            crate::token::release(
+                bindings::sock_net(sk),
+                crypto::token_and_idsn((*c).local_key).0,
+            );
         }
         if st == state::ESTABLISHED {
             // MPCurrEstab is a gauge: this connection ends here.
@@ -499,7 +521,11 @@ unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
             let c = &mut c;
             let icsk = ssk.cast::<bindings::inet_connection_sock>();
             c.orig_af_ops = (*icsk).icsk_af_ops;
-            (*icsk).icsk_af_ops = if is_v6(ssk) { AF_OPS_V6.get() } else { AF_OPS_V4.get() };
+            (*icsk).icsk_af_ops = if is_v6(ssk) {
+                AF_OPS_V6.get()
+            } else {
+                AF_OPS_V4.get()
+            };
             if listener {
                 c.state.store(state::LISTEN, Ordering::Release);
             } else {
@@ -566,7 +592,11 @@ unsafe fn is_v6(sk: *const bindings::sock) -> bool {
 
 /// MP_CAPABLE flags: HMAC-SHA256, and A when we want DSS checksums.
 fn cap_flags(csum_reqd: bool) -> u8 {
-    let a = if csum_reqd { options::MPTCP_CAP_CHECKSUM_REQD } else { 0 };
+    let a = if csum_reqd {
+        options::MPTCP_CAP_CHECKSUM_REQD
+    } else {
+        0
+    };
     options::MPTCP_CAP_HMAC_SHA256 | a
 }
 
@@ -592,9 +622,13 @@ unsafe fn fallback(sk: *mut bindings::sock, c: &mut CtxRef<'_>, mib: usize) {
 unsafe fn tcp_options<'a>(skb: *const bindings::sk_buff) -> (&'a [u8], u8) {
     // SAFETY: per the caller.
     unsafe {
-        let th = (*skb)
-            .head
-            .add(usize::from((*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref().transport_header));
+        let th = (*skb).head.add(usize::from(
+            (*skb)
+                .__bindgen_anon_4
+                .__bindgen_anon_1
+                .as_ref()
+                .transport_header,
+        ));
         let doff = usize::from(*th.add(12) >> 4) * 4;
         let flags = *th.add(13);
         if doff <= 20 {
@@ -625,6 +659,11 @@ unsafe fn fallback_quiet(sk: *mut bindings::sock, c: &mut CtxRef<'_>) {
 const TCPF_SYN_ACK: u8 = 0x12;
 
 /// Our `sk_rx_dst_set`: sees the SYN-ACK in `tcp_finish_connect()`.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn rx_dst_set(sk: *mut bindings::sock, skb: *const bindings::sk_buff) {
     // SAFETY: TCP calls this with the socket locked and a valid skb.
     unsafe {
@@ -638,7 +677,9 @@ unsafe extern "C" fn rx_dst_set(sk: *mut bindings::sock, skb: *const bindings::s
         if let Some(mut c) = ctx(sk) {
             let c = &mut c;
             let (opts, flags) = tcp_options(skb);
-            if c.state.load(Ordering::Relaxed) == state::SYN_SENT && flags & TCPF_SYN_ACK == TCPF_SYN_ACK {
+            if c.state.load(Ordering::Relaxed) == state::SYN_SENT
+                && flags & TCPF_SYN_ACK == TCPF_SYN_ACK
+            {
                 synack_received(sk, c, skb, opts);
             }
         }
@@ -755,7 +796,9 @@ unsafe fn data_ack_opt(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> DataSeq {
 ///
 /// Subflow socket locked.
 unsafe fn data_fin_reached(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> bool {
-    let Some(fin) = c.data_fin_dsn else { return false };
+    let Some(fin) = c.data_fin_dsn else {
+        return false;
+    };
     if c.data_fin_done {
         return false;
     }
@@ -800,7 +843,12 @@ unsafe fn data_fin_done(sk: *mut bindings::sock) {
 /// Subflow socket locked.
 unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
     // SAFETY: per the caller.
-    let (rcv_nxt, copied) = unsafe { ((*bindings::tcp_sk(sk)).rcv_nxt, (*bindings::tcp_sk(sk)).copied_seq) };
+    let (rcv_nxt, copied) = unsafe {
+        (
+            (*bindings::tcp_sk(sk)).rcv_nxt,
+            (*bindings::tcp_sk(sk)).copied_seq,
+        )
+    };
     if seq::before(c.rx_seq, copied) {
         // Consumed without a walk (not through our recvmsg): nothing to
         // check any more.
@@ -817,8 +865,15 @@ unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
         // SAFETY: a queued skb of this socket.
         let (start, len, ext) = unsafe {
             let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
-            let e = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP).cast::<bindings::mptcp_ext>();
-            ((*cb).seq, (*skb).len, e.as_ref().filter(|e| e.use_map() != 0).map(|e| (e.subflow_seq, e.data_seq, e.data_len, e.data_fin() != 0)))
+            let e = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
+                .cast::<bindings::mptcp_ext>();
+            (
+                (*cb).seq,
+                (*skb).len,
+                e.as_ref()
+                    .filter(|e| e.use_map() != 0)
+                    .map(|e| (e.subflow_seq, e.data_seq, e.data_len, e.data_fin() != 0)),
+            )
         };
         if let Some((ssn, dsn, data_len, fin)) = ext {
             let key = (ssn, dsn, data_len);
@@ -842,7 +897,13 @@ unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
                         c.skips.push(c.rx_seq, dup);
                         c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
                         // SAFETY: socket locked.
-                        unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DUPLICATE_DATA, 1) };
+                        unsafe {
+                            crate::ctl::mib_add(
+                                bindings::sock_net(sk),
+                                crate::mib::DUPLICATE_DATA,
+                                1,
+                            )
+                        };
                     }
                 }
                 c.rx_cur = Some(key);
@@ -909,12 +970,21 @@ pub(crate) unsafe fn rx_readable(sk: *mut bindings::sock) -> Option<u32> {
                     limit = s;
                 }
             }
-            return Some(if seq::before(copied, limit) { limit.wrapping_sub(copied) } else { 0 });
+            return Some(if seq::before(copied, limit) {
+                limit.wrapping_sub(copied)
+            } else {
+                0
+            });
         }
     }
 }
 
 /// Our `sk_data_ready`: data was queued on the subflow.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
     // SAFETY: TCP calls this with the socket locked.
     unsafe {
@@ -970,7 +1040,8 @@ unsafe fn rx_reset(sk: *mut bindings::sock) {
             c.reset_reason = ResetReason::MptcpSpecific;
         }
         bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
-        AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(bindings::EBADMSG as i32, Ordering::Release);
+        AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err))
+            .store(bindings::EBADMSG as i32, Ordering::Release);
         (*sk).sk_shutdown = bindings::SHUTDOWN_MASK as u8;
         bindings::tcp_set_state(sk, bindings::TCP_CLOSE as c_int);
         if let Some(f) = (*sk).sk_error_report {
@@ -985,9 +1056,14 @@ unsafe fn rx_reset(sk: *mut bindings::sock) {
 /// # Safety
 ///
 /// Called by TCP with the socket locked and a valid skb.
-pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> bool {
+pub(crate) unsafe fn incoming_options(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) -> bool {
     // SAFETY: per the caller.
-    let Some(mut guard) = (unsafe { ctx(sk) }) else { return true };
+    let Some(mut guard) = (unsafe { ctx(sk) }) else {
+        return true;
+    };
     let c = &mut guard;
     let st = c.state.load(Ordering::Relaxed);
     if !is_mptcp_state(st) {
@@ -1036,9 +1112,11 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
                     // mainline), unless it lies behind what we already
                     // received: such a one can never be reached, and a
                     // later one replaces it.
-                    let stale = !c.data_fin_done && c.data_fin_dsn.is_some_and(|f| seq::before64(f, next));
+                    let stale =
+                        !c.data_fin_done && c.data_fin_dsn.is_some_and(|f| seq::before64(f, next));
                     if c.data_fin_dsn.is_none() || stale {
-                        c.data_fin_dsn = Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
+                        c.data_fin_dsn =
+                            Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
                         fin_announced = true;
                     }
                 }
@@ -1054,7 +1132,10 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
                 }
             }
             Ok(MptcpOption::MpCapable(MpCapable {
-                payload: MpCapablePayload::AckData { data_len, checksum, .. },
+                payload:
+                    MpCapablePayload::AckData {
+                        data_len, checksum, ..
+                    },
                 ..
             })) => {
                 if data_len == 0 {
@@ -1084,7 +1165,9 @@ pub(crate) unsafe fn incoming_options(sk: *mut bindings::sock, skb: *mut binding
                     c.infinite_map_tx = Some(dsn);
                 }
             }
-            Ok(MptcpOption::MpFastclose(MpFastclose { receiver_key })) if receiver_key == c.local_key => {
+            Ok(MptcpOption::MpFastclose(MpFastclose { receiver_key }))
+                if receiver_key == c.local_key =>
+            {
                 // SAFETY: socket locked.
                 unsafe { crate::ctl::mib_add(net, crate::mib::MPFASTCLOSE_RX, 1) };
                 fastclose = true;
@@ -1176,10 +1259,18 @@ unsafe fn abort(sk: *mut bindings::sock, err: u32) {
 /// # Safety
 ///
 /// `skb` valid and owned by the caller.
-unsafe fn set_rx_ext(skb: *mut bindings::sk_buff, dsn: u64, ssn: u32, data_len: u16, data_fin: bool, csum: Option<u16>) {
+unsafe fn set_rx_ext(
+    skb: *mut bindings::sk_buff,
+    dsn: u64,
+    ssn: u32,
+    data_len: u16,
+    data_fin: bool,
+    csum: Option<u16>,
+) {
     // SAFETY: per the caller.
     unsafe {
-        let e = bindings::skb_ext_add(skb, bindings::skb_ext_id_SKB_EXT_MPTCP).cast::<bindings::mptcp_ext>();
+        let e = bindings::skb_ext_add(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
+            .cast::<bindings::mptcp_ext>();
         let Some(e) = e.as_mut() else { return };
         // Zeroed first: TCP compares extensions byte for byte.
         ptr::write_bytes(e, 0, 1);
@@ -1230,7 +1321,10 @@ struct RcvCursor {
 
 impl RcvCursor {
     fn new(sk: *mut bindings::sock) -> Self {
-        Self { sk, last: ptr::null_mut() }
+        Self {
+            sk,
+            last: ptr::null_mut(),
+        }
     }
 
     /// The queued skb holding `seq`.
@@ -1243,14 +1337,16 @@ impl RcvCursor {
         // SAFETY: per the caller: `last` is still queued.
         unsafe {
             if !self.last.is_null() {
-                let head = ptr::addr_of_mut!((*self.sk).sk_receive_queue).cast::<bindings::sk_buff>();
+                let head =
+                    ptr::addr_of_mut!((*self.sk).sk_receive_queue).cast::<bindings::sk_buff>();
                 let next = (*self.last).__bindgen_anon_1.__bindgen_anon_1.next;
                 for skb in [next, self.last] {
                     if skb.is_null() || skb == head {
                         continue;
                     }
                     let start = (*(*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>()).seq;
-                    if !seq::before(seq, start) && seq::before(seq, start.wrapping_add((*skb).len)) {
+                    if !seq::before(seq, start) && seq::before(seq, start.wrapping_add((*skb).len))
+                    {
                         self.last = skb;
                         return Some(skb);
                     }
@@ -1278,7 +1374,12 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
         return;
     }
     // SAFETY: per the caller.
-    let (rcv_nxt, copied) = unsafe { ((*bindings::tcp_sk(sk)).rcv_nxt, (*bindings::tcp_sk(sk)).copied_seq) };
+    let (rcv_nxt, copied) = unsafe {
+        (
+            (*bindings::tcp_sk(sk)).rcv_nxt,
+            (*bindings::tcp_sk(sk)).copied_seq,
+        )
+    };
     if seq::before(c.csum_seq, copied) {
         c.rx_map = None;
         c.csum_seq = copied;
@@ -1294,8 +1395,13 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
         // SAFETY: a queued skb of this socket.
         let (start, len, ext) = unsafe {
             let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
-            let e = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP).cast::<bindings::mptcp_ext>();
-            ((*cb).seq, (*skb).len, e.as_ref().filter(|e| e.use_map() != 0))
+            let e = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
+                .cast::<bindings::mptcp_ext>();
+            (
+                (*cb).seq,
+                (*skb).len,
+                e.as_ref().filter(|e| e.use_map() != 0),
+            )
         };
         let skb_end = start.wrapping_add(len);
         let map = match (c.rx_map.as_mut(), ext) {
@@ -1312,7 +1418,9 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
             (Some(m), Some(e)) if !m.matches(e) => {
                 // A second mapping inside one still open.
                 // SAFETY: socket locked.
-                unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_NOT_MATCHING, 1) };
+                unsafe {
+                    crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_NOT_MATCHING, 1)
+                };
                 let dsn = m.dsn;
                 csum_failed(c, dsn);
                 return;
@@ -1321,22 +1429,27 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
             // (Mappings without payload octets are never stored on skbs,
             // see `incoming_options`; the guard below keeps the walk going
             // whatever an extension says.)
-            (None, Some(e)) if c.isn_remote.wrapping_add(e.subflow_seq) == c.csum_seq => c.rx_map.insert(RxMap {
-                dsn: e.data_seq,
-                ssn: e.subflow_seq,
-                data_len: e.data_len,
-                data_fin: e.data_fin() != 0,
-                csum: e.csum,
-                done: 0,
-                sum: DssCsum::new(),
-            }),
+            (None, Some(e)) if c.isn_remote.wrapping_add(e.subflow_seq) == c.csum_seq => {
+                c.rx_map.insert(RxMap {
+                    dsn: e.data_seq,
+                    ssn: e.subflow_seq,
+                    data_len: e.data_len,
+                    data_fin: e.data_fin() != 0,
+                    csum: e.csum,
+                    done: 0,
+                    sum: DssCsum::new(),
+                })
+            }
             (None, _) => {
                 // Unmapped, or the middle of a mapping we did not see start.
                 c.csum_seq = skb_end;
                 continue;
             }
         };
-        let map_end = c.isn_remote.wrapping_add(map.ssn).wrapping_add(map.payload_len());
+        let map_end = c
+            .isn_remote
+            .wrapping_add(map.ssn)
+            .wrapping_add(map.payload_len());
         let mut upto = skb_end;
         for limit in [map_end, rcv_nxt] {
             if seq::before(limit, upto) {
@@ -1352,7 +1465,10 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
             continue;
         }
         // SAFETY: [csum_seq, upto) lies inside this skb's payload.
-        map.sum.add_sum(unsafe { skb_sum(skb, c.csum_seq.wrapping_sub(start), n) }, n as usize);
+        map.sum.add_sum(
+            unsafe { skb_sum(skb, c.csum_seq.wrapping_sub(start), n) },
+            n as usize,
+        );
         map.done = map.done.wrapping_add(n);
         c.csum_seq = upto;
         if upto == map_end {
@@ -1439,7 +1555,9 @@ pub(crate) unsafe fn syn_options(
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
     // SAFETY: per the caller.
-    let Some(mut c) = (unsafe { ctx(sk) }) else { return false };
+    let Some(mut c) = (unsafe { ctx(sk) }) else {
+        return false;
+    };
     let c = &mut c;
     if c.state.load(Ordering::Relaxed) != state::SYN_SENT {
         return false;
@@ -1519,7 +1637,8 @@ unsafe fn tx_mapping(
             // the segment never left: a local drop (qdisc full) keeps it at
             // the send head, where sendmsg then appends to it; the old
             // mapping was never seen by the peer, so a new one is made.
-            let covers = rel32.wrapping_sub(e.subflow_seq).wrapping_add(len) <= u32::from(e.data_len);
+            let covers =
+                rel32.wrapping_sub(e.subflow_seq).wrapping_add(len) <= u32::from(e.data_len);
             let unsent = (*cb).seq == (*bindings::tcp_sk(sk)).snd_nxt;
             if e.use_map() != 0 && (covers || !unsent) {
                 return Some(DssMapping {
@@ -1588,7 +1707,6 @@ unsafe fn skb_sum(skb: *const bindings::sk_buff, offset: u32, len: u32) -> u16 {
     // SAFETY: per the caller.
     let w = unsafe { bindings::skb_checksum(skb, offset as c_int, len as c_int, 0) };
     // The kernel sums 16-bit words in host order: fold, then convert.
-    let w = u32::from(w);
     let s = (w & 0xffff) + (w >> 16);
     let s = (s & 0xffff) + (s >> 16);
     u16::from_be(s as u16)
@@ -1617,7 +1735,9 @@ unsafe fn control_options(
         if (*cb).tcp_flags & bindings::TCPHDR_RST as u8 != 0 {
             // One subflow: its abortive close is the connection's.
             let list = [
-                MptcpOption::MpFastclose(MpFastclose { receiver_key: c.remote_key }),
+                MptcpOption::MpFastclose(MpFastclose {
+                    receiver_key: c.remote_key,
+                }),
                 MptcpOption::MpTcpRst(MpTcpRst::new(false, c.reset_reason)),
             ];
             let n = put_options(&list, opts, remaining)?;
@@ -1631,7 +1751,13 @@ unsafe fn control_options(
         }
         let ack = data_ack_opt(sk, c);
         if let Some(dsn) = c.mp_fail_tx {
-            let list = [MptcpOption::MpFail(MpFail { dsn }), MptcpOption::Dss(Dss { data_ack: Some(ack), mapping: None })];
+            let list = [
+                MptcpOption::MpFail(MpFail { dsn }),
+                MptcpOption::Dss(Dss {
+                    data_ack: Some(ack),
+                    mapping: None,
+                }),
+            ];
             let n = put_options(&list, opts, remaining)?;
             c.mp_fail_tx = None;
             fallback(sk, c, crate::mib::MPFAIL_TX);
@@ -1645,7 +1771,14 @@ unsafe fn control_options(
                 checksum: c.csum_reqd.then_some(0),
                 data_fin: false,
             };
-            let n = put_option(&MptcpOption::Dss(Dss { data_ack: Some(ack), mapping: Some(infinite) }), opts, remaining)?;
+            let n = put_option(
+                &MptcpOption::Dss(Dss {
+                    data_ack: Some(ack),
+                    mapping: Some(infinite),
+                }),
+                opts,
+                remaining,
+            )?;
             c.infinite_map_tx = None;
             fallback(sk, c, crate::mib::INFINITE_MAP_TX);
             return Some(n);
@@ -1668,7 +1801,9 @@ pub(crate) unsafe fn established_options(
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
     // SAFETY: per the caller.
-    let Some(mut c) = (unsafe { ctx(sk) }) else { return false };
+    let Some(mut c) = (unsafe { ctx(sk) }) else {
+        return false;
+    };
     let c = &mut c;
     let st = c.state.load(Ordering::Relaxed);
     if !is_mptcp_state(st) {
@@ -1690,7 +1825,7 @@ pub(crate) unsafe fn established_options(
     }
     // SAFETY: socket locked, valid skb.
     let mapping = unsafe { tx_mapping(sk, c, skb) };
-    let opt = if st == state::MPC_ACK_PENDING && mapping.map_or(true, |m| m.ssn == 1 && !m.data_fin) {
+    let opt = if st == state::MPC_ACK_PENDING && mapping.is_none_or(|m| m.ssn == 1 && !m.data_fin) {
         // Until the peer confirms our key: MP_CAPABLE with both keys, and
         // the data-level length on the first data segment (RFC 8684 §3.1).
         let payload = match mapping {
@@ -1700,7 +1835,10 @@ pub(crate) unsafe fn established_options(
                 data_len: m.data_len,
                 checksum: m.checksum,
             },
-            None => MpCapablePayload::Ack { sender_key: c.local_key, receiver_key: c.remote_key },
+            None => MpCapablePayload::Ack {
+                sender_key: c.local_key,
+                receiver_key: c.remote_key,
+            },
         };
         MptcpOption::MpCapable(MpCapable {
             version: MPTCP_VERSION,
@@ -1710,7 +1848,10 @@ pub(crate) unsafe fn established_options(
     } else {
         // SAFETY: socket locked.
         let ack = unsafe { data_ack_opt(sk, c) };
-        MptcpOption::Dss(Dss { data_ack: Some(ack), mapping })
+        MptcpOption::Dss(Dss {
+            data_ack: Some(ack),
+            mapping,
+        })
     };
     // SAFETY: valid `opts`.
     let n = match unsafe { put_option(&opt, opts, remaining) } {
@@ -1719,7 +1860,10 @@ pub(crate) unsafe fn established_options(
         None => {
             // SAFETY: socket locked.
             let ack = unsafe { data_ack_opt(sk, c) };
-            let ack_only = MptcpOption::Dss(Dss { data_ack: Some(ack), mapping: None });
+            let ack_only = MptcpOption::Dss(Dss {
+                data_ack: Some(ack),
+                mapping: None,
+            });
             // SAFETY: valid `opts`.
             unsafe { put_option(&ack_only, opts, remaining) }
         }
@@ -1767,7 +1911,11 @@ pub(crate) unsafe fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
         // ULP release restores.
         unsafe {
             c.orig_af_ops = (*icsk).icsk_af_ops;
-            (*icsk).icsk_af_ops = if mapped { AF_OPS_V6M.get() } else { AF_OPS_V6.get() };
+            (*icsk).icsk_af_ops = if mapped {
+                AF_OPS_V6M.get()
+            } else {
+                AF_OPS_V6.get()
+            };
         }
     }
 }
@@ -1789,7 +1937,10 @@ pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock, info: &mut bindings::m
             if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
                 let tp = bindings::tcp_sk(ssk);
                 let dsn = |seq: u32, c: &SubflowCtx| {
-                    c.idsn_local.wrapping_add(seq::expand_seq(c.snd_rel, u64::from(seq.wrapping_sub(c.isn_local))))
+                    c.idsn_local.wrapping_add(seq::expand_seq(
+                        c.snd_rel,
+                        u64::from(seq.wrapping_sub(c.isn_local)),
+                    ))
                 };
                 info.mptcpi_flags = 2; // MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED
                 info.mptcpi_token = crypto::token_and_idsn(c.local_key).0;
@@ -1841,7 +1992,11 @@ unsafe fn server_key(req: *const bindings::request_sock) -> u64 {
 /// # Safety
 ///
 /// Listener and request valid, listener locked (TCP's SYN processing).
-unsafe fn syn_received(sk: *const bindings::sock, skb: *mut bindings::sk_buff, req: *mut bindings::request_sock) {
+unsafe fn syn_received(
+    sk: *const bindings::sock,
+    skb: *mut bindings::sk_buff,
+    req: *mut bindings::request_sock,
+) {
     // SAFETY: per the caller.
     unsafe {
         let net = bindings::sock_net(sk);
@@ -1858,7 +2013,12 @@ unsafe fn syn_received(sk: *const bindings::sock, skb: *mut bindings::sk_buff, r
         // A SYN asking for a later version gets our v1 (RFC 8684 §3.1: the
         // server answers with the highest version it supports; mainline
         // accepts any SYN version >= 1).
-        if let Some(MpCapable { version: MPTCP_VERSION.., payload: MpCapablePayload::Syn, .. }) = mpc {
+        if let Some(MpCapable {
+            version: MPTCP_VERSION..,
+            payload: MpCapablePayload::Syn,
+            ..
+        }) = mpc
+        {
             crate::ctl::mib_add(net, crate::mib::MPCAPABLE_SYN_RX, 1);
             (*req.cast::<bindings::tcp_request_sock>()).is_mptcp = true;
         }
@@ -1887,7 +2047,9 @@ unsafe fn route_req(
         // must not keep module memory (SYN-ACK retransmissions call
         // af_specific->send_synack, which we do not override).
         (*req.cast::<bindings::tcp_request_sock>()).af_specific = kernel_ops;
-        let Some(f) = (*kernel_ops).route_req else { return ptr::null_mut() };
+        let Some(f) = (*kernel_ops).route_req else {
+            return ptr::null_mut();
+        };
         let dst = f(sk, skb, fl, req, tw_isn);
         if !dst.is_null() {
             syn_received(sk, skb, req);
@@ -1896,6 +2058,12 @@ unsafe fn route_req(
     }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn route_req_v4(
     sk: *const bindings::sock,
     skb: *mut bindings::sk_buff,
@@ -1904,9 +2072,24 @@ unsafe extern "C" fn route_req_v4(
     tw_isn: u32,
 ) -> *mut bindings::dst_entry {
     // SAFETY: called by tcp_conn_request() with its own arguments.
-    unsafe { route_req(ptr::addr_of!(bindings::tcp_request_sock_ipv4_ops), sk, skb, fl, req, tw_isn) }
+    unsafe {
+        route_req(
+            ptr::addr_of!(bindings::tcp_request_sock_ipv4_ops),
+            sk,
+            skb,
+            fl,
+            req,
+            tw_isn,
+        )
+    }
 }
 
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn route_req_v6(
     sk: *const bindings::sock,
     skb: *mut bindings::sk_buff,
@@ -1915,7 +2098,16 @@ unsafe extern "C" fn route_req_v6(
     tw_isn: u32,
 ) -> *mut bindings::dst_entry {
     // SAFETY: called by tcp_conn_request() with its own arguments.
-    unsafe { route_req(ptr::addr_of!(bindings::tcp_request_sock_ipv6_ops), sk, skb, fl, req, tw_isn) }
+    unsafe {
+        route_req(
+            ptr::addr_of!(bindings::tcp_request_sock_ipv6_ops),
+            sk,
+            skb,
+            fl,
+            req,
+            tw_isn,
+        )
+    }
 }
 
 /// The route TCP's input path attached to a received segment
@@ -1937,18 +2129,33 @@ unsafe fn skb_dst(skb: *const bindings::sk_buff) -> *const bindings::dst_entry {
 /// multicast address) go to it instead, so that they are dropped and
 /// counted (tcp_listendrop: TcpExtListenDrops) exactly as for TCP, as
 /// mainline's subflow_v4_conn_request() does.
-unsafe extern "C" fn conn_request_v4(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+unsafe extern "C" fn conn_request_v4(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) -> c_int {
     // SAFETY: called by TCP for a SYN on our listener; a received segment
     // holds its input route, an `rtable` (whose first member is the dst).
     unsafe {
         let rt = skb_dst(skb).cast::<bindings::rtable>();
-        if !rt.is_null() && (*rt).rt_flags & (bindings::RTCF_BROADCAST | bindings::RTCF_MULTICAST) != 0 {
+        if !rt.is_null()
+            && (*rt).rt_flags & (bindings::RTCF_BROADCAST | bindings::RTCF_MULTICAST) != 0
+        {
             if let Some(tcp) = bindings::ipv4_specific.conn_request {
                 return tcp(sk, skb);
             }
             return 0;
         }
-        bindings::tcp_conn_request(ptr::addr_of_mut!(bindings::tcp_request_sock_ops), REQ_OPS_V4.get(), sk, skb)
+        bindings::tcp_conn_request(
+            ptr::addr_of_mut!(bindings::tcp_request_sock_ops),
+            REQ_OPS_V4.get(),
+            sk,
+            skb,
+        )
     }
 }
 
@@ -1957,7 +2164,15 @@ unsafe extern "C" fn conn_request_v4(sk: *mut bindings::sock, skb: *mut bindings
 /// source go to tcp_v6_conn_request(), which drops them and counts
 /// TcpExtListenDrops or Ip6InHdrErrors as for TCP (mainline's
 /// subflow_v6_conn_request() does the same checks).
-unsafe extern "C" fn conn_request_v6(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+unsafe extern "C" fn conn_request_v6(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) -> c_int {
     // SAFETY: called by TCP for a SYN on our listener: the IPv6 header is
     // linear at the network header, the input route is an `rt6_info`.
     unsafe {
@@ -1968,9 +2183,17 @@ unsafe extern "C" fn conn_request_v6(sk: *mut bindings::sock, skb: *mut bindings
         let rt = skb_dst(skb).cast::<bindings::rt6_info>();
         // ipv6_unicast_destination()
         let unicast = rt.is_null() || (*rt).rt6i_flags & bindings::RTF_LOCAL != 0;
-        let nh = usize::from((*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref().network_header);
+        let nh = usize::from(
+            (*skb)
+                .__bindgen_anon_4
+                .__bindgen_anon_1
+                .as_ref()
+                .network_header,
+        );
         let ip6 = (*skb).head.add(nh).cast::<bindings::ipv6hdr>();
-        let s = ptr::read_unaligned(ptr::addr_of!((*ip6).__bindgen_anon_1.addrs.saddr.in6_u.u6_addr32));
+        let s = ptr::read_unaligned(ptr::addr_of!(
+            (*ip6).__bindgen_anon_1.addrs.saddr.in6_u.u6_addr32
+        ));
         // ipv6_addr_v4mapped(): ::ffff:a.b.c.d
         let v4mapped = s[0] == 0 && s[1] == 0 && s[2] == 0xffff_u32.to_be();
         if !unicast || v4mapped {
@@ -1979,7 +2202,12 @@ unsafe extern "C" fn conn_request_v6(sk: *mut bindings::sock, skb: *mut bindings
             }
             return 0;
         }
-        bindings::tcp_conn_request(ptr::addr_of_mut!(bindings::tcp6_request_sock_ops), REQ_OPS_V6.get(), sk, skb)
+        bindings::tcp_conn_request(
+            ptr::addr_of_mut!(bindings::tcp6_request_sock_ops),
+            REQ_OPS_V6.get(),
+            sk,
+            skb,
+        )
     }
 }
 
@@ -1995,7 +2223,10 @@ pub(crate) unsafe fn synack_options(
 ) -> bool {
     // SAFETY: per the caller; a request holds its namespace.
     let (key, csum) = unsafe {
-        (server_key(req), crate::ctl::checksum_enabled((*req).__req_common.skc_net.net))
+        (
+            server_key(req),
+            crate::ctl::checksum_enabled((*req).__req_common.skc_net.net),
+        )
     };
     let opt = MptcpOption::MpCapable(MpCapable {
         version: MPTCP_VERSION,
@@ -2015,6 +2246,11 @@ pub(crate) unsafe fn synack_options(
 
 /// `syn_recv_sock` of our listeners: the third ACK creates the child; with
 /// MP_CAPABLE (both keys, ours matching) the child runs MPTCP.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn syn_recv_sock(
     sk: *const bindings::sock,
     skb: *mut bindings::sk_buff,
@@ -2031,7 +2267,9 @@ unsafe extern "C" fn syn_recv_sock(
         } else {
             bindings::ipv4_specific.syn_recv_sock
         };
-        let Some(orig) = orig else { return ptr::null_mut() };
+        let Some(orig) = orig else {
+            return ptr::null_mut();
+        };
         let treq = req.cast::<bindings::tcp_request_sock>();
         // TCP drops the request of an MPTCP child when `drop_req` is set
         // (tcp_check_req(), tcp_get_cookie_sock()): ours never ask it to,
@@ -2049,15 +2287,29 @@ unsafe extern "C" fn syn_recv_sock(
             keys = MptcpOptions::new(opts).find_map(|o| match o {
                 Ok(MptcpOption::MpCapable(MpCapable {
                     flags,
-                    payload: MpCapablePayload::Ack { sender_key, receiver_key },
+                    payload:
+                        MpCapablePayload::Ack {
+                            sender_key,
+                            receiver_key,
+                        },
+                    ..
+                })) if receiver_key == local => Some((
+                    local,
+                    sender_key,
+                    own || flags & options::MPTCP_CAP_CHECKSUM_REQD != 0,
+                )),
+                Ok(MptcpOption::MpCapable(MpCapable {
+                    payload:
+                        MpCapablePayload::AckData {
+                            sender_key,
+                            receiver_key,
+                            checksum,
+                            ..
+                        },
                     ..
                 })) if receiver_key == local => {
-                    Some((local, sender_key, own || flags & options::MPTCP_CAP_CHECKSUM_REQD != 0))
+                    Some((local, sender_key, own || checksum.is_some()))
                 }
-                Ok(MptcpOption::MpCapable(MpCapable {
-                    payload: MpCapablePayload::AckData { sender_key, receiver_key, checksum, .. },
-                    ..
-                })) if receiver_key == local => Some((local, sender_key, own || checksum.is_some())),
                 _ => None,
             });
         }
@@ -2124,6 +2376,11 @@ fn claim_token(net: *const bindings::net, local: u64) -> bool {
 /// ULP clone: a child of our listener gets its own context (decided in
 /// [`syn_recv_sock`]) and holds a module reference, like `tcp_set_ulp()`
 /// would take, released by `tcp_cleanup_ulp()`.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn ulp_clone(
     _req: *const bindings::request_sock,
     newsk: *mut bindings::sock,

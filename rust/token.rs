@@ -125,14 +125,23 @@ fn with_bucket<R>(b: &Bucket, f: impl FnOnce(&mut Option<KBox<Node>>, &mut u32) 
 /// full, the namespace holds its limit of tokens, or no memory.
 pub(crate) fn claim(net: *const bindings::net, token: u32) -> bool {
     let Some(t) = table() else { return false };
-    let Some(b) = bucket(t, net as usize, token) else { return false };
+    let Some(b) = bucket(t, net as usize, token) else {
+        return false;
+    };
     // SAFETY: `net` is the live namespace of the caller's socket, so its
     // pernet state exists (the module's pernet ops are registered while
     // sockets can reach us).
     if !unsafe { crate::ctl::token_charge(net, t.len()) } {
         return false;
     }
-    let Ok(node) = KBox::new(Node { token, net: net as usize, next: None }, GFP_ATOMIC) else {
+    let Ok(node) = KBox::new(
+        Node {
+            token,
+            net: net as usize,
+            next: None,
+        },
+        GFP_ATOMIC,
+    ) else {
         // SAFETY: as above; undoes the charge.
         unsafe { crate::ctl::token_uncharge(net) };
         return false;
@@ -174,7 +183,9 @@ fn contains(mut cur: &Option<KBox<Node>>, net: usize, token: u32) -> bool {
 /// Releases a token claimed with [`claim`].
 pub(crate) fn release(net: *const bindings::net, token: u32) {
     let Some(t) = table() else { return };
-    let Some(b) = bucket(t, net as usize, token) else { return };
+    let Some(b) = bucket(t, net as usize, token) else {
+        return;
+    };
     let removed = with_bucket(b, |head, len| {
         // Relink every node but the first match (at most MAX_CHAIN).
         let mut rest = head.take();
@@ -213,7 +224,9 @@ fn bucket_count() -> usize {
     // `mem_unit` (a u32) fits a usize on every 64-bit target Rust supports here.
     let mib = si.totalram.saturating_mul(si.mem_unit as usize) >> 20;
     let n = mib.clamp(MIN_BUCKETS, MAX_BUCKETS);
-    n.checked_next_power_of_two().unwrap_or(MAX_BUCKETS).min(MAX_BUCKETS)
+    n.checked_next_power_of_two()
+        .unwrap_or(MAX_BUCKETS)
+        .min(MAX_BUCKETS)
 }
 
 /// Module init: allocates the table, before any connection can exist.
@@ -235,13 +248,21 @@ pub(crate) fn init() -> Result {
         // SAFETY: `b` lives in the vector's final buffer and is not yet
         // shared; the name and key are static.
         unsafe {
-            bindings::__spin_lock_init(b.lock.get(), c_str!("mptcp_token_bucket").as_char_ptr(), LOCK_KEY.get())
+            bindings::__spin_lock_init(
+                b.lock.get(),
+                c_str!("mptcp_token_bucket").as_char_ptr(),
+                LOCK_KEY.get(),
+            )
         };
     }
     // SAFETY: module init, no concurrent user; publishes the table.
     unsafe { core::ptr::write(TABLE.get(), Some(v)) };
-    pr_info!("MPTCP token table: {} buckets, at most {} tokens per bucket and {} per namespace\n",
-        n, MAX_CHAIN, n);
+    pr_info!(
+        "MPTCP token table: {} buckets, at most {} tokens per bucket and {} per namespace\n",
+        n,
+        MAX_CHAIN,
+        n
+    );
     Ok(())
 }
 
@@ -250,7 +271,9 @@ pub(crate) fn init() -> Result {
 /// token release).
 pub(crate) fn exit() {
     // SAFETY: module exit, after the last user (module doc, "Locking").
-    let Some(v) = (unsafe { (*TABLE.get()).take() }) else { return };
+    let Some(v) = (unsafe { (*TABLE.get()).take() }) else {
+        return;
+    };
     let mut left = 0usize;
     for b in v.iter() {
         // Iteratively, so that a long chain could not recurse in drop.

@@ -7,7 +7,7 @@ BINDGEN_VERSION=0.73.2
 VIRTME_NG_VERSION=1.42
 
 DEB_PKGS=(
-  linux-source-6.12 rustc-web rust-web-src
+  linux-source-6.12 rustc-web rust-web-src rust-web-clippy rustfmt-web
   clang-19 lld-19 llvm-19 libclang-19-dev
   make flex bison bc libelf-dev libssl-dev cpio xz-utils kmod pahole
   qemu-system-x86 busybox-static

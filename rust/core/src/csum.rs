@@ -153,7 +153,11 @@ impl DssCsum {
     /// at an odd offset has its words shifted by one octet, which rotates
     /// its sum by 8 bits.
     pub fn add_sum(&mut self, be_sum: u16, len: usize) {
-        let s = if self.odd { be_sum.rotate_left(8) } else { be_sum };
+        let s = if self.odd {
+            be_sum.rotate_left(8)
+        } else {
+            be_sum
+        };
         self.sum = add32(self.sum, u32::from(s));
         self.odd ^= len % 2 == 1;
     }
