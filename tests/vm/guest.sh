@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The in-VM suite: runs inside the guest booted by qemu/vm.sh, as root.
-# Loads build/mptcp.ko itself (the first tests check life without it).
+# Loads build/mptcp.ko itself (see the runner at the end).
 # Output: TAP, ending with "N passed, N failed"; exit status 0 iff all pass.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -686,13 +686,33 @@ assert s.getsockopt(284, 1, 256) == bytes(len(s.getsockopt(284, 1, 256)))' ||
 # The hostile-peer scenarios (tests/hostile): HOSTILE_TESTS, run last.
 . "$ROOT/tests/hostile/hostile.sh"
 
-for t in no_module load sysctl_defaults sysctl_reject sysctl_netns enabled_off netstat_mib \
-         xfer_empty xfer_1b xfer_1m v4mapped_client v4mapped_server recv_zero data_ack_width xfer_s2c_1m xfer_v6_1m xfer_64m xfer_1m_lossy xfer_64m_lossy \
-         xfer_dup_loss xfer_parallel xfer_vs_tcp options_stripped checksum checksum_sizes checksum_lossy checksum_corrupt dss_corrupt simult_connect big_tcp local_drop \
-         conn_refused conn_reset sockopt token_netns \
-         rmmod_busy unload_reload $HOSTILE_TESTS; do
+# Tests are the t_* functions, found by name and run in name order (the
+# hostile-peer ones last: one could stall the kernel), each from a known
+# state so that none depends on another: the module loaded, except for
+# the tests in WITHOUT_MODULE, which start with it unloaded; no namespaces.
+WITHOUT_MODULE="no_module load"
+module_state() {  # module_state loaded|unloaded
+  if [ "$1" = loaded ]; then
+    lsmod | grep -q '^mptcp ' || insmod "$KO" || note "insmod failed"
+  elif lsmod | grep -q '^mptcp '; then
+    rmmod_settled 2>/dev/null || note "rmmod failed"
+  fi
+}
+all_tests() {
+  local t
+  declare -F | awk '{print $3}' | sed -n 's/^t_//p' | sort | grep -v '^hostile_'
+  # The hostile-peer scenarios in HOSTILE_TESTS order (those that could
+  # stall the kernel last), then any not listed there.
+  for t in $HOSTILE_TESTS; do echo "$t"; done
+  declare -F | awk '{print $3}' | sed -n 's/^t_//p' | sort | grep '^hostile_' | grep -vxF -f <(printf '%s\n' $HOSTILE_TESTS)
+}
+for t in $(all_tests); do
   if [ -n "${ONLY:-}" ] && ! [[ " $ONLY " == *" $t "* ]]; then continue; fi
-  for _ in $(seq "${REPEAT:-1}"); do tap_run "$t" "t_$t"; done
+  for _ in $(seq "${REPEAT:-1}"); do
+    topo_down
+    if [[ " $WITHOUT_MODULE " == *" $t "* ]]; then module_state unloaded; else module_state loaded; fi
+    tap_run "$t" "t_$t"
+  done
 done
 echo "1..$TAP_N"
 echo "$TAP_PASS passed, $TAP_FAIL failed"
