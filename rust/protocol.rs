@@ -308,7 +308,7 @@ unsafe extern "C" fn msk_connect(
 ///
 /// `ssk` live, process context.
 unsafe fn mptcp_candidate(ssk: *mut bindings::sock) -> bool {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `ssk` live, process context.
     unsafe {
         let net = bindings::sock_net(ssk);
         bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
@@ -605,7 +605,7 @@ unsafe fn put_bytes(
 ///
 /// As [`put_bytes`].
 unsafe fn put_int(optval: *mut c_char, optlen: *mut c_int, v: c_int) -> c_int {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: as [`put_bytes`].
     unsafe { put_bytes(optval, optlen, ptr::addr_of!(v).cast(), size_of::<c_int>()) }
 }
 

@@ -76,7 +76,7 @@ unsafe fn wait_readable(ssk: *mut bindings::sock, timeo: &mut c_long) -> Result<
 ///
 /// `ssk` live and locked.
 unsafe fn no_data_return(ssk: *mut bindings::sock, timeo: c_long) -> Option<c_int> {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `ssk` live and locked.
     unsafe {
         if (*ssk).__sk_common.__bindgen_anon_5.skc_flags & (1 << bindings::sock_flags_SOCK_DONE)
             != 0
@@ -122,7 +122,8 @@ pub(crate) unsafe fn recvmsg(
     len: usize,
     flags: c_int,
 ) -> c_int {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `sub` is the live first subflow of a live msk; `msg` valid;
+    // process context.
     unsafe {
         if flags & MSG_PASSTHROUGH != 0 {
             return recv(sub, msg, len, flags);

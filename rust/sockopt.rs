@@ -75,7 +75,7 @@ const FIRST_SUBFLOW_ID: u32 = 1;
 ///
 /// `ssk` must be a live full TCP socket.
 pub(crate) unsafe fn is_fallback(ssk: *mut bindings::sock) -> bool {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `ssk` must be a live full TCP socket.
     let st = unsafe { subflow::state_of(ssk) };
     if subflow::is_mptcp_state(st) || st == subflow::state::LISTEN || st == subflow::state::SYN_SENT
     {
@@ -305,7 +305,7 @@ unsafe fn sub_addrs(ssk: *mut bindings::sock, a: &mut bindings::mptcp_subflow_ad
 ///
 /// As [`subflow_array`].
 unsafe fn info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut c_int) -> Result {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: as [`subflow_array`].
     let len = unsafe { get_user_int(optlen) }?;
     let len = usize::try_from(len)
         .map_err(|_| EINVAL)?
@@ -334,7 +334,7 @@ unsafe fn get_subflow_data(
     optval: *mut c_char,
     optlen: *mut c_int,
 ) -> Result<u32> {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: user pointers from the getsockopt system call.
     let len = unsafe { get_user_int(optlen) }?;
     let len = u32::try_from(len).map_err(|_| EINVAL)?;
     if len < MIN_INFO_OPTLEN_SIZE as u32 {
@@ -378,7 +378,8 @@ unsafe fn subflow_array(
     optval: *mut c_char,
     optlen: *mut c_int,
 ) -> Result {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `ssk` a live full TCP socket, process context, unlocked; user
+    // pointers from the getsockopt system call.
     unsafe {
         put_zeroed::<bindings::mptcp_subflow_data>(optval.cast(), |sfd| {
             let len = get_subflow_data(sfd, optval, optlen)?;
@@ -429,13 +430,13 @@ unsafe fn subflow_array(
 ///
 /// As [`subflow_array`].
 unsafe fn full_info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut c_int) -> Result {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: as [`subflow_array`].
     let len = unsafe { get_user_int(optlen) }?;
     let len = u32::try_from(len).map_err(|_| EINVAL)?;
     if len < MIN_FULL_INFO_OPTLEN_SIZE as u32 {
         return Err(EINVAL);
     }
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: as [`subflow_array`].
     unsafe {
         put_zeroed::<bindings::mptcp_full_info>(optval.cast(), |mfi| {
             // `mfi` is plain integers, larger than the header.
@@ -515,11 +516,13 @@ pub(crate) unsafe fn getsockopt(
     {
         return None;
     }
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `ssk` must be the msk's live subflow sock, process context, not
+    // locked; `optval`/`optlen` the user pointers of the getsockopt system call.
     if unsafe { is_fallback(ssk) } {
         return None;
     }
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `ssk` must be the msk's live subflow sock, process context, not
+    // locked; `optval`/`optlen` the user pointers of the getsockopt system call.
     let ret = unsafe {
         match optname {
             MPTCP_INFO => info(ssk, optval, optlen),

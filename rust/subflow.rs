@@ -356,7 +356,7 @@ static KEY_SECRET: Global<[u8; 32]> = {
 ///
 /// `sk` must be a live full TCP socket.
 unsafe fn slot(sk: *mut bindings::sock) -> *mut SubflowSlot {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `sk` must be a live full TCP socket.
     unsafe {
         let icsk = sk.cast::<bindings::inet_connection_sock>();
         if (*icsk).icsk_ulp_ops != ULP_OPS.get().cast_const() {
@@ -499,7 +499,8 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
 /// `ssk` must be a live TCP socket in state CLOSE, not locked by the caller,
 /// process context.
 unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `ssk` must be a live TCP socket in state CLOSE, not locked by the
+    // caller, process context.
     unsafe {
         bindings::lock_sock(ssk);
         // Checked again under the lock: a concurrent connect() or listen()
@@ -568,7 +569,7 @@ unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
 ///
 /// As [`attach`].
 pub(crate) unsafe fn attach_client(ssk: *mut bindings::sock) -> Result {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: as [`attach`].
     unsafe { attach(ssk, false) }
 }
 
@@ -578,7 +579,7 @@ pub(crate) unsafe fn attach_client(ssk: *mut bindings::sock) -> Result {
 ///
 /// As [`attach`].
 pub(crate) unsafe fn attach_listener(ssk: *mut bindings::sock) -> Result {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: as [`attach`].
     unsafe { attach(ssk, true) }
 }
 
@@ -586,7 +587,7 @@ pub(crate) unsafe fn attach_listener(ssk: *mut bindings::sock) -> Result {
 ///
 /// `sk` live.
 unsafe fn is_v6(sk: *const bindings::sock) -> bool {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `sk` live.
     c_int::from(unsafe { (*sk).__sk_common.skc_family }) == bindings::PF_INET6 as c_int
 }
 
@@ -606,7 +607,7 @@ fn cap_flags(csum_reqd: bool) -> u8 {
 ///
 /// Subflow socket locked.
 unsafe fn fallback(sk: *mut bindings::sock, c: &mut CtxRef<'_>, mib: usize) {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: subflow socket locked.
     unsafe {
         fallback_quiet(sk, c);
         crate::ctl::mib_add(bindings::sock_net(sk), mib, 1);
@@ -620,7 +621,8 @@ unsafe fn fallback(sk: *mut bindings::sock, c: &mut CtxRef<'_>, mib: usize) {
 /// `skb` is a received TCP segment whose header (with options) is linear,
 /// as TCP guarantees after `pskb_may_pull(th->doff * 4)`.
 unsafe fn tcp_options<'a>(skb: *const bindings::sk_buff) -> (&'a [u8], u8) {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `skb` is a received TCP segment whose header (with options) is
+    // linear, as TCP guarantees after `pskb_may_pull(th->doff * 4)`.
     unsafe {
         let th = (*skb).head.add(usize::from(
             (*skb)
@@ -747,7 +749,7 @@ fn rx_dsn_at(c: &mut SubflowCtx, seq: u32) -> u64 {
 ///
 /// Subflow socket locked.
 unsafe fn rcv_dsn(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64 {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: subflow socket locked.
     unsafe { rx_advance(sk, c) };
     let mut at = c.rx_seq;
     if let Some((s, n)) = c.skips.last() {
@@ -767,7 +769,7 @@ unsafe fn rcv_dsn(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64 {
 unsafe fn data_ack(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64 {
     match (c.data_fin_done, c.data_fin_dsn) {
         (true, Some(fin)) => fin.wrapping_add(1),
-        // SAFETY: per the caller.
+        // SAFETY: the caller guarantees: subflow socket locked.
         _ => unsafe { rcv_dsn(sk, c) },
     }
 }
@@ -779,7 +781,7 @@ unsafe fn data_ack(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64 {
 ///
 /// Subflow socket locked.
 unsafe fn data_ack_opt(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> DataSeq {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: subflow socket locked.
     let ack = unsafe { data_ack(sk, c) };
     if c.ack64 {
         DataSeq::Bits64(ack)
@@ -802,7 +804,7 @@ unsafe fn data_fin_reached(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> bool 
     if c.data_fin_done {
         return false;
     }
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: subflow socket locked.
     let next = unsafe { rcv_dsn(sk, c) };
     // Only at its own position, as mainline's mptcp_pending_data_fin(): a
     // DATA_FIN behind the data received would otherwise cut the stream.
@@ -820,7 +822,7 @@ unsafe fn data_fin_reached(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> bool 
 ///
 /// Subflow socket locked; no reference to its context is live.
 unsafe fn data_fin_done(sk: *mut bindings::sock) {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: subflow socket locked; no reference to its context is live.
     unsafe {
         (*sk).sk_shutdown |= bindings::RCV_SHUTDOWN as u8;
         bindings::tcp_send_ack(sk);
@@ -842,7 +844,7 @@ unsafe fn data_fin_done(sk: *mut bindings::sock) {
 ///
 /// Subflow socket locked.
 unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: subflow socket locked.
     let (rcv_nxt, copied) = unsafe {
         (
             (*bindings::tcp_sk(sk)).rcv_nxt,
@@ -930,7 +932,8 @@ unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
 /// `sk` is a live subflow, process context, locked by the caller with
 /// lock_sock().
 pub(crate) unsafe fn rx_readable(sk: *mut bindings::sock) -> Option<u32> {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `sk` is a live subflow, process context, locked by the caller with
+    // lock_sock().
     unsafe {
         let tp = bindings::tcp_sk(sk);
         loop {
@@ -1032,7 +1035,8 @@ unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
 ///
 /// Socket locked (TCP's receive path); no reference to its context live.
 unsafe fn rx_reset(sk: *mut bindings::sock) {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: socket locked (TCP's receive path); no reference to its context
+    // live.
     unsafe {
         crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_CORRUPTION_RESET, 1);
         if let Some(mut c) = ctx(sk) {
@@ -1060,7 +1064,7 @@ pub(crate) unsafe fn incoming_options(
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
 ) -> bool {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: called by TCP with the socket locked and a valid skb.
     let Some(mut guard) = (unsafe { ctx(sk) }) else {
         return true;
     };
@@ -1069,7 +1073,7 @@ pub(crate) unsafe fn incoming_options(
     if !is_mptcp_state(st) {
         return true;
     }
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: called by TCP with the socket locked and a valid skb.
     let (opts, flags) = unsafe { tcp_options(skb) };
     // SAFETY: socket locked.
     let net = unsafe { bindings::sock_net(sk) };
@@ -1242,7 +1246,8 @@ pub(crate) unsafe fn incoming_options(
 ///
 /// Socket locked, in TCP's receive path (which holds a reference on it).
 unsafe fn abort(sk: *mut bindings::sock, err: u32) {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: socket locked, in TCP's receive path (which holds a reference on
+    // it).
     unsafe {
         bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
         AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(err as i32, Ordering::Release);
@@ -1267,7 +1272,7 @@ unsafe fn set_rx_ext(
     data_fin: bool,
     csum: Option<u16>,
 ) {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `skb` valid and owned by the caller.
     unsafe {
         let e = bindings::skb_ext_add(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
             .cast::<bindings::mptcp_ext>();
@@ -1373,7 +1378,7 @@ unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
     if !c.csum_reqd || c.mp_fail_tx.is_some() {
         return;
     }
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: socket locked.
     let (rcv_nxt, copied) = unsafe {
         (
             (*bindings::tcp_sk(sk)).rcv_nxt,
@@ -1505,7 +1510,7 @@ unsafe fn put_option(
     opts: *mut bindings::mptcp_out_options,
     remaining: c_uint,
 ) -> Option<c_uint> {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `opts` valid for writes.
     unsafe { put_options(&[*opt], opts, remaining) }
 }
 
@@ -1554,7 +1559,7 @@ pub(crate) unsafe fn syn_options(
     size: *mut c_uint,
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: called by TCP with the socket locked.
     let Some(mut c) = (unsafe { ctx(sk) }) else {
         return false;
     };
@@ -1603,7 +1608,7 @@ pub(crate) unsafe fn syn_options(
 /// Socket locked.
 unsafe fn clamp_gso(sk: *mut bindings::sock) {
     const GSO_LEGACY_MAX_SIZE: u32 = 65536;
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: socket locked.
     unsafe {
         if (*sk).sk_gso_max_size > GSO_LEGACY_MAX_SIZE {
             (*sk).sk_gso_max_size = GSO_LEGACY_MAX_SIZE;
@@ -1624,7 +1629,7 @@ unsafe fn tx_mapping(
     c: &mut CtxRef<'_>,
     skb: *mut bindings::sk_buff,
 ) -> Option<DssMapping> {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: socket locked; `skb` is the (cloned) segment being transmitted.
     unsafe {
         let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
         let fin = (*cb).tcp_flags & bindings::TCPHDR_FIN as u8 != 0;
@@ -1704,7 +1709,7 @@ unsafe fn tx_mapping(
 ///
 /// `skb` valid and holding the range.
 unsafe fn skb_sum(skb: *const bindings::sk_buff, offset: u32, len: u32) -> u16 {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: `skb` valid and holding the range.
     let w = unsafe { bindings::skb_checksum(skb, offset as c_int, len as c_int, 0) };
     // The kernel sums 16-bit words in host order: fold, then convert.
     let s = (w & 0xffff) + (w >> 16);
@@ -1728,7 +1733,7 @@ unsafe fn control_options(
     remaining: c_uint,
     opts: *mut bindings::mptcp_out_options,
 ) -> Option<c_uint> {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: socket locked, valid skb and `opts`.
     unsafe {
         let net = bindings::sock_net(sk);
         let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
@@ -1800,7 +1805,8 @@ pub(crate) unsafe fn established_options(
     remaining: c_uint,
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: called by TCP with the socket locked; `skb` may be null (header
+    // size estimation by `tcp_current_mss`).
     let Some(mut c) = (unsafe { ctx(sk) }) else {
         return false;
     };
@@ -1903,7 +1909,7 @@ pub(crate) unsafe fn write_options(ptr: *mut u8, opts: *const bindings::mptcp_ou
 ///
 /// Called by TCP with the socket locked.
 pub(crate) unsafe fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: called by TCP with the socket locked.
     if let Some(mut c) = unsafe { ctx(sk) } {
         let c = &mut c;
         let icsk = sk.cast::<bindings::inet_connection_sock>();
@@ -1997,7 +2003,8 @@ unsafe fn syn_received(
     skb: *mut bindings::sk_buff,
     req: *mut bindings::request_sock,
 ) {
-    // SAFETY: per the caller.
+    // SAFETY: the caller guarantees: listener and request valid, listener locked (TCP's SYN
+    // processing).
     unsafe {
         let net = bindings::sock_net(sk);
         if !crate::ctl::mptcp_enabled(net) {
