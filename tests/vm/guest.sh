@@ -714,6 +714,23 @@ for t in $(all_tests); do
     tap_run "$t" "t_$t"
   done
 done
+# Debug kernel (FLAVOUR=debug): what kmemleak finds after the whole run.
+# Objects whose allocation backtrace names our module (or MPTCP hooks)
+# fail the check; others are listed (boot-time reports of other code).
+kmemleak_check() {
+  local f=/sys/kernel/debug/kmemleak n ours
+  echo scan > $f; sleep 6; echo scan > $f
+  cat $f > /tmp/kmemleak.txt
+  n=$(grep -c '^unreferenced object' /tmp/kmemleak.txt)
+  ours=$(awk '/^unreferenced object/ {if (o) c++; o=0} /mptcp/ {o=1} END {if (o) c++; print c+0}' /tmp/kmemleak.txt)
+  echo "kmemleak: $n unreferenced objects, $ours with MPTCP in their backtrace"
+  [ "$n" = 0 ] || head -40 /tmp/kmemleak.txt
+  [ "$ours" = 0 ] || fail "kmemleak"
+}
+if [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" kmemleak "* ]]; then
+  mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+  [ -e /sys/kernel/debug/kmemleak ] && tap_run kmemleak kmemleak_check
+fi
 echo "1..$TAP_N"
 echo "$TAP_PASS passed, $TAP_FAIL failed"
 [ "$TAP_FAIL" = 0 ]
