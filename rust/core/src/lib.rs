@@ -28,6 +28,7 @@
 
 pub mod crypto;
 pub mod csum;
+pub mod endpoint;
 pub mod mapping;
 pub mod options;
 pub mod reassembly;

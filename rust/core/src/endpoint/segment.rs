@@ -1,0 +1,928 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The receive path ([`Endpoint::on_segment`]: handshake, options, the
+//! checksum and mapping walks, DATA_FIN) and the send path
+//! ([`Endpoint::next_options`]: MP_CAPABLE, DSS, MP_FAIL, the infinite
+//! mapping, MP_FASTCLOSE and MP_TCPRST) of the endpoint.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )
+)]
+
+use super::{
+    CloseError, CsumMap, Endpoint, Mib, MskState, Role, RxOutcome, RxSegment, SubflowMode,
+    TxSegment, MAX_TCP_OPTION_SPACE, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN,
+};
+use crate::crypto;
+use crate::csum::{self, DssCsum};
+use crate::mapping::{expand_data_ack, expand_dsn, Mapping};
+use crate::options::{
+    DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFail, MpFastclose, MpTcpRst,
+    MptcpOption, MptcpOptions, ResetReason, MPTCP_CAP_CHECKSUM_REQD, TCPOPT_NOP,
+};
+
+/// The options of one received segment that the endpoint acts on (the
+/// first of each kind; later ones are ignored).
+#[derive(Debug, Clone, Copy, Default)]
+struct Parsed {
+    mpc: Option<MpCapable>,
+    dss: Option<Dss>,
+    fail: Option<u64>,
+    fastclose: Option<u64>,
+    rst: Option<MpTcpRst>,
+    /// A DSS or MP_CAPABLE was present (mainline's test in
+    /// `check_fully_established`).
+    any_mptcp: bool,
+}
+
+impl Endpoint {
+    // -----------------------------------------------------------------
+    // Receive path
+    // -----------------------------------------------------------------
+
+    /// Processes one received segment; see [`RxOutcome`].
+    pub fn on_segment(&mut self, seg: &RxSegment<'_>) -> RxOutcome {
+        let mut out = RxOutcome::default();
+        if seg.flags & TCPHDR_RST != 0 {
+            self.on_rst(seg);
+            out.dropped = true;
+            return out;
+        }
+        if self.state == MskState::Closed && self.error.is_some() {
+            out.dropped = true;
+            return out;
+        }
+        if seg.flags & TCPHDR_SYN != 0 {
+            self.on_syn(seg, &mut out);
+            return out;
+        }
+        match self.state {
+            MskState::Listen | MskState::SynSent => {
+                // No SYN seen yet: nothing to attach this to.
+                out.dropped = true;
+                return out;
+            }
+            MskState::SynRecv => {
+                if seg.flags & TCPHDR_ACK == 0 {
+                    out.dropped = true;
+                    return out;
+                }
+                if self.role == Role::Server {
+                    self.third_ack(seg);
+                }
+                self.state = MskState::Established;
+            }
+            _ => {}
+        }
+        // In order? (Data-less segments carry no sequence space.)
+        let mut payload = seg.payload;
+        let mut seq = seg.seq;
+        let mut fin = seg.flags & TCPHDR_FIN != 0;
+        if !payload.is_empty() || fin {
+            if crate::seq::after(seq, self.rcv_nxt) {
+                out.dropped = true;
+                return out;
+            }
+            // Octets (and a FIN) TCP already had are trimmed.
+            let skip = usize::try_from(self.rcv_nxt.wrapping_sub(seq)).unwrap_or(usize::MAX);
+            fin &= skip <= payload.len();
+            payload = payload.get(skip..).unwrap_or(&[]);
+            seq = self.rcv_nxt;
+        }
+        let base = seg.payload.len().saturating_sub(payload.len());
+        let len32 = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        if self.mode == SubflowMode::Fallback {
+            self.deliver_fallback(base, payload.len(), &mut out);
+        } else if self.mptcp_running() {
+            let p = self.parse(seg.options);
+            if self.on_mptcp_options(seg, &p, &mut out) {
+                // The connection was reset by these options.
+                return out;
+            }
+            let rel = seq.wrapping_sub(self.isn_remote);
+            let new_map = self.rx_mapping(&p, !payload.is_empty());
+            self.csum_walk(payload, rel, new_map, &mut out);
+            let walk_map = new_map.map(|(m, _)| Mapping::new(m.dsn, m.ssn, m.data_len(), false));
+            if self
+                .data_walk(payload, base, rel, walk_map, &mut out)
+                .is_err()
+            {
+                self.corrupt(&mut out);
+                return out;
+            }
+        } else {
+            // Handshake mode past the SYN: cannot happen (the third ACK
+            // decided); drop rather than guess.
+            out.dropped = true;
+            return out;
+        }
+        self.rcv_nxt = self.rcv_nxt.wrapping_add(len32);
+        if fin {
+            self.rcv_nxt = self.rcv_nxt.wrapping_add(1);
+            if self.mode == SubflowMode::Fallback {
+                // After fallback the TCP FIN is the DATA_FIN.
+                self.fin_rx = Some(self.rcv_dsn);
+            }
+        }
+        self.check_data_fin(&mut out);
+        if self.mp_fail_tx.is_some() || self.infinite_tx.is_some() {
+            out.send_ack = true;
+        }
+        out
+    }
+
+    fn on_rst(&mut self, seg: &RxSegment<'_>) {
+        if matches!(self.state, MskState::Closed | MskState::Listen) {
+            return;
+        }
+        // Mainline's tcp_reset() parses the options: the reason is kept
+        // and MP_FASTCLOSE counted; MP_FAIL is never acted on here.
+        if self.mptcp_running() {
+            let p = self.parse(seg.options);
+            if p.fastclose == Some(self.local_key) {
+                self.counters.inc(Mib::MPFastcloseRx);
+            }
+            if let Some(r) = p.rst {
+                self.counters.inc(Mib::MPRstRx);
+                self.peer_reset_reason = Some(r.reason);
+            }
+            if p.fail.is_some() {
+                self.counters.inc(Mib::MPFailRx);
+            }
+        }
+        self.close_with(CloseError::PeerReset);
+    }
+
+    fn on_syn(&mut self, seg: &RxSegment<'_>, out: &mut RxOutcome) {
+        let ack = seg.flags & TCPHDR_ACK != 0;
+        match (self.role, self.state, ack) {
+            (Role::Server, MskState::Listen, false) => {
+                self.isn_remote = seg.seq;
+                self.rcv_nxt = seg.seq.wrapping_add(1);
+                self.state = MskState::SynRecv;
+                match self.parse(seg.options).mpc {
+                    Some(m) if m.payload == MpCapablePayload::Syn => {
+                        self.counters.inc(Mib::MPCapableSYNRX);
+                        self.peer_csum = m.checksum_required();
+                        self.csum = self.cfg.checksum || self.peer_csum;
+                    }
+                    // A plain TCP client: no MPTCP, nothing counted.
+                    _ => self.fallback(None),
+                }
+            }
+            (Role::Client, MskState::SynSent, true) => {
+                self.isn_remote = seg.seq;
+                self.rcv_nxt = seg.seq.wrapping_add(1);
+                self.state = MskState::Established;
+                if self.mode != SubflowMode::Handshake {
+                    return;
+                }
+                match self.parse(seg.options).mpc {
+                    Some(MpCapable {
+                        flags,
+                        payload: MpCapablePayload::SynAck { sender_key },
+                        ..
+                    }) => {
+                        self.counters.inc(Mib::MPCapableSYNACKRX);
+                        self.peer_csum = flags & MPTCP_CAP_CHECKSUM_REQD != 0;
+                        self.csum = self.cfg.checksum || self.peer_csum;
+                        self.set_remote_key(sender_key);
+                        self.mode = SubflowMode::PreEstablished;
+                    }
+                    _ => self.fallback(Some(Mib::MPCapableFallbackSYNACK)),
+                }
+            }
+            (Role::Client, MskState::SynSent, false) => {
+                // Our SYN crossed the peer's: TCP answers with a SYN-ACK,
+                // where MP_CAPABLE cannot complete (see next_options).
+                self.isn_remote = seg.seq;
+                self.rcv_nxt = seg.seq.wrapping_add(1);
+                self.state = MskState::SynRecv;
+            }
+            (Role::Client, MskState::SynRecv, true) => {
+                // The peer's SYN-ACK of a simultaneous open: plain TCP.
+                self.state = MskState::Established;
+            }
+            _ => out.dropped = true,
+        }
+    }
+
+    fn set_remote_key(&mut self, key: u64) {
+        self.remote_key = key;
+        self.idsn_remote = crypto::token_and_idsn(key).1;
+        self.rcv_dsn = self.idsn_remote.wrapping_add(1);
+    }
+
+    /// Server: the third ACK decides MPTCP or fallback.
+    fn third_ack(&mut self, seg: &RxSegment<'_>) {
+        if self.mode != SubflowMode::Handshake {
+            return;
+        }
+        // Mainline does not compare the receiver key; the glue does (its
+        // key is derived statelessly from the request), and so do we.
+        let keys = match self.parse(seg.options).mpc {
+            Some(MpCapable {
+                flags,
+                payload:
+                    MpCapablePayload::Ack {
+                        sender_key,
+                        receiver_key,
+                    },
+                ..
+            }) if receiver_key == self.local_key => {
+                Some((sender_key, flags & MPTCP_CAP_CHECKSUM_REQD != 0))
+            }
+            Some(MpCapable {
+                payload:
+                    MpCapablePayload::AckData {
+                        sender_key,
+                        receiver_key,
+                        checksum,
+                        ..
+                    },
+                ..
+            }) if receiver_key == self.local_key => Some((sender_key, checksum.is_some())),
+            _ => None,
+        };
+        match keys {
+            Some((remote, csum)) => {
+                self.counters.inc(Mib::MPCapableACKRX);
+                self.csum |= csum;
+                self.set_remote_key(remote);
+                self.mode = SubflowMode::FullyEstablished;
+            }
+            None => self.fallback(Some(Mib::MPCapableFallbackACK)),
+        }
+    }
+
+    fn parse(&mut self, area: &[u8]) -> Parsed {
+        let mut p = Parsed::default();
+        for o in MptcpOptions::new(area) {
+            match o {
+                Ok(MptcpOption::MpCapable(m)) => {
+                    p.any_mptcp = true;
+                    p.mpc.get_or_insert(m);
+                }
+                Ok(MptcpOption::Dss(d)) => {
+                    p.any_mptcp = true;
+                    p.dss.get_or_insert(d);
+                }
+                Ok(MptcpOption::MpFail(f)) => {
+                    p.fail.get_or_insert(f.dsn);
+                }
+                Ok(MptcpOption::MpFastclose(f)) => {
+                    p.fastclose.get_or_insert(f.receiver_key);
+                }
+                Ok(MptcpOption::MpTcpRst(r)) => {
+                    p.rst.get_or_insert(r);
+                }
+                // Other subtypes mean nothing on one subflow.
+                Ok(_) => {}
+                Err(_) => {
+                    self.counters.malformed_options =
+                        self.counters.malformed_options.saturating_add(1);
+                }
+            }
+        }
+        p
+    }
+
+    /// Acts on the control options of an in-order segment while MPTCP
+    /// runs; returns true when the connection was reset.
+    fn on_mptcp_options(&mut self, seg: &RxSegment<'_>, p: &Parsed, out: &mut RxOutcome) -> bool {
+        if self.mode == SubflowMode::PreEstablished {
+            if p.dss.is_some_and(|d| d.data_ack.is_some()) {
+                // The peer DATA_ACKs: it has our key.
+                self.mode = SubflowMode::FullyEstablished;
+            } else if !p.any_mptcp && seg.seq == self.isn_remote.wrapping_add(1) {
+                // The server's first segment after the SYN-ACK lost its
+                // options (mainline check_fully_established()).
+                self.fallback(Some(Mib::MPCapableDataFallback));
+                return false;
+            }
+        }
+        if let Some(key) = p.fastclose {
+            if key == self.local_key {
+                // RFC 8684 §3.5: reset; mainline answers with a RST that
+                // carries MP_TCPRST.
+                self.counters.inc(Mib::MPFastcloseRx);
+                self.close_with(CloseError::Fastclosed);
+                out.send_rst = true;
+                return true;
+            }
+        }
+        if let Some(r) = p.rst {
+            self.counters.inc(Mib::MPRstRx);
+            self.peer_reset_reason = Some(r.reason);
+        }
+        if let Some(dsn) = p.fail {
+            self.counters.inc(Mib::MPFailRx);
+            // Our data failed the peer's checksum: answer with the infinite
+            // mapping and fall back (§3.7). Only where checksums are in use,
+            // else nothing could have failed.
+            if self.csum && !self.mp_fail_sent {
+                self.infinite_tx = Some(dsn);
+            }
+        }
+        if let Some(ack) = p.dss.and_then(|d| d.data_ack) {
+            self.on_data_ack(ack);
+        }
+        false
+    }
+
+    fn on_data_ack(&mut self, ack: DataSeq) {
+        let max = self.snd_nxt.wrapping_add(u64::from(self.fin_tx_sent));
+        let new = expand_data_ack(self.snd_una, max, ack.value(), ack.is_64bit());
+        if crate::seq::after64(new, self.snd_una) {
+            self.snd_una = new;
+        }
+        if let Some(fin) = self.fin_tx {
+            if self.fin_tx_sent && !self.fin_tx_acked && crate::seq::after64(self.snd_una, fin) {
+                self.fin_tx_acked = true;
+                self.state = match self.state {
+                    MskState::FinWait1 => MskState::FinWait2,
+                    MskState::Closing | MskState::LastAck => MskState::Closed,
+                    other => other,
+                };
+            }
+        }
+    }
+
+    /// The mapping the segment brings for its payload, with its checksum:
+    /// from a DSS, or implicit in MP_CAPABLE with data (§3.1). Records a
+    /// DATA_FIN, sets the DATA_ACK width, and falls back on the infinite
+    /// mapping. Zero-payload mappings (DATA_FIN only) are not returned.
+    fn rx_mapping(&mut self, p: &Parsed, has_payload: bool) -> Option<(Mapping, u16)> {
+        if let Some(MpCapable {
+            payload:
+                MpCapablePayload::AckData {
+                    data_len, checksum, ..
+                },
+            ..
+        }) = p.mpc
+        {
+            if self.role == Role::Server {
+                if data_len == 0 {
+                    // MP_CAPABLE cannot carry the infinite mapping: mainline
+                    // finds the mapping invalid and falls back.
+                    self.counters.inc(Mib::InfiniteMapRx);
+                    self.fallback(Some(Mib::DssFallback));
+                    return None;
+                }
+                self.ack64 = true;
+                if checksum.is_some() != self.csum {
+                    self.counters.malformed_options =
+                        self.counters.malformed_options.saturating_add(1);
+                } else if has_payload {
+                    let m = Mapping::new(self.idsn_remote.wrapping_add(1), 1, data_len, false);
+                    return Some((m, checksum.unwrap_or(0)));
+                }
+            }
+        }
+        let m = p.dss.and_then(|d| d.mapping)?;
+        if m.checksum.is_some() != self.csum {
+            self.counters.malformed_options = self.counters.malformed_options.saturating_add(1);
+            return None;
+        }
+        if m.data_len == 0 {
+            // The infinite mapping: the peer fell back (§3.7).
+            self.counters.inc(Mib::InfiniteMapRx);
+            self.fallback(Some(Mib::DssFallback));
+            return None;
+        }
+        let map = Mapping::new(
+            expand_dsn(self.rcv_dsn, m.dsn.value(), m.dsn.is_64bit()),
+            m.ssn,
+            m.data_len,
+            m.data_fin,
+        );
+        self.ack64 = m.dsn.is_64bit();
+        if let Some(fin) = map.data_fin_dsn() {
+            // The first announcement holds until reached (mainline), unless
+            // it lies behind what we already received: such a one can never
+            // be reached, and a later one replaces it.
+            let stale = !self.fin_rx_done
+                && self
+                    .fin_rx
+                    .is_some_and(|f| crate::seq::before64(f, self.rcv_dsn));
+            if self.fin_rx.is_none() || stale {
+                self.fin_rx = Some(fin);
+            }
+        }
+        (has_payload && map.data_len() > 0).then_some((map, m.checksum.unwrap_or(0)))
+    }
+
+    fn csum_active(&self) -> bool {
+        self.csum && self.mptcp_running() && self.mp_fail_tx.is_none() && !self.mp_fail_sent
+    }
+
+    /// Checksums the in-order `payload` (at relative sequence number
+    /// `rel`) mapping by mapping; `new` is the segment's own mapping. A
+    /// mapping is verified once complete, across segments (RFC 8684
+    /// §3.3.1, mainline `validate_data_csum`); one whose start we did not
+    /// see is not checked.
+    fn csum_walk(
+        &mut self,
+        payload: &[u8],
+        rel: u32,
+        new: Option<(Mapping, u16)>,
+        out: &mut RxOutcome,
+    ) {
+        if !self.csum_active() {
+            return;
+        }
+        let mut new = new;
+        if let (Some(cm), Some((m, c))) = (self.csum_map.as_mut(), new) {
+            if cm.map.dsn == m.dsn && cm.map.ssn == m.ssn && m.data_len() >= cm.map.data_len() {
+                // The same mapping, possibly extended (mainline appends to
+                // an skb whose mapping was partly sent already).
+                cm.map = m;
+                cm.csum = c;
+                new = None;
+            }
+        }
+        let n = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        let start = new
+            .map(|(m, _)| m.ssn.wrapping_sub(rel))
+            .filter(|&off| off < n);
+        let head = usize::try_from(start.unwrap_or(n)).unwrap_or(usize::MAX);
+        self.csum_walk_cont(payload.get(..head).unwrap_or(payload), rel, out);
+        let Some((m, c)) = new else { return };
+        if !self.csum_active() {
+            return;
+        }
+        if let Some(cm) = self.csum_map {
+            // A second mapping for octets of one still open.
+            self.counters.inc(Mib::DSSNotMatching);
+            self.csum_failed(cm.map.dsn, out);
+            return;
+        }
+        if start.is_some() {
+            self.csum_map = Some(CsumMap {
+                map: m,
+                csum: c,
+                done: 0,
+                sum: DssCsum::new(),
+            });
+            self.csum_walk_cont(payload.get(head..).unwrap_or(&[]), m.ssn, out);
+        }
+    }
+
+    /// Continues summing the open mapping over `payload` (at relative
+    /// sequence number `rel`); octets past it are not checked.
+    fn csum_walk_cont(&mut self, payload: &[u8], rel: u32, out: &mut RxOutcome) {
+        if payload.is_empty() || !self.csum_active() {
+            return;
+        }
+        let Some(cm) = self.csum_map.as_mut() else {
+            return;
+        };
+        if rel != cm.map.ssn.wrapping_add(cm.done) {
+            // Not where the walk stands (cannot happen in order): give up
+            // on this mapping rather than sum the wrong octets.
+            self.csum_map = None;
+            return;
+        }
+        let left = u32::from(cm.map.data_len()).saturating_sub(cm.done);
+        let take = usize::try_from(left)
+            .unwrap_or(usize::MAX)
+            .min(payload.len());
+        if let Some(chunk) = payload.get(..take) {
+            cm.sum.update(chunk);
+        }
+        cm.done = cm
+            .done
+            .saturating_add(u32::try_from(take).unwrap_or(u32::MAX));
+        if cm.done < u32::from(cm.map.data_len()) {
+            return;
+        }
+        let ok = cm.sum.verify(cm.map.dsn, cm.map.ssn, cm.map.len, cm.csum);
+        let dsn = cm.map.dsn;
+        self.csum_map = None;
+        if !ok {
+            self.counters.inc(Mib::DataCsumErr);
+            self.csum_failed(dsn, out);
+        }
+    }
+
+    /// A mapping failed its checksum on our only subflow: MP_FAIL goes out
+    /// on an ACK; the data is delivered as received (mainline does too) and
+    /// the peer's infinite mapping completes the fallback (§3.7).
+    fn csum_failed(&mut self, dsn: u64, out: &mut RxOutcome) {
+        self.csum_map = None;
+        self.mp_fail_tx = Some(dsn);
+        out.send_ack = true;
+    }
+
+    /// Hands the in-order `payload` (at relative sequence number `rel`,
+    /// offset `base` in the segment) to the application, mapping by
+    /// mapping. `new` is the segment's own mapping (payload only).
+    fn data_walk(
+        &mut self,
+        payload: &[u8],
+        base: usize,
+        rel: u32,
+        new: Option<Mapping>,
+        out: &mut RxOutcome,
+    ) -> Result<(), ()> {
+        let n = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        if n == 0 {
+            return Ok(());
+        }
+        // Where the segment's mapping starts to apply, if it covers any of
+        // its octets.
+        let start = new.and_then(|m| {
+            if m.contains_ssn(rel) {
+                Some(0)
+            } else {
+                let off = m.ssn.wrapping_sub(rel);
+                (off < n).then_some(off)
+            }
+        });
+        if new.is_some() && start.is_none() {
+            self.counters.inc(Mib::DSSNoMatchTCP);
+        }
+        let split = start.unwrap_or(n);
+        self.walk_piece(base, rel, 0, split, out)?;
+        if let (Some(m), Some(_)) = (new, start) {
+            self.rx_map = Some(m);
+            self.walk_piece(base, rel, split, n, out)?;
+        }
+        Ok(())
+    }
+
+    /// Walks octets `[from, to)` of the segment with the current mapping.
+    /// Each round consumes at least one octet.
+    fn walk_piece(
+        &mut self,
+        base: usize,
+        rel: u32,
+        from: u32,
+        to: u32,
+        out: &mut RxOutcome,
+    ) -> Result<(), ()> {
+        let mut p = from;
+        while p < to {
+            let at = |x: u32| base.saturating_add(usize::try_from(x).unwrap_or(usize::MAX));
+            if self.mode == SubflowMode::Fallback {
+                out.push(at(p), at(to));
+                self.rcv_dsn = self.rcv_dsn.wrapping_add(u64::from(to.wrapping_sub(p)));
+                return Ok(());
+            }
+            let ssn = rel.wrapping_add(p);
+            let covered = self.rx_map.and_then(|m| {
+                m.offset_of(ssn).map(|off| {
+                    let left = u32::from(m.data_len()).saturating_sub(off);
+                    (
+                        m.dsn.wrapping_add(u64::from(off)),
+                        left.min(to.wrapping_sub(p)),
+                    )
+                })
+            });
+            let Some((dsn, left)) = covered else {
+                // Payload beyond every mapping: the peer stopped mapping
+                // (options vanish). Mainline finds no valid mapping and
+                // falls back while one subflow allows it; the next round
+                // delivers the rest as plain TCP.
+                self.fallback(Some(Mib::DssFallback));
+                continue;
+            };
+            let want = self.rcv_dsn;
+            if dsn == want {
+                out.push(at(p), at(p.saturating_add(left)));
+                self.rcv_dsn = want.wrapping_add(u64::from(left));
+                p = p.saturating_add(left);
+            } else if crate::seq::before64(dsn, want) {
+                // Data we already have, sent again at new subflow sequence
+                // numbers (RFC 8684 §3.3.1): skip it.
+                let dup = u32::try_from(want.wrapping_sub(dsn))
+                    .unwrap_or(u32::MAX)
+                    .min(left);
+                self.counters.inc(Mib::DuplicateData);
+                p = p.saturating_add(dup);
+            } else {
+                // Ahead: octets the only subflow never carried are missing.
+                return Err(());
+            }
+        }
+        Ok(())
+    }
+
+    fn deliver_fallback(&mut self, base: usize, len: usize, out: &mut RxOutcome) {
+        out.push(base, base.saturating_add(len));
+        let len = u64::try_from(len).unwrap_or(u64::MAX);
+        self.rcv_dsn = self.rcv_dsn.wrapping_add(len);
+    }
+
+    /// Resets the connection for a mapping ahead of the stream: MP_TCPRST
+    /// "MPTCP-specific error", `DSSCorruptionReset` (the glue's choice for
+    /// one subflow; mainline would queue it out of order).
+    fn corrupt(&mut self, out: &mut RxOutcome) {
+        self.counters.inc(Mib::DSSCorruptionReset);
+        self.reset_reason = ResetReason::MptcpSpecific;
+        self.close_with(CloseError::Corrupt);
+        out.send_rst = true;
+    }
+
+    /// Takes the peer's DATA_FIN when the stream reaches exactly its DSN
+    /// (mainline `mptcp_pending_data_fin`/`mptcp_check_data_fin`).
+    fn check_data_fin(&mut self, out: &mut RxOutcome) {
+        let Some(fin) = self.fin_rx else { return };
+        if self.fin_rx_done || fin != self.rcv_dsn {
+            return;
+        }
+        let next = match self.state {
+            MskState::Established => MskState::CloseWait,
+            MskState::FinWait1 => MskState::Closing,
+            MskState::FinWait2 => MskState::Closed,
+            _ => return,
+        };
+        self.fin_rx_done = true;
+        self.state = next;
+        out.eof = true;
+        out.send_ack = self.mptcp_running();
+    }
+
+    // -----------------------------------------------------------------
+    // Send path
+    // -----------------------------------------------------------------
+
+    /// Writes the MPTCP options of `seg` (about to be sent for the first
+    /// time) into `out`, at most `room` octets, NOP-padded to a multiple of
+    /// 4; returns their length (0: none).
+    pub fn next_options(&mut self, seg: &TxSegment<'_>, room: usize, out: &mut [u8]) -> usize {
+        let room = room.min(out.len()).min(MAX_TCP_OPTION_SPACE);
+        let syn = seg.flags & TCPHDR_SYN != 0;
+        let ack = seg.flags & TCPHDR_ACK != 0;
+        if seg.flags & TCPHDR_RST != 0 {
+            return self.rst_options(room, out);
+        }
+        if syn {
+            self.isn_local = seg.seq;
+            return self.syn_options(ack, room, out);
+        }
+        if seg.flags & TCPHDR_FIN != 0 {
+            self.tcp_fin_sent = true;
+            if self.mode == SubflowMode::Fallback {
+                // Mainline simulates the DATA_FIN's ack when the fallen
+                // back subflow sends its FIN.
+                self.state = match self.state {
+                    MskState::FinWait1 => MskState::FinWait2,
+                    MskState::Closing | MskState::LastAck => MskState::Closed,
+                    other => other,
+                };
+            }
+        }
+        if !self.mptcp_running() || self.error.is_some() {
+            return 0;
+        }
+        if let Some(n) = self.control_options(room, out) {
+            return n;
+        }
+        let map = self.tx_mapping(seg);
+        let first = self.idsn_local.wrapping_add(1);
+        let opt = match map {
+            Some(m)
+                if self.mode == SubflowMode::PreEstablished
+                    && m.ssn == 1
+                    && m.dsn == DataSeq::Bits64(first)
+                    && !m.data_fin =>
+            {
+                // Until the server confirms our key, the first data carries
+                // MP_CAPABLE with both keys and its data-level length.
+                self.mpc(MpCapablePayload::AckData {
+                    sender_key: self.local_key,
+                    receiver_key: self.remote_key,
+                    data_len: m.data_len,
+                    checksum: m.checksum,
+                })
+            }
+            None if self.mode == SubflowMode::PreEstablished
+                && seg.seq == self.isn_local.wrapping_add(1) =>
+            {
+                // The third ACK (and ACKs at its sequence number).
+                self.mpc(MpCapablePayload::Ack {
+                    sender_key: self.local_key,
+                    receiver_key: self.remote_key,
+                })
+            }
+            mapping => MptcpOption::Dss(Dss {
+                data_ack: Some(self.data_ack_opt()),
+                mapping,
+            }),
+        };
+        if let Some(n) = put(&[opt], room, out) {
+            return n;
+        }
+        // No room for the mapping: at least the DATA_ACK (the peer then
+        // treats the payload as unmapped).
+        let ack_only = MptcpOption::Dss(Dss {
+            data_ack: Some(self.data_ack_opt()),
+            mapping: None,
+        });
+        put(&[ack_only], room, out).unwrap_or(0)
+    }
+
+    fn mpc(&self, payload: MpCapablePayload) -> MptcpOption<'static> {
+        let a = if self.csum {
+            MPTCP_CAP_CHECKSUM_REQD
+        } else {
+            0
+        };
+        MptcpOption::MpCapable(MpCapable::new(payload, a))
+    }
+
+    fn data_ack_opt(&self) -> DataSeq {
+        let ack = self.data_ack();
+        if self.ack64 {
+            DataSeq::Bits64(ack)
+        } else {
+            DataSeq::Bits32(ack as u32)
+        }
+    }
+
+    fn syn_options(&mut self, ack: bool, room: usize, out: &mut [u8]) -> usize {
+        match (self.role, ack) {
+            (Role::Client, false) if self.mode == SubflowMode::Handshake => {
+                let n = put(&[self.mpc(MpCapablePayload::Syn)], room, out);
+                if n.is_some() {
+                    self.counters.inc(Mib::MPCapableSYNTX);
+                }
+                n.unwrap_or(0)
+            }
+            (Role::Client, true) => {
+                // Simultaneous open: TCP answers the crossed SYN with a
+                // SYN-ACK, where MP_CAPABLE cannot complete (mainline
+                // mptcp_syn_options()).
+                if self.mode == SubflowMode::Handshake {
+                    self.fallback(Some(Mib::SimultConnectFallback));
+                }
+                0
+            }
+            (Role::Server, true) if self.mode == SubflowMode::Handshake => {
+                let opt = self.mpc(MpCapablePayload::SynAck {
+                    sender_key: self.local_key,
+                });
+                put(&[opt], room, out).unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
+    fn rst_options(&mut self, room: usize, out: &mut [u8]) -> usize {
+        if !self.mptcp_running() || self.rst_sent {
+            return 0;
+        }
+        self.rst_sent = true;
+        let rst = MptcpOption::MpTcpRst(MpTcpRst::new(false, self.reset_reason));
+        let fc = MptcpOption::MpFastclose(MpFastclose {
+            receiver_key: self.remote_key,
+        });
+        if self.fastclose_tx {
+            if let Some(n) = put(&[fc, rst], room, out) {
+                self.counters.inc(Mib::MPFastcloseTx);
+                self.counters.inc(Mib::MPRstTx);
+                return n;
+            }
+        }
+        match put(&[rst], room, out) {
+            Some(n) => {
+                self.counters.inc(Mib::MPRstTx);
+                n
+            }
+            None => 0,
+        }
+    }
+
+    /// MP_FAIL, or the infinite mapping answering the peer's MP_FAIL.
+    fn control_options(&mut self, room: usize, out: &mut [u8]) -> Option<usize> {
+        let ack = Dss {
+            data_ack: Some(self.data_ack_opt()),
+            mapping: None,
+        };
+        if let Some(dsn) = self.mp_fail_tx {
+            let n = put(
+                &[MptcpOption::MpFail(MpFail { dsn }), MptcpOption::Dss(ack)],
+                room,
+                out,
+            )?;
+            self.counters.inc(Mib::MPFailTx);
+            self.mp_fail_tx = None;
+            self.mp_fail_sent = true;
+            return Some(n);
+        }
+        let dsn = self.infinite_tx?;
+        let infinite = DssMapping {
+            dsn: DataSeq::Bits64(dsn),
+            ssn: 0,
+            data_len: 0,
+            checksum: self.csum.then_some(0),
+            data_fin: false,
+        };
+        let opt = MptcpOption::Dss(Dss {
+            mapping: Some(infinite),
+            ..ack
+        });
+        let n = put(&[opt], room, out)?;
+        self.infinite_tx = None;
+        self.fallback(Some(Mib::InfiniteMapTx));
+        Some(n)
+    }
+
+    /// The mapping of an outgoing segment (payload, or a data-less
+    /// DATA_FIN), updating the send-side sequence state.
+    fn tx_mapping(&mut self, seg: &TxSegment<'_>) -> Option<DssMapping> {
+        let Ok(len) = u16::try_from(seg.payload.len()) else {
+            // More than one mapping can cover: the caller's contract.
+            return None;
+        };
+        if len == 0 {
+            return self.tx_data_fin_only();
+        }
+        let rel32 = seg.seq.wrapping_sub(self.isn_local);
+        let rel = crate::seq::expand_seq(self.snd_rel_nxt, u64::from(rel32));
+        let end_rel = rel.wrapping_add(u64::from(len));
+        let first_tx = rel == self.snd_rel_nxt;
+        let dsn = match seg.dsn {
+            Some(d) => {
+                if first_tx {
+                    // These subflow octets carry no new DSN.
+                    self.tx_off = self.tx_off.wrapping_sub(u64::from(len));
+                }
+                d
+            }
+            None => self.idsn_local.wrapping_add(rel).wrapping_add(self.tx_off),
+        };
+        if first_tx {
+            self.snd_rel_nxt = end_rel;
+        }
+        let end = dsn.wrapping_add(u64::from(len));
+        if seg.dsn.is_none() {
+            if crate::seq::after64(end, self.snd_nxt) {
+                self.snd_nxt = end;
+            }
+            if crate::seq::after64(end, self.write_seq) {
+                self.write_seq = end;
+            }
+        }
+        // The DATA_FIN rides on the segment that ends the data
+        // (mainline mptcp_write_data_fin()).
+        let data_fin =
+            seg.dsn.is_none() && self.fin_tx == Some(end) && !self.fin_tx_acked && len < u16::MAX;
+        let data_len = if data_fin { len.saturating_add(1) } else { len };
+        if data_fin {
+            self.fin_tx_sent = true;
+        }
+        Some(DssMapping {
+            dsn: DataSeq::Bits64(dsn),
+            ssn: rel32,
+            data_len,
+            checksum: self
+                .csum
+                .then(|| csum::dss_checksum(dsn, rel32, data_len, seg.payload)),
+            data_fin,
+        })
+    }
+
+    /// A data-less segment carries the DATA_FIN (SSN 0, data-level length
+    /// 1) while it is unacknowledged and all data is out.
+    fn tx_data_fin_only(&mut self) -> Option<DssMapping> {
+        let fin = self.fin_tx?;
+        if self.fin_tx_acked || fin != self.snd_nxt {
+            return None;
+        }
+        self.fin_tx_sent = true;
+        Some(DssMapping {
+            dsn: DataSeq::Bits64(fin),
+            ssn: 0,
+            data_len: 1,
+            checksum: self.csum.then(|| csum::dss_checksum(fin, 0, 1, &[])),
+            data_fin: true,
+        })
+    }
+}
+
+/// Encodes `list` back to back into `out`, NOP-padded to 32 bits; None if
+/// it does not fit `room`.
+fn put(list: &[MptcpOption<'_>], room: usize, out: &mut [u8]) -> Option<usize> {
+    let room = room.min(out.len());
+    let mut n = 0usize;
+    for opt in list {
+        let dst = out.get_mut(n..room)?;
+        n = n.checked_add(opt.encode(dst).ok()?)?;
+    }
+    let padded = n.checked_add(3)? & !3;
+    if padded > room {
+        return None;
+    }
+    out.get_mut(n..padded)?.fill(TCPOPT_NOP);
+    Some(padded)
+}
