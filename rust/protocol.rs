@@ -733,7 +733,7 @@ static MPTCP_PROT: Global<bindings::proto> = {
     unsafe { Global::zeroed() }
 };
 static MPTCP_V6_PROT: Global<bindings::proto> = {
-    // SAFETY: as above.
+    // SAFETY: `struct proto` is valid zeroed.
     unsafe { Global::zeroed() }
 };
 static MPTCP_STREAM_OPS: Global<bindings::proto_ops> = {
@@ -741,7 +741,7 @@ static MPTCP_STREAM_OPS: Global<bindings::proto_ops> = {
     unsafe { Global::zeroed() }
 };
 static MPTCP_V6_STREAM_OPS: Global<bindings::proto_ops> = {
-    // SAFETY: as above.
+    // SAFETY: `struct proto_ops` is valid zeroed.
     unsafe { Global::zeroed() }
 };
 static MPTCP_PROTOSW: Global<bindings::inet_protosw> = {
@@ -749,7 +749,7 @@ static MPTCP_PROTOSW: Global<bindings::inet_protosw> = {
     unsafe { Global::zeroed() }
 };
 static MPTCP_V6_PROTOSW: Global<bindings::inet_protosw> = {
-    // SAFETY: as above.
+    // SAFETY: `struct inet_protosw` is valid zeroed.
     unsafe { Global::zeroed() }
 };
 
@@ -867,7 +867,7 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
     }
     // SAFETY: the protos are initialised and static.
     to_result(unsafe { bindings::proto_register(MPTCP_PROT.get(), 1) })?;
-    // SAFETY: as above.
+    // SAFETY: the v6 proto is initialised and static.
     if let Err(e) = to_result(unsafe { bindings::proto_register(MPTCP_V6_PROT.get(), 1) }) {
         // SAFETY: registered just above, no socket can exist yet.
         unsafe { bindings::proto_unregister(MPTCP_PROT.get()) };
@@ -875,7 +875,7 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
     }
     // SAFETY: protosw initialised and static; its proto is registered.
     unsafe { bindings::inet_register_protosw(MPTCP_PROTOSW.get()) };
-    // SAFETY: as above.
+    // SAFETY: the v6 protosw is initialised and static; its proto is registered.
     if let Err(e) = to_result(unsafe { bindings::inet6_register_protosw(MPTCP_V6_PROTOSW.get()) }) {
         // SAFETY: undo in reverse order; no MPTCP socket exists yet.
         unsafe {

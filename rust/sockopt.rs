@@ -167,9 +167,9 @@ unsafe trait UserStruct {}
 
 // SAFETY: integers only (uapi `linux/mptcp.h`, `linux/tcp.h`).
 unsafe impl UserStruct for bindings::mptcp_info {}
-// SAFETY: as above.
+// SAFETY: integers only (uapi `linux/tcp.h`).
 unsafe impl UserStruct for bindings::tcp_info {}
-// SAFETY: as above.
+// SAFETY: integers only (uapi `linux/mptcp.h`).
 unsafe impl UserStruct for bindings::mptcp_subflow_data {}
 // SAFETY: unions of integer sockaddrs.
 unsafe impl UserStruct for bindings::mptcp_subflow_addrs {}

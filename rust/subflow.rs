@@ -1154,7 +1154,7 @@ pub(crate) unsafe fn incoming_options(
                 if has_payload {
                     let dsn = c.idsn_remote.wrapping_add(1);
                     let csum = if c.csum_reqd { checksum } else { None };
-                    // SAFETY: as above.
+                    // SAFETY: a valid skb owned by TCP's receive path (this fn's # Safety).
                     unsafe { set_rx_ext(skb, dsn, 1, data_len, false, csum) };
                 }
             }
