@@ -9,9 +9,9 @@
 //! - `ctl`: per-namespace sysctls (`net.mptcp.*`) and MIB;
 //! - `hooks`: the ops table registered with the hook layer;
 //! - `subflow`: per-subflow MPTCP state, MP_CAPABLE and DSS on the first subflow;
-//! - `protocol`: the `IPPROTO_MPTCP` socket;
-//! - `rx`: the msk's read side (never reads a data-level duplicate);
-//! - `sockopt`: MPTCP-level socket options.
+//! - `msk`: the `IPPROTO_MPTCP` socket, with its read side (`msk::rx`: never
+//!   reads a data-level duplicate) and MPTCP-level socket options
+//!   (`msk::sockopt`).
 
 use kernel::prelude::*;
 
@@ -19,9 +19,7 @@ mod ctl;
 mod global;
 mod hooks;
 mod mib;
-mod protocol;
-mod rx;
-mod sockopt;
+mod msk;
 mod subflow;
 mod token;
 
@@ -75,7 +73,7 @@ impl kernel::Module for Mptcp {
             token::exit();
             return Err(e);
         }
-        if let Err(e) = protocol::register(module) {
+        if let Err(e) = msk::register(module) {
             hooks::unregister();
             subflow::unregister();
             ctl::unregister();
@@ -89,7 +87,7 @@ impl kernel::Module for Mptcp {
 
 impl Drop for Mptcp {
     fn drop(&mut self) {
-        protocol::unregister();
+        msk::unregister();
         hooks::unregister();
         subflow::unregister();
         ctl::unregister();

@@ -9,6 +9,10 @@ start=$(date +%s%N)
 # kernel) so the work tree stays clean and objects never mix kernels.
 B="$MPTCP_RS_ROOT/build/obj-$(basename "$KDIR")"
 mkdir -p "$B"
+# Sources moved or deleted in the tree must not linger in the copy (rustc
+# refuses a module found both as foo.rs and foo/mod.rs); tar restores the
+# others with their times, so nothing unchanged is rebuilt.
+find "$B" -name '*.rs' -delete
 tar -C "$MPTCP_RS_ROOT" --exclude=rust/core/target -cf - Kbuild rust | tar -C "$B" -xpf -
 make -s -C "$KDIR" M="$B" "${KMAKE_VARS[@]}" CONFIG_WERROR=y modules
 cp "$B/mptcp.ko" "$MPTCP_RS_ROOT/build/mptcp.ko"

@@ -8,7 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$MPTCP_RS_ROOT"
 rc=0
-files=(rust/*.rs rust/core/src/*.rs rust/core/src/*/*.rs rust/core/tests/*.rs rust/core/tests/*/*.rs)
+files=(rust/*.rs rust/subflow/*.rs rust/msk/*.rs rust/core/src/*.rs rust/core/src/*/*.rs rust/core/tests/*.rs rust/core/tests/*/*.rs)
 if ! /usr/bin/rustfmt --check --config-path rustfmt.toml "${files[@]}" > /tmp/mptcp-rs-rustfmt.log 2>&1; then
   echo "lint: rustfmt would change $(grep -c '^Diff in' /tmp/mptcp-rs-rustfmt.log) places (see /tmp/mptcp-rs-rustfmt.log; fix: /usr/bin/rustfmt --config-path rustfmt.toml FILES)"
   rc=1

@@ -36,8 +36,11 @@ use kernel::prelude::*;
 
 use crate::ctl;
 use crate::global::Global;
-use crate::sockopt::{self, SOL_TCP};
 use crate::subflow;
+use sockopt::SOL_TCP;
+
+mod rx;
+mod sockopt;
 
 /// `IPPROTO_MPTCP` (uapi `linux/in.h`).
 pub(crate) const IPPROTO_MPTCP: c_int = 262;
@@ -719,7 +722,7 @@ unsafe extern "C" fn msk_recvmsg(
         with_first(sock, |sub, o| {
             error_to_subflow((*sock).sk, sub);
             match o.recvmsg {
-                Some(recvmsg) => crate::rx::recvmsg(sub, recvmsg, msg, len, flags),
+                Some(recvmsg) => rx::recvmsg(sub, recvmsg, msg, len, flags),
                 None => errno(bindings::EOPNOTSUPP),
             }
         })
