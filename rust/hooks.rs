@@ -4,7 +4,7 @@
 //! (`include/net/mptcp_hooks.h`, kernel patch 0001).
 //!
 //! TCP calls the option hooks only for subflows marked `is_mptcp` (see
-//! `subflow.rs`).  Hooks left `None` get the hook layer's "no MPTCP"
+//! `subflow/`).  Hooks left `None` get the hook layer's "no MPTCP"
 //! default.
 
 use kernel::bindings;

@@ -5,9 +5,10 @@
 //! share one (mainline: `net/mptcp/token.c`).
 //!
 //! A client draws keys until its token is free and reserves it before its
-//! SYN; a server derives its key from the request (see `subflow.rs`) and
-//! claims the token at the third ACK, falling back to plain TCP when the
-//! claim fails, counted in `MPTcpExtMPFallbackTokenInit` as mainline does.
+//! SYN; a server derives its key from the request (see
+//! `subflow/handshake.rs`) and claims the token at the third ACK, falling
+//! back to plain TCP when the claim fails, counted in
+//! `MPTcpExtMPFallbackTokenInit` as mainline does.
 //! A token is released when its subflow context is freed.
 //!
 //! # Storage

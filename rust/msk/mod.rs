@@ -4,7 +4,7 @@
 //!
 //! An msk owns exactly one subflow, a TCP socket (`first`), and forwards
 //! every socket call to it.  A connecting msk makes its subflow an MPTCP
-//! one (`subflow.rs`: MP_CAPABLE, DSS); if the peer does not answer with
+//! one (`subflow/`: MP_CAPABLE, DSS); if the peer does not answer with
 //! MP_CAPABLE, or for accepted connections (the server side is not
 //! implemented yet), the connection is a plain-TCP *fallback*.  Options and
 //! data pass through to the one subflow, as mainline does for a fallen-back
@@ -23,22 +23,27 @@
 //! - Each msk and each `struct socket` using our ops holds a reference on
 //!   this module (`proto.owner`, `proto_ops.owner`), so `rmmod` is refused
 //!   while any MPTCP socket exists.
+//!
+//! Files:
+//! - `mod.rs` (this one): [`MptcpSock`], `struct proto`, the first subflow,
+//!   registration;
+//! - `proto_ops.rs`: `struct proto_ops`, every call forwarded to the subflow;
+//! - `rx.rs`: the read side (never reads a data-level duplicate);
+//! - `sockopt.rs`: MPTCP-level socket options.
 
-use core::ffi::c_void;
 use core::mem::{offset_of, size_of};
 use core::ptr;
-use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use kernel::bindings;
 use kernel::error::to_result;
-use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong};
+use kernel::ffi::{c_char, c_int, c_long, c_uint};
 use kernel::prelude::*;
 
 use crate::ctl;
 use crate::global::Global;
-use crate::subflow;
-use sockopt::SOL_TCP;
 
+mod proto_ops;
 mod rx;
 mod sockopt;
 
@@ -46,15 +51,6 @@ mod sockopt;
 pub(crate) const IPPROTO_MPTCP: c_int = 262;
 const IPPROTO_TCP: c_int = bindings::IPPROTO_TCP as c_int;
 const SOCK_STREAM: c_int = bindings::sock_type_SOCK_STREAM as c_int;
-const SOL_SOCKET: c_int = bindings::SOL_SOCKET as c_int;
-/// `TCP_IS_MPTCP` (uapi `linux/tcp.h`).
-const TCP_IS_MPTCP: c_int = 43;
-
-// `__poll_t` bits (uapi eventpoll.h; bindgen cannot see the casts).
-const EPOLLOUT: c_uint = 0x0004;
-const EPOLLERR: c_uint = 0x0008;
-const EPOLLHUP: c_uint = 0x0010;
-const EPOLLWRNORM: c_uint = 0x0100;
 
 const fn errno(e: u32) -> c_int {
     -(e as c_int)
@@ -248,487 +244,6 @@ unsafe fn with_first(
     }
 }
 
-// ---- struct proto_ops: everything forwards to the subflow ------------------
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_bind(
-    sock: *mut bindings::socket,
-    addr: *mut bindings::sockaddr,
-    len: c_int,
-) -> c_int {
-    // SAFETY: the socket layer calls us with a live socket, in process context.
-    unsafe {
-        with_first(sock, |sub, o| match o.bind {
-            Some(bind) => bind(sub, addr, len),
-            None => errno(bindings::EOPNOTSUPP),
-        })
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_connect(
-    sock: *mut bindings::socket,
-    addr: *mut bindings::sockaddr,
-    len: c_int,
-    flags: c_int,
-) -> c_int {
-    // SAFETY: as msk_bind.
-    unsafe {
-        let ret = with_first(sock, |sub, o| {
-            let ssk = (*sub).sk;
-            // A fresh subflow goes MPTCP (MP_CAPABLE on its SYN); if that
-            // cannot be set up it simply stays plain TCP.
-            if mptcp_candidate(ssk) {
-                let _ = subflow::attach_client(ssk);
-            }
-            match o.connect {
-                Some(connect) => connect(sub, addr, len, flags),
-                None => errno(bindings::EOPNOTSUPP),
-            }
-        });
-        if ret == 0 {
-            (*sock).state = bindings::socket_state_SS_CONNECTED;
-            bindings::inet_sk_state_store((*sock).sk, bindings::TCP_ESTABLISHED as c_int);
-        }
-        ret
-    }
-}
-
-/// Whether a subflow about to connect or listen should run MPTCP: fresh
-/// and MPTCP enabled in its namespace.
-///
-/// # Safety
-///
-/// `ssk` live, process context.
-unsafe fn mptcp_candidate(ssk: *mut bindings::sock) -> bool {
-    // SAFETY: the caller guarantees: `ssk` live, process context.
-    unsafe {
-        let net = bindings::sock_net(ssk);
-        bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
-            && (*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
-            && ctl::mptcp_enabled(net)
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_listen(sock: *mut bindings::socket, backlog: c_int) -> c_int {
-    // SAFETY: as msk_bind.
-    unsafe {
-        let ret = with_first(sock, |sub, o| {
-            let ssk = (*sub).sk;
-            if mptcp_candidate(ssk) {
-                let _ = subflow::attach_listener(ssk);
-            }
-            match o.listen {
-                Some(listen) => listen(sub, backlog),
-                None => errno(bindings::EOPNOTSUPP),
-            }
-        });
-        if ret == 0 {
-            bindings::inet_sk_state_store((*sock).sk, bindings::TCP_LISTEN as c_int);
-        }
-        ret
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_accept(
-    sock: *mut bindings::socket,
-    newsock: *mut bindings::socket,
-    arg: *mut bindings::proto_accept_arg,
-) -> c_int {
-    // SAFETY: the socket layer passes a live listening socket and a fresh
-    // `newsock` (our ops, no sk yet), in process context.
-    unsafe {
-        let sk = (*sock).sk;
-        let listener = (*msk(sk)).first.load(Ordering::Acquire);
-        if listener.is_null() {
-            return errno(bindings::EINVAL);
-        }
-        let lops = ops(listener);
-        let Some(accept) = lops.accept else {
-            return errno(bindings::EOPNOTSUPP);
-        };
-        // Accept the TCP child on the subflow listener (blocking per `arg`).
-        let mut sub = ptr::null_mut();
-        let err = bindings::sock_create_lite(family(sk), SOCK_STREAM, IPPROTO_TCP, &mut sub);
-        if err != 0 {
-            return err;
-        }
-        (*sub).ops = lops;
-        let err = accept(listener, sub, arg);
-        if err < 0 {
-            bindings::sock_release(sub);
-            return err;
-        }
-        // A new msk, created the regular way (inet_create + msk_init), then
-        // grafted onto `newsock`; the temporary socket is released empty.
-        let mut tmp = ptr::null_mut();
-        let err = bindings::__sock_create(
-            bindings::sock_net(sk),
-            family(sk),
-            SOCK_STREAM,
-            IPPROTO_MPTCP,
-            &mut tmp,
-            0,
-        );
-        if err != 0 {
-            bindings::sock_release(sub);
-            return err;
-        }
-        let newsk = (*tmp).sk;
-        (*tmp).sk = ptr::null_mut();
-        (*msk(newsk)).first.store(sub, Ordering::Release);
-        bindings::sock_graft(newsk, newsock);
-        bindings::sock_release(tmp);
-        (*newsock).state = bindings::socket_state_SS_CONNECTED;
-        (*newsock).flags |= 1 << bindings::SOCK_CUSTOM_SOCKOPT;
-        bindings::inet_sk_state_store(newsk, bindings::TCP_ESTABLISHED as c_int);
-        0
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_getname(
-    sock: *mut bindings::socket,
-    addr: *mut bindings::sockaddr,
-    peer: c_int,
-) -> c_int {
-    // SAFETY: as msk_bind.
-    unsafe {
-        with_first(sock, |sub, o| match o.getname {
-            Some(getname) => getname(sub, addr, peer),
-            None => errno(bindings::EOPNOTSUPP),
-        })
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_poll(
-    file: *mut bindings::file,
-    sock: *mut bindings::socket,
-    wait: *mut bindings::poll_table_struct,
-) -> bindings::__poll_t {
-    // SAFETY: the socket layer passes a live socket; poll does not sleep.
-    unsafe {
-        let sub = (*msk((*sock).sk)).first.load(Ordering::Acquire);
-        if sub.is_null() {
-            // What tcp_poll() reports for a fresh, unconnected socket.
-            return EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
-        }
-        // The subflow waits on (and wakes) its own wait queue: registering
-        // the poller there is what makes poll/epoll see subflow events.
-        let mut mask = match ops(sub).poll {
-            Some(poll) => poll(file, sub, wait),
-            None => 0,
-        };
-        // SO_ERROR reads the msk (sk_getsockopt), so a subflow error moves
-        // there, as mainline's __mptcp_error_report() does: a non-blocking
-        // connect() that failed reports ECONNREFUSED after poll.  Taken
-        // with an atomic exchange, so it is reported once.
-        let sk = (*sock).sk;
-        let ssk_err = AtomicI32::from_ptr(ptr::addr_of_mut!((*(*sub).sk).sk_err));
-        if ssk_err.load(Ordering::Relaxed) != 0 {
-            let err = ssk_err.swap(0, Ordering::AcqRel);
-            if err != 0 {
-                AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(err, Ordering::Release);
-            }
-        }
-        if AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).load(Ordering::Acquire) != 0 {
-            mask |= EPOLLERR;
-        }
-        mask
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_ioctl(sock: *mut bindings::socket, cmd: c_uint, arg: c_ulong) -> c_int {
-    // SAFETY: as msk_bind.
-    unsafe {
-        with_first(sock, |sub, o| match o.ioctl {
-            Some(ioctl) => ioctl(sub, cmd, arg),
-            None => errno(bindings::ENOTTY),
-        })
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_gettstamp(
-    sock: *mut bindings::socket,
-    userstamp: *mut c_void,
-    timeval: bool,
-    time32: bool,
-) -> c_int {
-    // SAFETY: as msk_bind.
-    unsafe {
-        with_first(sock, |sub, _| {
-            bindings::sock_gettstamp(sub, userstamp, timeval, time32)
-        })
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_shutdown(sock: *mut bindings::socket, how: c_int) -> c_int {
-    // SAFETY: as msk_bind.
-    unsafe {
-        with_first(sock, |sub, o| match o.shutdown {
-            Some(shutdown) => shutdown(sub, how),
-            None => errno(bindings::EOPNOTSUPP),
-        })
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_setsockopt(
-    sock: *mut bindings::socket,
-    level: c_int,
-    optname: c_int,
-    optval: bindings::sockptr_t,
-    optlen: c_uint,
-) -> c_int {
-    // Mainline's allow-list, before anything reaches the subflow.
-    if let Err(e) = sockopt::setsockopt_check(level, optname) {
-        return e.to_errno();
-    }
-    // SAFETY: as msk_bind.
-    unsafe {
-        with_first(sock, |sub, o| {
-            if level == SOL_SOCKET {
-                // Applied to the subflow (where it acts) and mirrored on the
-                // msk (where SOL_SOCKET getsockopt reads it).
-                let ret = bindings::sk_setsockopt((*sub).sk, level, optname, optval, optlen);
-                if ret != 0 {
-                    return ret;
-                }
-                return bindings::sk_setsockopt((*sock).sk, level, optname, optval, optlen);
-            }
-            match o.setsockopt {
-                Some(setsockopt) => setsockopt(sub, level, optname, optval, optlen),
-                None => errno(bindings::EOPNOTSUPP),
-            }
-        })
-    }
-}
-
-/// getsockopt() result: up to `*optlen` bytes of `val`, and the length
-/// written back (mainline's size negotiation for ints; structs go through
-/// `sockopt`, which zeroes their padding).
-///
-/// # Safety
-///
-/// User pointers from the getsockopt system call; `val` valid for `size`.
-unsafe fn put_bytes(
-    optval: *mut c_char,
-    optlen: *mut c_int,
-    val: *const c_void,
-    size: usize,
-) -> c_int {
-    let mut len: c_int = 0;
-    // SAFETY: copy_from/to_user check the user pointers.
-    unsafe {
-        if bindings::copy_from_user(
-            ptr::addr_of_mut!(len).cast(),
-            optlen.cast(),
-            size_of::<c_int>() as _,
-        ) != 0
-        {
-            return errno(bindings::EFAULT);
-        }
-        if len < 0 {
-            return errno(bindings::EINVAL);
-        }
-        let len = (len as usize).min(size);
-        let lenv = len as c_int;
-        if bindings::copy_to_user(optval.cast(), val, len as _) != 0
-            || bindings::copy_to_user(
-                optlen.cast(),
-                ptr::addr_of!(lenv).cast(),
-                size_of::<c_int>() as _,
-            ) != 0
-        {
-            return errno(bindings::EFAULT);
-        }
-    }
-    0
-}
-
-/// getsockopt() result of an int option.
-///
-/// # Safety
-///
-/// As [`put_bytes`].
-unsafe fn put_int(optval: *mut c_char, optlen: *mut c_int, v: c_int) -> c_int {
-    // SAFETY: the caller guarantees: as [`put_bytes`].
-    unsafe { put_bytes(optval, optlen, ptr::addr_of!(v).cast(), size_of::<c_int>()) }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_getsockopt(
-    sock: *mut bindings::socket,
-    level: c_int,
-    optname: c_int,
-    optval: *mut c_char,
-    optlen: *mut c_int,
-) -> c_int {
-    // SAFETY: as msk_bind.
-    unsafe {
-        with_first(sock, |sub, o| {
-            if level == SOL_TCP && optname == TCP_IS_MPTCP {
-                // 1 unless fallen back, as mainline (a fresh socket reads 1).
-                let v = c_int::from(!sockopt::is_fallback((*sub).sk));
-                return put_int(optval, optlen, v);
-            }
-            if let Some(ret) = sockopt::getsockopt((*sub).sk, level, optname, optval, optlen) {
-                return ret;
-            }
-            // Everything else, as on a mainline fallback socket, from the
-            // subflow.
-            match o.getsockopt {
-                Some(getsockopt) => getsockopt(sub, level, optname, optval, optlen),
-                None => errno(bindings::EOPNOTSUPP),
-            }
-        })
-    }
-}
-
-/// Hands an error that poll moved to the msk back to the subflow, where
-/// TCP's send/recv/connect report it with TCP's ordering rules (queued data
-/// first, then the error).
-///
-/// # Safety
-///
-/// `sk` a live msk, `sub` its live subflow.
-unsafe fn error_to_subflow(sk: *mut bindings::sock, sub: *mut bindings::socket) {
-    // SAFETY: per the caller; sk_err is only accessed atomically here and
-    // in TCP (WRITE_ONCE/xchg).
-    unsafe {
-        let msk_err = AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err));
-        if msk_err.load(Ordering::Relaxed) == 0 {
-            return;
-        }
-        let err = msk_err.swap(0, Ordering::AcqRel);
-        if err != 0 {
-            let ssk_err = AtomicI32::from_ptr(ptr::addr_of_mut!((*(*sub).sk).sk_err));
-            let _ = ssk_err.compare_exchange(0, err, Ordering::AcqRel, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_sendmsg(
-    sock: *mut bindings::socket,
-    msg: *mut bindings::msghdr,
-    len: usize,
-) -> c_int {
-    // SAFETY: as msk_bind.
-    unsafe {
-        with_first(sock, |sub, o| {
-            error_to_subflow((*sock).sk, sub);
-            match o.sendmsg {
-                Some(sendmsg) => sendmsg(sub, msg, len),
-                None => errno(bindings::EOPNOTSUPP),
-            }
-        })
-    }
-}
-
-/// Kernel callback.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn msk_recvmsg(
-    sock: *mut bindings::socket,
-    msg: *mut bindings::msghdr,
-    len: usize,
-    flags: c_int,
-) -> c_int {
-    if len == 0 && flags & bindings::MSG_ERRQUEUE as c_int == 0 {
-        // Nothing to copy: return at once, as mainline's mptcp_recvmsg
-        // (whose copy loop never runs) and TCP do; TCP's own loop would
-        // wait for one byte it cannot copy.
-        // SAFETY: a live socket has a live sk.
-        let listening =
-            unsafe { bindings::inet_sk_state_load((*sock).sk) } == bindings::TCP_LISTEN as c_int;
-        return if listening {
-            errno(bindings::ENOTCONN)
-        } else {
-            0
-        };
-    }
-    // SAFETY: as msk_bind.
-    unsafe {
-        with_first(sock, |sub, o| {
-            error_to_subflow((*sock).sk, sub);
-            match o.recvmsg {
-                Some(recvmsg) => rx::recvmsg(sub, recvmsg, msg, len, flags),
-                None => errno(bindings::EOPNOTSUPP),
-            }
-        })
-    }
-}
-
 // ---- registration -------------------------------------------------------------
 
 static MPTCP_PROT: Global<bindings::proto> = {
@@ -784,40 +299,6 @@ unsafe fn fill_proto(
 
 /// # Safety
 ///
-/// Module init, before registration of `o`.
-unsafe fn fill_ops(
-    o: *mut bindings::proto_ops,
-    module: &'static ThisModule,
-    family: u32,
-    release: unsafe extern "C" fn(*mut bindings::socket) -> c_int,
-) {
-    // SAFETY: per the caller, nobody else accesses `o`.
-    let o = unsafe { &mut *o };
-    o.family = family as c_int;
-    o.owner = module.as_ptr();
-    o.release = Some(release);
-    o.bind = Some(msk_bind);
-    o.connect = Some(msk_connect);
-    o.socketpair = Some(bindings::sock_no_socketpair);
-    o.accept = Some(msk_accept);
-    o.getname = Some(msk_getname);
-    o.poll = Some(msk_poll);
-    o.ioctl = Some(msk_ioctl);
-    o.gettstamp = Some(msk_gettstamp);
-    o.listen = Some(msk_listen);
-    o.shutdown = Some(msk_shutdown);
-    o.setsockopt = Some(msk_setsockopt);
-    o.getsockopt = Some(msk_getsockopt);
-    o.sendmsg = Some(msk_sendmsg);
-    o.recvmsg = Some(msk_recvmsg);
-    o.mmap = Some(bindings::sock_no_mmap);
-    // No splice_read: splice() copies through recvmsg (copy_splice_read(),
-    // as for mainline's 6.12 msk), which keeps the data-level rules of
-    // rx.rs; TCP's splice_read would also need the subflow's file.
-}
-
-/// # Safety
-///
 /// Module init, before registration of `sw`.
 unsafe fn fill_protosw(
     sw: *mut bindings::inet_protosw,
@@ -845,13 +326,13 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
             size_of::<Mptcp6Sock>(),
         );
         (*MPTCP_V6_PROT.get()).ipv6_pinfo_offset = offset_of!(Mptcp6Sock, np) as c_uint;
-        fill_ops(
+        proto_ops::fill_ops(
             MPTCP_STREAM_OPS.get(),
             module,
             bindings::PF_INET,
             bindings::inet_release,
         );
-        fill_ops(
+        proto_ops::fill_ops(
             MPTCP_V6_STREAM_OPS.get(),
             module,
             bindings::PF_INET6,

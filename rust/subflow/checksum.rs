@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! DSS checksums of received payload (RFC 8684 §3.3.1): each mapping's
+//! sum is collected over the skbs it spans and verified when complete
+//! ([`csum_advance`]); a failure means MP_FAIL and fallback.
+
+use kernel::bindings;
+use kernel::ffi::c_int;
+
+use super::rx::RcvCursor;
+use super::SubflowCtx;
+use crate::csum::DssCsum;
+use crate::seq;
+
+/// A received mapping whose payload is being checksummed (RFC 8684
+/// §3.3.1), possibly spread over many skbs.
+#[derive(Clone, Copy)]
+pub(super) struct RxMap {
+    dsn: u64,
+    /// Relative subflow sequence number of its first octet.
+    ssn: u32,
+    /// Data-level length as sent (DATA_FIN included).
+    data_len: u16,
+    data_fin: bool,
+    /// The checksum the peer sent.
+    csum: u16,
+    /// Payload octets summed so far, and their sum.
+    done: u32,
+    sum: DssCsum,
+}
+
+impl RxMap {
+    /// Payload octets the mapping covers (a DATA_FIN takes no payload).
+    fn payload_len(&self) -> u32 {
+        u32::from(self.data_len).saturating_sub(u32::from(self.data_fin))
+    }
+
+    /// Whether `e` (an skb's extension) describes this mapping.
+    fn matches(&self, e: &bindings::mptcp_ext) -> bool {
+        e.data_seq == self.dsn && e.subflow_seq == self.ssn && e.data_len == self.data_len
+    }
+
+    /// Whether `e` is this mapping extended: same start, more octets.
+    fn extended_by(&self, e: &bindings::mptcp_ext) -> bool {
+        e.data_seq == self.dsn && e.subflow_seq == self.ssn && e.data_len > self.data_len
+    }
+}
+
+/// Checks the DSS checksums of the payload queued since the last call
+/// (RFC 8684 §3.3.1): follows each mapping over as many skbs as it spans
+/// and compares the sum when its last octet is in.  On a mismatch the
+/// connection falls back to TCP with MP_FAIL (one subflow, §3.7), keeping
+/// the data as mainline does; octets read before they could be checked
+/// (SO_RCVLOWAT readers) and octets without a mapping are skipped.
+///
+/// # Safety
+///
+/// Socket locked.
+pub(super) unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
+    if !c.csum_reqd || c.mp_fail_tx.is_some() {
+        return;
+    }
+    // SAFETY: the caller guarantees: socket locked.
+    let (rcv_nxt, copied) = unsafe {
+        (
+            (*bindings::tcp_sk(sk)).rcv_nxt,
+            (*bindings::tcp_sk(sk)).copied_seq,
+        )
+    };
+    if seq::before(c.csum_seq, copied) {
+        c.rx_map = None;
+        c.csum_seq = copied;
+    }
+    let mut cur = RcvCursor::new(sk);
+    while seq::before(c.csum_seq, rcv_nxt) {
+        // SAFETY: socket locked; nothing in this loop calls into TCP.
+        let Some(skb) = (unsafe { cur.at(c.csum_seq) }) else {
+            c.rx_map = None;
+            c.csum_seq = rcv_nxt;
+            return;
+        };
+        // SAFETY: a queued skb of this socket.
+        let (start, len, ext) = unsafe {
+            let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+            let e = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
+                .cast::<bindings::mptcp_ext>();
+            (
+                (*cb).seq,
+                (*skb).len,
+                e.as_ref().filter(|e| e.use_map() != 0),
+            )
+        };
+        let skb_end = start.wrapping_add(len);
+        let map = match (c.rx_map.as_mut(), ext) {
+            (Some(m), Some(e)) if m.extended_by(e) => {
+                // The same mapping, longer: mainline appends data to an
+                // unsent skb whose mapping was partly sent already (TSO
+                // split, then mptcp_sendmsg_frag() extends the tail), and
+                // its checksum then covers the longer range.  Keep summing.
+                m.data_len = e.data_len;
+                m.data_fin = e.data_fin() != 0;
+                m.csum = e.csum;
+                m
+            }
+            (Some(m), Some(e)) if !m.matches(e) => {
+                // A second mapping inside one still open.
+                // SAFETY: socket locked.
+                unsafe {
+                    crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_NOT_MATCHING, 1)
+                };
+                let dsn = m.dsn;
+                csum_failed(c, dsn);
+                return;
+            }
+            (Some(m), _) => m,
+            // (Mappings without payload octets are never stored on skbs,
+            // see `incoming_options`; the guard below keeps the walk going
+            // whatever an extension says.)
+            (None, Some(e)) if c.isn_remote.wrapping_add(e.subflow_seq) == c.csum_seq => {
+                c.rx_map.insert(RxMap {
+                    dsn: e.data_seq,
+                    ssn: e.subflow_seq,
+                    data_len: e.data_len,
+                    data_fin: e.data_fin() != 0,
+                    csum: e.csum,
+                    done: 0,
+                    sum: DssCsum::new(),
+                })
+            }
+            (None, _) => {
+                // Unmapped, or the middle of a mapping we did not see start.
+                c.csum_seq = skb_end;
+                continue;
+            }
+        };
+        let map_end = c
+            .isn_remote
+            .wrapping_add(map.ssn)
+            .wrapping_add(map.payload_len());
+        let mut upto = skb_end;
+        for limit in [map_end, rcv_nxt] {
+            if seq::before(limit, upto) {
+                upto = limit;
+            }
+        }
+        let n = upto.wrapping_sub(c.csum_seq);
+        if n == 0 || n > len {
+            // No progress possible on this mapping (it maps no octet here):
+            // never loop on it, skip the skb unchecked.
+            c.rx_map = None;
+            c.csum_seq = skb_end;
+            continue;
+        }
+        // SAFETY: [csum_seq, upto) lies inside this skb's payload.
+        map.sum.add_sum(
+            unsafe { skb_sum(skb, c.csum_seq.wrapping_sub(start), n) },
+            n as usize,
+        );
+        map.done = map.done.wrapping_add(n);
+        c.csum_seq = upto;
+        if upto == map_end {
+            let m = *map;
+            c.rx_map = None;
+            if !m.sum.verify(m.dsn, m.ssn, m.data_len, m.csum) {
+                // SAFETY: socket locked.
+                unsafe {
+                    crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DATA_CSUM_ERR, 1);
+                    csum_failed(c, m.dsn);
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// A mapping failed its checksum on our only subflow: tell the peer with
+/// MP_FAIL (on an ACK the caller sends once it holds no context reference)
+/// and continue as plain TCP, delivering the data as received (RFC 8684
+/// §3.7; mainline does the same).
+fn csum_failed(c: &mut SubflowCtx, dsn: u64) {
+    c.mp_fail_tx = Some(dsn);
+}
+
+/// The folded sum of `len` payload octets of `skb` from `offset`, as
+/// big-endian words ([`DssCsum::add_sum`]'s input).
+///
+/// # Safety
+///
+/// `skb` valid and holding the range.
+pub(super) unsafe fn skb_sum(skb: *const bindings::sk_buff, offset: u32, len: u32) -> u16 {
+    // SAFETY: the caller guarantees: `skb` valid and holding the range.
+    let w = unsafe { bindings::skb_checksum(skb, offset as c_int, len as c_int, 0) };
+    // The kernel sums 16-bit words in host order: fold, then convert.
+    let s = (w & 0xffff) + (w >> 16);
+    let s = (s & 0xffff) + (s >> 16);
+    u16::from_be(s as u16)
+}

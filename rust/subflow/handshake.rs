@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The MP_CAPABLE handshake (RFC 8684 §3.1) of the first subflow, both
+//! roles.
+//!
+//! Client: the SYN carries MP_CAPABLE ([`syn_options`]); the SYN-ACK is
+//! parsed in our `sk_rx_dst_set` wrapper ([`rx_dst_set`]).  Server: our
+//! `conn_request` ([`conn_request_v4`], [`conn_request_v6`]) runs the
+//! kernel's with our request ops, whose `route_req` marks MP_CAPABLE SYNs;
+//! the SYN-ACK carries the key derived from the request ([`server_key`],
+//! [`synack_options`]); [`syn_recv_sock`] checks the third ACK's keys.
+
+use core::ptr;
+use core::sync::atomic::Ordering;
+
+use kernel::bindings;
+use kernel::ffi::{c_int, c_uint};
+
+use super::tx::put_option;
+use super::{
+    cap_flags, ctx, fallback, is_v6, state, tcp_options, CtxRef, AF_OPS_V6M, KEY_SECRET,
+    MPTCP_VERSION, REQ_OPS_V4, REQ_OPS_V6, TCPF_SYN_ACK,
+};
+use crate::crypto;
+use crate::options::{self, MpCapable, MpCapablePayload, MptcpOption, MptcpOptions};
+
+// ---- client side -------------------------------------------------------------
+
+/// Our `sk_rx_dst_set`: sees the SYN-ACK in `tcp_finish_connect()`.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+pub(super) unsafe extern "C" fn rx_dst_set(sk: *mut bindings::sock, skb: *const bindings::sk_buff) {
+    // SAFETY: TCP calls this with the socket locked and a valid skb.
+    unsafe {
+        // The kernel's for this socket: IPv4's also for v4-mapped v6 ones.
+        let icsk = sk.cast::<bindings::inet_connection_sock>();
+        let orig = if is_v6(sk) && (*icsk).icsk_af_ops != AF_OPS_V6M.get().cast_const() {
+            bindings::ipv6_specific.sk_rx_dst_set
+        } else {
+            bindings::ipv4_specific.sk_rx_dst_set
+        };
+        if let Some(mut c) = ctx(sk) {
+            let c = &mut c;
+            let (opts, flags) = tcp_options(skb);
+            if c.state.load(Ordering::Relaxed) == state::SYN_SENT
+                && flags & TCPF_SYN_ACK == TCPF_SYN_ACK
+            {
+                synack_received(sk, c, skb, opts);
+            }
+        }
+        if let Some(f) = orig {
+            f(sk, skb);
+        }
+    }
+}
+
+/// # Safety
+///
+/// Subflow socket locked; `skb` is the SYN-ACK.
+unsafe fn synack_received(
+    sk: *mut bindings::sock,
+    c: &mut CtxRef<'_>,
+    skb: *const bindings::sk_buff,
+    opts: &[u8],
+) {
+    let mpc = MptcpOptions::new(opts).find_map(|o| match o {
+        Ok(MptcpOption::MpCapable(m)) => Some(m),
+        _ => None,
+    });
+    match mpc {
+        Some(MpCapable {
+            version: MPTCP_VERSION,
+            flags,
+            payload: MpCapablePayload::SynAck { sender_key },
+        }) => {
+            // Checksums if either side asked (RFC 8684 §3.1).
+            c.csum_reqd |= flags & options::MPTCP_CAP_CHECKSUM_REQD != 0;
+            c.remote_key = sender_key;
+            c.idsn_remote = crypto::token_and_idsn(sender_key).1;
+            // SAFETY: valid skb and socket (caller).
+            unsafe {
+                let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+                c.isn_remote = (*cb).seq;
+                // snd_una is ISN + 1 once the SYN is acked.
+                c.isn_local = (*bindings::tcp_sk(sk)).snd_una.wrapping_sub(1);
+                crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCAPABLE_SYNACK_RX, 1);
+            }
+            c.snd_rel = 1;
+            c.rcv_rel = 1;
+            c.csum_seq = c.isn_remote.wrapping_add(1);
+            c.rx_seq = c.csum_seq;
+            c.state.store(state::MPC_ACK_PENDING, Ordering::Release);
+        }
+        // No (or unusable) MP_CAPABLE: plain TCP.
+        // SAFETY: socket locked (caller).
+        _ => unsafe { fallback(sk, c, crate::mib::MPCAPABLE_FALLBACK_SYNACK) },
+    }
+}
+
+/// `mptcp_syn_options` hook.
+///
+/// # Safety
+///
+/// Called by TCP with the socket locked.
+pub(crate) unsafe fn syn_options(
+    sk: *mut bindings::sock,
+    size: *mut c_uint,
+    opts: *mut bindings::mptcp_out_options,
+) -> bool {
+    // SAFETY: the caller guarantees: called by TCP with the socket locked.
+    let Some(mut c) = (unsafe { ctx(sk) }) else {
+        return false;
+    };
+    let c = &mut c;
+    if c.state.load(Ordering::Relaxed) != state::SYN_SENT {
+        return false;
+    }
+    // SAFETY: socket locked (caller).
+    if unsafe { (*sk).__sk_common.skc_state } == bindings::TCP_SYN_RECV as u8 {
+        // Our SYN crossed the peer's (simultaneous open, or a connect to
+        // itself) and TCP answers with a SYN-ACK: MP_CAPABLE cannot
+        // complete that way, so plain TCP, as mainline's
+        // mptcp_syn_options() decides (RFC 8684 §3.7).
+        // SAFETY: socket locked.
+        unsafe { fallback(sk, c, crate::mib::SIMULT_CONNECT_FALLBACK) };
+        return false;
+    }
+    let opt = MptcpOption::MpCapable(MpCapable {
+        version: MPTCP_VERSION,
+        flags: cap_flags(c.csum_reqd),
+        payload: MpCapablePayload::Syn,
+    });
+    // SAFETY: `opts` valid; TCP reserved room for a SYN's options.
+    match unsafe { put_option(&opt, opts, 40) } {
+        Some(n) => {
+            // SAFETY: valid out pointer; socket locked.
+            unsafe {
+                *size = n;
+                crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCAPABLE_SYN_TX, 1);
+            }
+            true
+        }
+        None => false,
+    }
+}
+
+// ---- server side -------------------------------------------------------------
+
+/// The server's key for a connection request.  Derived, not stored: a
+/// keyed hash of both initial sequence numbers and the namespace's random
+/// `hash_mix` (one key space per namespace), so the SYN-ACK, the third ACK
+/// and syncookie requests agree without per-request memory.
+///
+/// # Safety
+///
+/// `req` is a live TCP request sock.
+unsafe fn server_key(req: *const bindings::request_sock) -> u64 {
+    // SAFETY: per the caller; `KEY_SECRET` is written once at init; a
+    // request holds its namespace.
+    unsafe {
+        let treq = req.cast::<bindings::tcp_request_sock>();
+        let net = (*req).__req_common.skc_net.net;
+        let mut msg = [0u8; 12];
+        msg[..4].copy_from_slice(&(*treq).snt_isn.to_be_bytes());
+        msg[4..8].copy_from_slice(&(*treq).rcv_isn.to_be_bytes());
+        msg[8..].copy_from_slice(&(*net).hash_mix.to_be_bytes());
+        let mac = crypto::hmac_sha256(&*KEY_SECRET.get(), &msg);
+        let mut k = [0u8; 8];
+        k.copy_from_slice(&mac[..8]);
+        u64::from_be_bytes(k)
+    }
+}
+
+/// After the kernel's route_req: mark the request MPTCP if the SYN asks
+/// for MPTCP v1 (without DSS checksums, which we do not implement yet).
+///
+/// # Safety
+///
+/// Listener and request valid, listener locked (TCP's SYN processing).
+unsafe fn syn_received(
+    sk: *const bindings::sock,
+    skb: *mut bindings::sk_buff,
+    req: *mut bindings::request_sock,
+) {
+    // SAFETY: the caller guarantees: listener and request valid, listener locked (TCP's SYN
+    // processing).
+    unsafe {
+        let net = bindings::sock_net(sk);
+        if !crate::ctl::mptcp_enabled(net) {
+            return;
+        }
+        let (opts, _) = tcp_options(skb);
+        let mpc = MptcpOptions::new(opts).find_map(|o| match o {
+            Ok(MptcpOption::MpCapable(m)) => Some(m),
+            _ => None,
+        });
+        // A client's flag A needs no state here: the client then also
+        // sets it on its third ACK, where `syn_recv_sock` sees it.
+        // A SYN asking for a later version gets our v1 (RFC 8684 §3.1: the
+        // server answers with the highest version it supports; mainline
+        // accepts any SYN version >= 1).
+        if let Some(MpCapable {
+            version: MPTCP_VERSION..,
+            payload: MpCapablePayload::Syn,
+            ..
+        }) = mpc
+        {
+            crate::ctl::mib_add(net, crate::mib::MPCAPABLE_SYN_RX, 1);
+            (*req.cast::<bindings::tcp_request_sock>()).is_mptcp = true;
+        }
+    }
+}
+
+/// The kernel's `route_req` (`orig`), then [`syn_received`].
+///
+/// # Safety
+///
+/// The arguments of a `route_req` call by tcp_conn_request().
+unsafe fn route_req(
+    kernel_ops: *const bindings::tcp_request_sock_ops,
+    sk: *const bindings::sock,
+    skb: *mut bindings::sk_buff,
+    fl: *mut bindings::flowi,
+    req: *mut bindings::request_sock,
+    tw_isn: u32,
+) -> *mut bindings::dst_entry {
+    // SAFETY: per the caller; the kernel's ops are static.
+    unsafe {
+        // From here the request points at the kernel's ops, not at ours:
+        // tcp_conn_request() uses its own copy of the pointer for the rest
+        // of the SYN, and a request can outlive this module (a listener
+        // closed with tcp_migrate_req moves it to another listener), so it
+        // must not keep module memory (SYN-ACK retransmissions call
+        // af_specific->send_synack, which we do not override).
+        (*req.cast::<bindings::tcp_request_sock>()).af_specific = kernel_ops;
+        let Some(f) = (*kernel_ops).route_req else {
+            return ptr::null_mut();
+        };
+        let dst = f(sk, skb, fl, req, tw_isn);
+        if !dst.is_null() {
+            syn_received(sk, skb, req);
+        }
+        dst
+    }
+}
+
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+pub(super) unsafe extern "C" fn route_req_v4(
+    sk: *const bindings::sock,
+    skb: *mut bindings::sk_buff,
+    fl: *mut bindings::flowi,
+    req: *mut bindings::request_sock,
+    tw_isn: u32,
+) -> *mut bindings::dst_entry {
+    // SAFETY: called by tcp_conn_request() with its own arguments.
+    unsafe {
+        route_req(
+            ptr::addr_of!(bindings::tcp_request_sock_ipv4_ops),
+            sk,
+            skb,
+            fl,
+            req,
+            tw_isn,
+        )
+    }
+}
+
+/// Kernel callback.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+pub(super) unsafe extern "C" fn route_req_v6(
+    sk: *const bindings::sock,
+    skb: *mut bindings::sk_buff,
+    fl: *mut bindings::flowi,
+    req: *mut bindings::request_sock,
+    tw_isn: u32,
+) -> *mut bindings::dst_entry {
+    // SAFETY: called by tcp_conn_request() with its own arguments.
+    unsafe {
+        route_req(
+            ptr::addr_of!(bindings::tcp_request_sock_ipv6_ops),
+            sk,
+            skb,
+            fl,
+            req,
+            tw_isn,
+        )
+    }
+}
+
+/// The route TCP's input path attached to a received segment
+/// (`skb_dst()`), or null.
+///
+/// # Safety
+///
+/// `skb` is a valid received segment.
+unsafe fn skb_dst(skb: *const bindings::sk_buff) -> *const bindings::dst_entry {
+    // SAFETY: per the caller; on the input path the union holds the dst
+    // reference (`_skb_refdst`, low bit: not refcounted).
+    let refdst = unsafe { (*skb).__bindgen_anon_3.__bindgen_anon_1._skb_refdst };
+    (refdst & bindings::SKB_DST_PTRMASK as kernel::ffi::c_ulong) as *const bindings::dst_entry
+}
+
+/// `conn_request` of our listeners: the kernel's, with our request ops.
+///
+/// SYNs that tcp_v4_conn_request() refuses (sent to a broadcast or
+/// multicast address) go to it instead, so that they are dropped and
+/// counted (tcp_listendrop: TcpExtListenDrops) exactly as for TCP, as
+/// mainline's subflow_v4_conn_request() does.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+pub(super) unsafe extern "C" fn conn_request_v4(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) -> c_int {
+    // SAFETY: called by TCP for a SYN on our listener; a received segment
+    // holds its input route, an `rtable` (whose first member is the dst).
+    unsafe {
+        let rt = skb_dst(skb).cast::<bindings::rtable>();
+        if !rt.is_null()
+            && (*rt).rt_flags & (bindings::RTCF_BROADCAST | bindings::RTCF_MULTICAST) != 0
+        {
+            if let Some(tcp) = bindings::ipv4_specific.conn_request {
+                return tcp(sk, skb);
+            }
+            return 0;
+        }
+        bindings::tcp_conn_request(
+            ptr::addr_of_mut!(bindings::tcp_request_sock_ops),
+            REQ_OPS_V4.get(),
+            sk,
+            skb,
+        )
+    }
+}
+
+/// As [`conn_request_v4`] for IPv6 listeners: IPv4 SYNs (dual-stack) take
+/// the IPv4 path; SYNs to a non-unicast destination or from a v4-mapped
+/// source go to tcp_v6_conn_request(), which drops them and counts
+/// TcpExtListenDrops or Ip6InHdrErrors as for TCP (mainline's
+/// subflow_v6_conn_request() does the same checks).
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+pub(super) unsafe extern "C" fn conn_request_v6(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) -> c_int {
+    // SAFETY: called by TCP for a SYN on our listener: the IPv6 header is
+    // linear at the network header, the input route is an `rt6_info`.
+    unsafe {
+        let proto = (*skb).__bindgen_anon_4.__bindgen_anon_1.as_ref().protocol;
+        if proto == (bindings::ETH_P_IP as u16).to_be() {
+            return conn_request_v4(sk, skb);
+        }
+        let rt = skb_dst(skb).cast::<bindings::rt6_info>();
+        // ipv6_unicast_destination()
+        let unicast = rt.is_null() || (*rt).rt6i_flags & bindings::RTF_LOCAL != 0;
+        let nh = usize::from(
+            (*skb)
+                .__bindgen_anon_4
+                .__bindgen_anon_1
+                .as_ref()
+                .network_header,
+        );
+        let ip6 = (*skb).head.add(nh).cast::<bindings::ipv6hdr>();
+        let s = ptr::read_unaligned(ptr::addr_of!(
+            (*ip6).__bindgen_anon_1.addrs.saddr.in6_u.u6_addr32
+        ));
+        // ipv6_addr_v4mapped(): ::ffff:a.b.c.d
+        let v4mapped = s[0] == 0 && s[1] == 0 && s[2] == 0xffff_u32.to_be();
+        if !unicast || v4mapped {
+            if let Some(tcp) = bindings::ipv6_specific.conn_request {
+                return tcp(sk, skb);
+            }
+            return 0;
+        }
+        bindings::tcp_conn_request(
+            ptr::addr_of_mut!(bindings::tcp6_request_sock_ops),
+            REQ_OPS_V6.get(),
+            sk,
+            skb,
+        )
+    }
+}
+
+/// `mptcp_synack_options` hook: MP_CAPABLE with the server key.
+///
+/// # Safety
+///
+/// Called by TCP for a request it marked MPTCP (`syn_received`).
+pub(crate) unsafe fn synack_options(
+    req: *const bindings::request_sock,
+    size: *mut c_uint,
+    opts: *mut bindings::mptcp_out_options,
+) -> bool {
+    // SAFETY: per the caller; a request holds its namespace.
+    let (key, csum) = unsafe {
+        (
+            server_key(req),
+            crate::ctl::checksum_enabled((*req).__req_common.skc_net.net),
+        )
+    };
+    let opt = MptcpOption::MpCapable(MpCapable {
+        version: MPTCP_VERSION,
+        flags: cap_flags(csum),
+        payload: MpCapablePayload::SynAck { sender_key: key },
+    });
+    // SAFETY: valid `opts`; a SYN-ACK has room for 12 option bytes more.
+    match unsafe { put_option(&opt, opts, 40) } {
+        Some(n) => {
+            // SAFETY: valid out pointer.
+            unsafe { *size = n };
+            true
+        }
+        None => false,
+    }
+}
+
+/// `syn_recv_sock` of our listeners: the third ACK creates the child; with
+/// MP_CAPABLE (both keys, ours matching) the child runs MPTCP.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+pub(super) unsafe extern "C" fn syn_recv_sock(
+    sk: *const bindings::sock,
+    skb: *mut bindings::sk_buff,
+    req: *mut bindings::request_sock,
+    dst: *mut bindings::dst_entry,
+    req_unhash: *mut bindings::request_sock,
+    own_req: *mut bool,
+    opt_child_init: Option<unsafe extern "C" fn(*mut bindings::sock, *const bindings::sock)>,
+) -> *mut bindings::sock {
+    // SAFETY: called by tcp_check_req() with the listener and request.
+    unsafe {
+        let orig = if is_v6(sk) {
+            bindings::ipv6_specific.syn_recv_sock
+        } else {
+            bindings::ipv4_specific.syn_recv_sock
+        };
+        let Some(orig) = orig else {
+            return ptr::null_mut();
+        };
+        let treq = req.cast::<bindings::tcp_request_sock>();
+        // TCP drops the request of an MPTCP child when `drop_req` is set
+        // (tcp_check_req(), tcp_get_cookie_sock()): ours never ask it to,
+        // and request socks are not zeroed, so write it for every child.
+        (*treq).drop_req = false;
+        let net = bindings::sock_net(sk);
+        let mut keys = None;
+        if (*treq).is_mptcp {
+            let local = server_key(req);
+            let (opts, _) = tcp_options(skb);
+            // Checksums if we want them or the client does: flag A on the
+            // 20-octet ACK, or a checksum in the 24-octet ACK with data
+            // (whose flag A mainline ignores).
+            let own = crate::ctl::checksum_enabled(net);
+            keys = MptcpOptions::new(opts).find_map(|o| match o {
+                Ok(MptcpOption::MpCapable(MpCapable {
+                    flags,
+                    payload:
+                        MpCapablePayload::Ack {
+                            sender_key,
+                            receiver_key,
+                        },
+                    ..
+                })) if receiver_key == local => Some((
+                    local,
+                    sender_key,
+                    own || flags & options::MPTCP_CAP_CHECKSUM_REQD != 0,
+                )),
+                Ok(MptcpOption::MpCapable(MpCapable {
+                    payload:
+                        MpCapablePayload::AckData {
+                            sender_key,
+                            receiver_key,
+                            checksum,
+                            ..
+                        },
+                    ..
+                })) if receiver_key == local => {
+                    Some((local, sender_key, own || checksum.is_some()))
+                }
+                _ => None,
+            });
+        }
+        let child = orig(sk, skb, req, dst, req_unhash, own_req, opt_child_init);
+        if child.is_null() {
+            return child;
+        }
+        if (*treq).is_mptcp && *own_req {
+            // Counted once per connection: a duplicated third ACK racing
+            // the first one on another CPU gets a child that is dropped
+            // (own_req false), as in mainline.
+            let mib = if keys.is_some() {
+                crate::mib::MPCAPABLE_ACK_RX
+            } else {
+                crate::mib::MPCAPABLE_FALLBACK_ACK
+            };
+            crate::ctl::mib_add(net, mib, 1);
+        }
+        // The child is locked by its creator (sk_clone_lock) until TCP is
+        // done with it.  Our ULP's clone op gave it a fresh context.
+        match (ctx(child), keys) {
+            (Some(mut c), Some((local, remote, csum_reqd)))
+                if c.state.load(Ordering::Relaxed) == state::SYN_RECV
+                    && *own_req
+                    && claim_token(net, local) =>
+            {
+                c.token_claimed = true;
+                c.csum_reqd = csum_reqd;
+                c.local_key = local;
+                c.remote_key = remote;
+                c.idsn_local = crypto::token_and_idsn(local).1;
+                c.idsn_remote = crypto::token_and_idsn(remote).1;
+                c.isn_local = (*treq).snt_isn;
+                c.isn_remote = (*treq).rcv_isn;
+                c.snd_rel = 1;
+                c.rcv_rel = 1;
+                c.csum_seq = c.isn_remote.wrapping_add(1);
+                c.rx_seq = c.csum_seq;
+                (*bindings::tcp_sk(child)).is_mptcp = true;
+                c.state.store(state::ESTABLISHED, Ordering::Release);
+                crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1);
+            }
+            (Some(c), keys) => {
+                // A child that lost the race (!own_req) is dropped by TCP:
+                // it claims nothing and counts nothing.
+                if keys.is_some() && *own_req {
+                    // The token of the key we derived is taken here.
+                    crate::ctl::mib_add(net, crate::mib::MPFALLBACK_TOKEN_INIT, 1);
+                }
+                c.state.store(state::FALLBACK, Ordering::Release);
+                (*bindings::tcp_sk(child)).is_mptcp = false;
+            }
+            (None, _) => (*bindings::tcp_sk(child)).is_mptcp = false,
+        }
+        child
+    }
+}
+
+/// Claims the token of the server key `local` in `net`.
+fn claim_token(net: *const bindings::net, local: u64) -> bool {
+    crate::token::claim(net, crypto::token_and_idsn(local).0)
+}

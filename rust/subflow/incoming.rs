@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The options of received segments (`mptcp_incoming_options`): each
+//! mapping of payload is recorded in its skb for the receive walk
+//! ([`rx_advance`](super::rx::rx_advance)) and the checksum walk
+//! ([`csum_advance`](super::checksum::csum_advance)); MP_FAIL,
+//! MP_FASTCLOSE, MP_TCPRST, the infinite mapping and a peer that drops
+//! MPTCP after the handshake are handled here.
+
+use core::ptr;
+use core::sync::atomic::{AtomicI32, Ordering};
+
+use kernel::bindings;
+
+use super::rx::{data_fin_done, data_fin_reached, rcv_dsn};
+use super::{ctx, fallback, fallback_quiet, is_mptcp_state, state, tcp_options, TCPF_SYN_ACK};
+use crate::options::{
+    DataSeq, MpCapable, MpCapablePayload, MpFail, MpFastclose, MptcpOption, MptcpOptions,
+};
+use crate::seq;
+
+/// `mptcp_incoming_options` hook: options of a received segment.  Returns
+/// false when the segment must be dropped (the subflow was just reset).
+///
+/// # Safety
+///
+/// Called by TCP with the socket locked and a valid skb.
+pub(crate) unsafe fn incoming_options(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) -> bool {
+    // SAFETY: the caller guarantees: called by TCP with the socket locked and a valid skb.
+    let Some(mut guard) = (unsafe { ctx(sk) }) else {
+        return true;
+    };
+    let c = &mut guard;
+    let st = c.state.load(Ordering::Relaxed);
+    if !is_mptcp_state(st) {
+        return true;
+    }
+    // SAFETY: the caller guarantees: called by TCP with the socket locked and a valid skb.
+    let (opts, flags) = unsafe { tcp_options(skb) };
+    // SAFETY: socket locked.
+    let net = unsafe { bindings::sock_net(sk) };
+    let mut fin_announced = false;
+    let mut infinite_rx = false;
+    let mut fastclose = false;
+    let mut any_mptcp = false;
+    // SAFETY: valid skb (caller).
+    let has_payload = unsafe {
+        let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+        (*cb).seq != (*cb).end_seq
+    };
+    for o in MptcpOptions::new(opts) {
+        any_mptcp |= matches!(o, Ok(MptcpOption::Dss(_) | MptcpOption::MpCapable(_)));
+        match o {
+            Ok(MptcpOption::Dss(dss)) => {
+                if c.state.load(Ordering::Relaxed) == state::MPC_ACK_PENDING {
+                    // The peer maps data: it has our key.
+                    c.state.store(state::ESTABLISHED, Ordering::Release);
+                    // SAFETY: socket locked.
+                    unsafe { crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1) };
+                }
+                let Some(m) = dss.mapping else { continue };
+                if m.data_len == 0 {
+                    // The infinite mapping: the peer falls back (§3.7).
+                    infinite_rx = true;
+                    continue;
+                }
+                // SAFETY: socket locked.
+                let next = unsafe { rcv_dsn(sk, c) };
+                let dsn = match m.dsn {
+                    DataSeq::Bits64(d) => d,
+                    DataSeq::Bits32(d) => seq::expand_seq(next, u64::from(d)),
+                };
+                // Our DATA_ACK follows the width of the peer's DSNs.
+                c.ack64 = matches!(m.dsn, DataSeq::Bits64(_));
+                if m.data_fin {
+                    // The DATA_FIN is the last octet the mapping counts.
+                    // The first announcement holds until it is reached (as
+                    // mainline), unless it lies behind what we already
+                    // received: such a one can never be reached, and a
+                    // later one replaces it.
+                    let stale =
+                        !c.data_fin_done && c.data_fin_dsn.is_some_and(|f| seq::before64(f, next));
+                    if c.data_fin_dsn.is_none() || stale {
+                        c.data_fin_dsn =
+                            Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
+                        fin_announced = true;
+                    }
+                }
+                // A mapping of payload octets goes with them (checked when
+                // they are in order: [`rx_advance`], [`csum_advance`]).  A
+                // DATA_FIN-only mapping (length 1) maps no octet: whatever
+                // payload its segment has belongs to the current mapping,
+                // as mainline's get_mapping_status() reads it.
+                if has_payload && m.data_len > u16::from(m.data_fin) {
+                    let csum = if c.csum_reqd { m.checksum } else { None };
+                    // SAFETY: valid skb owned by TCP's receive path.
+                    unsafe { set_rx_ext(skb, dsn, m.ssn, m.data_len, m.data_fin, csum) };
+                }
+            }
+            Ok(MptcpOption::MpCapable(MpCapable {
+                payload:
+                    MpCapablePayload::AckData {
+                        data_len, checksum, ..
+                    },
+                ..
+            })) => {
+                if data_len == 0 {
+                    // Length 0 is the infinite mapping, which MP_CAPABLE
+                    // cannot carry: mainline's get_mapping_status() finds
+                    // the mapping invalid and falls back.
+                    infinite_rx = true;
+                    continue;
+                }
+                // The first data's mapping, implicit in MP_CAPABLE (§3.1).
+                c.ack64 = true;
+                if has_payload {
+                    let dsn = c.idsn_remote.wrapping_add(1);
+                    let csum = if c.csum_reqd { checksum } else { None };
+                    // SAFETY: a valid skb owned by TCP's receive path (this fn's # Safety).
+                    unsafe { set_rx_ext(skb, dsn, 1, data_len, false, csum) };
+                }
+            }
+            Ok(MptcpOption::MpFail(MpFail { dsn })) => {
+                // SAFETY: socket locked.
+                unsafe { crate::ctl::mib_add(net, crate::mib::MPFAIL_RX, 1) };
+                // Our data failed the peer's checksum: answer with the
+                // infinite mapping from its DSN and fall back (§3.7).  Only
+                // where checksums are in use (else nothing could have
+                // failed), and never in reply to a RST.
+                if c.csum_reqd && flags & bindings::TCPHDR_RST as u8 == 0 {
+                    c.infinite_map_tx = Some(dsn);
+                }
+            }
+            Ok(MptcpOption::MpFastclose(MpFastclose { receiver_key }))
+                if receiver_key == c.local_key =>
+            {
+                // SAFETY: socket locked.
+                unsafe { crate::ctl::mib_add(net, crate::mib::MPFASTCLOSE_RX, 1) };
+                fastclose = true;
+            }
+            Ok(MptcpOption::MpTcpRst(_)) => {
+                // SAFETY: socket locked.
+                unsafe { crate::ctl::mib_add(net, crate::mib::MPRST_RX, 1) };
+            }
+            _ => {}
+        }
+    }
+    if st == state::MPC_ACK_PENDING && !any_mptcp && flags & TCPF_SYN_ACK != TCPF_SYN_ACK {
+        // The server's first segment after the handshake lacks MPTCP
+        // options (a middlebox strips them after the SYN-ACK): plain TCP,
+        // as mainline's check_fully_established() decides (RFC 8684 §3.7).
+        // SAFETY: socket locked.
+        unsafe { fallback(sk, c, crate::mib::MPCAPABLE_DATA_FALLBACK) };
+        return true;
+    }
+    const TCPF_RST: u8 = bindings::TCPHDR_RST as u8;
+    if fastclose && flags & TCPF_RST == 0 {
+        // MP_FASTCLOSE on an ACK (RFC 8684 §3.5): the peer aborted the
+        // connection and waits for our RST, which TCP then sends without
+        // MPTCP options (see `control_options`).
+        // SAFETY: socket locked.
+        unsafe { fallback_quiet(sk, c) };
+        drop(guard);
+        // SAFETY: socket locked; no context reference live.
+        unsafe { abort(sk, bindings::ECONNRESET) };
+        return false;
+    }
+    if infinite_rx {
+        // The infinite mapping (or an MP_CAPABLE whose data-level length
+        // is 0, which mainline reads as one): plain TCP from here, counted
+        // as mainline's get_mapping_status() + fallback do.
+        // SAFETY: socket locked.
+        unsafe {
+            crate::ctl::mib_add(net, crate::mib::INFINITE_MAP_RX, 1);
+            fallback(sk, c, crate::mib::DSS_FALLBACK);
+        }
+        return true;
+    }
+    let send_ack = c.infinite_map_tx.is_some();
+    // A DATA_FIN on a segment without data completes now (with data it
+    // completes in data_ready once the data is queued).
+    // SAFETY: socket locked.
+    let fin_done = fin_announced && unsafe { data_fin_reached(sk, c) };
+    let orig = c.orig_data_ready;
+    // The borrow ends here: TCP re-enters our option hooks when it sends.
+    drop(guard);
+    // SAFETY: socket locked.
+    unsafe {
+        if send_ack {
+            bindings::tcp_send_ack(sk);
+        }
+        if fin_done {
+            data_fin_done(sk);
+            match orig {
+                Some(f) => f(sk),
+                None => bindings::sock_def_readable(sk),
+            }
+        }
+    }
+    true
+}
+
+/// Resets the subflow from its receive path, as tcp_reset() does: RST to
+/// the peer (with the options of `control_options` while still MPTCP),
+/// `err` for the reader, state CLOSE.  The caller drops the segment.
+///
+/// # Safety
+///
+/// Socket locked, in TCP's receive path (which holds a reference on it).
+unsafe fn abort(sk: *mut bindings::sock, err: u32) {
+    // SAFETY: the caller guarantees: socket locked, in TCP's receive path (which holds a reference on
+    // it).
+    unsafe {
+        bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
+        AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(err as i32, Ordering::Release);
+        bindings::tcp_done(sk);
+    }
+}
+
+/// Records a received mapping in the skb's `SKB_EXT_MPTCP` extension, for
+/// the checksum check once the payload is queued
+/// ([`csum_advance`](super::checksum::csum_advance)).  TCP
+/// merges queued skbs only when their extensions are equal, so every
+/// queued octet keeps its mapping.  Without memory for the extension the
+/// mapping goes unchecked.
+///
+/// # Safety
+///
+/// `skb` valid and owned by the caller.
+unsafe fn set_rx_ext(
+    skb: *mut bindings::sk_buff,
+    dsn: u64,
+    ssn: u32,
+    data_len: u16,
+    data_fin: bool,
+    csum: Option<u16>,
+) {
+    // SAFETY: the caller guarantees: `skb` valid and owned by the caller.
+    unsafe {
+        let e = bindings::skb_ext_add(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
+            .cast::<bindings::mptcp_ext>();
+        let Some(e) = e.as_mut() else { return };
+        // Zeroed first: TCP compares extensions byte for byte.
+        ptr::write_bytes(e, 0, 1);
+        e.data_seq = dsn;
+        e.subflow_seq = ssn;
+        e.data_len = data_len;
+        e.set_use_map(1);
+        e.set_dsn64(1);
+        e.set_data_fin(u8::from(data_fin));
+        if let Some(sum) = csum {
+            e.csum = sum;
+            e.set_csum_reqd(1);
+        }
+    }
+}

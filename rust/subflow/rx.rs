@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The receive side of an MPTCP subflow once its octets are in order: the
+//! walk that checks each peer mapping against the data stream
+//! ([`rx_advance`]), the duplicate ranges the msk's reader skips
+//! ([`rx_readable`]), our DATA_ACK, the peer's DATA_FIN, and `sk_data_ready`
+//! ([`data_ready`]).
+
+use core::ptr;
+use core::sync::atomic::{AtomicI32, Ordering};
+
+use kernel::bindings;
+use kernel::ffi::c_int;
+
+use super::checksum::csum_advance;
+use super::{ctx, is_mptcp_state, CtxRef, SubflowCtx};
+use crate::options::{DataSeq, ResetReason};
+use crate::seq;
+
+/// Ranges of queued subflow octets to skip, in sequence order.  Bounded:
+/// when full, the walk waits for the reader to consume the first range
+/// (the DATA_ACK then waits too), so a peer cannot make us allocate.
+#[derive(Default)]
+pub(crate) struct SkipRing {
+    /// (absolute subflow sequence number, length), `len` entries from `head`.
+    r: [(u32, u32); SKIP_RING],
+    head: usize,
+    len: usize,
+}
+
+const SKIP_RING: usize = 8;
+
+impl SkipRing {
+    fn front(&self) -> Option<(u32, u32)> {
+        (self.len > 0)
+            .then(|| self.r.get(self.head).copied())
+            .flatten()
+    }
+
+    fn pop(&mut self) {
+        if self.len > 0 {
+            self.head = (self.head + 1) % SKIP_RING;
+            self.len -= 1;
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == SKIP_RING
+    }
+
+    fn last(&self) -> Option<(u32, u32)> {
+        (self.len > 0)
+            .then(|| self.r.get((self.head + self.len - 1) % SKIP_RING).copied())
+            .flatten()
+    }
+
+    /// Puts back the rest of the first range (after a `pop`).
+    fn push_front(&mut self, start: u32, n: u32) -> bool {
+        if self.is_full() {
+            return false;
+        }
+        self.head = (self.head + SKIP_RING - 1) % SKIP_RING;
+        match self.r.get_mut(self.head) {
+            Some(e) => {
+                *e = (start, n);
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Appends [start, start + n), merged with the last range if adjacent.
+    /// False when full (the caller checked `is_full` first).
+    fn push(&mut self, start: u32, n: u32) -> bool {
+        if self.len > 0 {
+            let last = (self.head + self.len - 1) % SKIP_RING;
+            if let Some(l) = self.r.get_mut(last) {
+                if l.0.wrapping_add(l.1) == start {
+                    l.1 = l.1.wrapping_add(n);
+                    return true;
+                }
+            }
+        }
+        if self.is_full() {
+            return false;
+        }
+        let at = (self.head + self.len) % SKIP_RING;
+        match self.r.get_mut(at) {
+            Some(e) => {
+                *e = (start, n);
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The 64-bit DSN of the received octet at absolute subflow sequence
+/// number `seq` (at or after the last skipped range), updating the wrap
+/// tracking.
+fn rx_dsn_at(c: &mut SubflowCtx, seq: u32) -> u64 {
+    c.rcv_rel = seq::expand_seq(c.rcv_rel, u64::from(seq.wrapping_sub(c.isn_remote)));
+    c.idsn_remote.wrapping_add(c.rcv_rel).wrapping_add(c.rx_off)
+}
+
+/// The 64-bit DSN of the next new octet we expect from the peer (without
+/// any DATA_FIN): the walked position, past a skipped range it is in.
+///
+/// # Safety
+///
+/// Subflow socket locked.
+pub(super) unsafe fn rcv_dsn(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64 {
+    // SAFETY: the caller guarantees: subflow socket locked.
+    unsafe { rx_advance(sk, c) };
+    let mut at = c.rx_seq;
+    if let Some((s, n)) = c.skips.last() {
+        let end = s.wrapping_add(n);
+        if !seq::before(at, s) && seq::before(at, end) {
+            at = end;
+        }
+    }
+    rx_dsn_at(c, at)
+}
+
+/// Our DATA_ACK: everything received in order, plus the DATA_FIN.
+///
+/// # Safety
+///
+/// Subflow socket locked.
+pub(super) unsafe fn data_ack(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64 {
+    match (c.data_fin_done, c.data_fin_dsn) {
+        (true, Some(fin)) => fin.wrapping_add(1),
+        // SAFETY: the caller guarantees: subflow socket locked.
+        _ => unsafe { rcv_dsn(sk, c) },
+    }
+}
+
+/// Our DATA_ACK as put on the wire: 64-bit once the peer maps with 64-bit
+/// DSNs, 32-bit before (as mainline).
+///
+/// # Safety
+///
+/// Subflow socket locked.
+pub(super) unsafe fn data_ack_opt(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> DataSeq {
+    // SAFETY: the caller guarantees: subflow socket locked.
+    let ack = unsafe { data_ack(sk, c) };
+    if c.ack64 {
+        DataSeq::Bits64(ack)
+    } else {
+        DataSeq::Bits32(ack as u32)
+    }
+}
+
+/// Whether the peer's DATA_FIN is now in order (the receive side must be
+/// shut down); marks it done.  The caller acts on a true answer with no
+/// borrow of the context left (see [`ctx`]).
+///
+/// # Safety
+///
+/// Subflow socket locked.
+pub(super) unsafe fn data_fin_reached(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> bool {
+    let Some(fin) = c.data_fin_dsn else {
+        return false;
+    };
+    if c.data_fin_done {
+        return false;
+    }
+    // SAFETY: the caller guarantees: subflow socket locked.
+    let next = unsafe { rcv_dsn(sk, c) };
+    // Only at its own position, as mainline's mptcp_pending_data_fin(): a
+    // DATA_FIN behind the data received would otherwise cut the stream.
+    if next != fin {
+        return false;
+    }
+    c.data_fin_done = true;
+    true
+}
+
+/// The peer's DATA_FIN is in order: like tcp_fin(), mark the receive side
+/// closed (readers get EOF after the queued data) and acknowledge at once.
+///
+/// # Safety
+///
+/// Subflow socket locked; no reference to its context is live.
+pub(super) unsafe fn data_fin_done(sk: *mut bindings::sock) {
+    // SAFETY: the caller guarantees: subflow socket locked; no reference to its context is live.
+    unsafe {
+        (*sk).sk_shutdown |= bindings::RCV_SHUTDOWN as u8;
+        bindings::tcp_send_ack(sk);
+    }
+}
+
+/// Walks the octets queued in order since the last call and checks each
+/// mapping against the data stream.  One subflow carries the stream in
+/// order, so the first walked octet of a mapping must have the DSN we
+/// expect next: if it is lower, the mapping (or its start) repeats data we
+/// already have (mainline re-sends data not yet DATA_ACKed, and probes a
+/// closed data-level window with an acknowledged octet, on the same
+/// subflow: RFC 8684 §3.3.1 allows both), and those octets are queued for
+/// the reader to skip ([`rx_readable`]); if it is higher, data the one
+/// subflow never carried is missing: `rx_corrupt`.  Octets without a
+/// mapping of their own continue the current one.
+///
+/// # Safety
+///
+/// Subflow socket locked.
+unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
+    // SAFETY: the caller guarantees: subflow socket locked.
+    let (rcv_nxt, copied) = unsafe {
+        (
+            (*bindings::tcp_sk(sk)).rcv_nxt,
+            (*bindings::tcp_sk(sk)).copied_seq,
+        )
+    };
+    if seq::before(c.rx_seq, copied) {
+        // Consumed without a walk (not through our recvmsg): nothing to
+        // check any more.
+        c.rx_seq = copied;
+        c.rx_cur = None;
+    }
+    let mut cur = RcvCursor::new(sk);
+    while seq::before(c.rx_seq, rcv_nxt) && !c.rx_corrupt {
+        // SAFETY: socket locked; nothing in this loop calls into TCP.
+        let Some(skb) = (unsafe { cur.at(c.rx_seq) }) else {
+            c.rx_seq = rcv_nxt;
+            return;
+        };
+        // SAFETY: a queued skb of this socket.
+        let (start, len, ext) = unsafe {
+            let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+            let e = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
+                .cast::<bindings::mptcp_ext>();
+            (
+                (*cb).seq,
+                (*skb).len,
+                e.as_ref()
+                    .filter(|e| e.use_map() != 0)
+                    .map(|e| (e.subflow_seq, e.data_seq, e.data_len, e.data_fin() != 0)),
+            )
+        };
+        if let Some((ssn, dsn, data_len, fin)) = ext {
+            let key = (ssn, dsn, data_len);
+            if c.rx_cur != Some(key) {
+                let payload = u32::from(data_len).saturating_sub(u32::from(fin));
+                let off = c.rx_seq.wrapping_sub(c.isn_remote.wrapping_add(ssn));
+                // An octet outside its own mapping continues the stream.
+                if off < payload {
+                    let at = dsn.wrapping_add(u64::from(off));
+                    let want = rx_dsn_at(c, c.rx_seq);
+                    if at != want {
+                        if !seq::before64(at, want) {
+                            c.rx_corrupt = true;
+                            return;
+                        }
+                        if c.skips.is_full() {
+                            // Wait for the reader to consume a range.
+                            return;
+                        }
+                        let dup = want.wrapping_sub(at).min(u64::from(payload - off)) as u32;
+                        c.skips.push(c.rx_seq, dup);
+                        c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
+                        // SAFETY: socket locked.
+                        unsafe {
+                            crate::ctl::mib_add(
+                                bindings::sock_net(sk),
+                                crate::mib::DUPLICATE_DATA,
+                                1,
+                            )
+                        };
+                    }
+                }
+                c.rx_cur = Some(key);
+            }
+        }
+        c.rx_seq = start.wrapping_add(len);
+        if len == 0 {
+            // A FIN-only skb: nothing more to walk.
+            c.rx_seq = rcv_nxt;
+        }
+    }
+}
+
+/// What the reader may take from the subflow now: skips the duplicate
+/// range at the head of the receive queue, if any (consuming it as read),
+/// then returns how many queued octets are walked and readable before the
+/// next range to skip.  Process context; the caller reads at most that many
+/// octets, so it never reads a duplicate nor an unchecked octet.
+///
+/// None: the subflow is not ours or never ran MPTCP (plain TCP rules).
+///
+/// # Safety
+///
+/// `sk` is a live subflow, process context, locked by the caller with
+/// lock_sock().
+pub(crate) unsafe fn rx_readable(sk: *mut bindings::sock) -> Option<u32> {
+    // SAFETY: the caller guarantees: `sk` is a live subflow, process context, locked by the caller with
+    // lock_sock().
+    unsafe {
+        let tp = bindings::tcp_sk(sk);
+        loop {
+            let mut guard = ctx(sk)?;
+            let c = &mut guard;
+            let walking = is_mptcp_state(c.state.load(Ordering::Relaxed));
+            if !walking && c.skips.front().is_none() {
+                return None;
+            }
+            let mut limit = if walking {
+                rx_advance(sk, c);
+                c.rx_seq
+            } else {
+                (*tp).rcv_nxt
+            };
+            let copied = (*tp).copied_seq;
+            if let Some((s, n)) = c.skips.front() {
+                if s == copied {
+                    // The range is at the head: consume what of it is
+                    // queued, as read (advances copied_seq, frees the skbs,
+                    // may send a window update).
+                    let queued = (*tp).rcv_nxt.wrapping_sub(copied).min(n);
+                    if queued == 0 {
+                        return Some(0);
+                    }
+                    c.skips.pop();
+                    if queued < n {
+                        let _ = c.skips.push_front(s.wrapping_add(queued), n - queued);
+                    }
+                    // The borrow ends before this call (TCP may re-enter
+                    // our option hooks): the next round fetches it again.
+                    drop(guard);
+                    bindings::tcp_read_done(sk, queued as usize);
+                    continue;
+                }
+                if seq::before(s, limit) {
+                    limit = s;
+                }
+            }
+            return Some(if seq::before(copied, limit) {
+                limit.wrapping_sub(copied)
+            } else {
+                0
+            });
+        }
+    }
+}
+
+/// Our `sk_data_ready`: data was queued on the subflow.
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+pub(super) unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
+    // SAFETY: TCP calls this with the socket locked.
+    unsafe {
+        let mut orig = None;
+        let mut fin = false;
+        let mut corrupt = false;
+        let mut send_ack = false;
+        if let Some(mut c) = ctx(sk) {
+            let c = &mut c;
+            if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+                csum_advance(sk, c);
+                // A checksum failure: MP_FAIL goes out on an ACK now.
+                send_ack = c.mp_fail_tx.is_some();
+                rx_advance(sk, c);
+                corrupt = c.rx_corrupt && is_mptcp_state(c.state.load(Ordering::Relaxed));
+            }
+            fin = data_fin_reached(sk, c);
+            orig = c.orig_data_ready;
+        }
+        // No context reference is live from here on (TCP re-enters our
+        // option hooks).
+        if send_ack {
+            bindings::tcp_send_ack(sk);
+        }
+        if corrupt {
+            rx_reset(sk);
+        } else if fin {
+            data_fin_done(sk);
+        }
+        match orig {
+            Some(f) => f(sk),
+            None => bindings::sock_def_readable(sk),
+        }
+    }
+}
+
+/// A mapping contradicts the data stream of our one subflow (data the
+/// subflow never carried would be missing): delivering more in TCP order
+/// would corrupt the stream, so the connection is reset (MP_TCPRST
+/// "MPTCP-specific error", `DSSCorruptionReset`), as mainline's
+/// subflow_check_data_avail() does: RST, EBADMSG for the reader once it
+/// has read the data before the bad mapping, receive side closed.
+///
+/// # Safety
+///
+/// Socket locked (TCP's receive path); no reference to its context live.
+unsafe fn rx_reset(sk: *mut bindings::sock) {
+    // SAFETY: the caller guarantees: socket locked (TCP's receive path); no reference to its context
+    // live.
+    unsafe {
+        crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_CORRUPTION_RESET, 1);
+        if let Some(mut c) = ctx(sk) {
+            let c = &mut c;
+            c.reset_reason = ResetReason::MptcpSpecific;
+        }
+        bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
+        AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err))
+            .store(bindings::EBADMSG as i32, Ordering::Release);
+        (*sk).sk_shutdown = bindings::SHUTDOWN_MASK as u8;
+        bindings::tcp_set_state(sk, bindings::TCP_CLOSE as c_int);
+        if let Some(f) = (*sk).sk_error_report {
+            f(sk);
+        }
+    }
+}
+
+/// The skb of the receive queue holding subflow sequence number `seq`,
+/// searched from the tail (the new data).
+///
+/// # Safety
+///
+/// Socket locked.
+unsafe fn rcv_skb_at(sk: *mut bindings::sock, seq: u32) -> Option<*mut bindings::sk_buff> {
+    // SAFETY: per the caller: the queue is stable under the socket lock.
+    unsafe {
+        let head = ptr::addr_of_mut!((*sk).sk_receive_queue).cast::<bindings::sk_buff>();
+        let mut skb = (*head).__bindgen_anon_1.__bindgen_anon_1.prev;
+        while !skb.is_null() && skb != head {
+            let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+            let start = (*cb).seq;
+            if !seq::before(seq, start) {
+                return seq::before(seq, start.wrapping_add((*skb).len)).then_some(skb);
+            }
+            skb = (*skb).__bindgen_anon_1.__bindgen_anon_1.prev;
+        }
+        None
+    }
+}
+
+/// Looks up queued skbs by sequence number for one walk, stepping forward
+/// from the skb found last: a walk over k new skbs costs one search from
+/// the tail plus k steps, not k searches (quadratic with many small
+/// segments, in softirq).
+pub(super) struct RcvCursor {
+    sk: *mut bindings::sock,
+    last: *mut bindings::sk_buff,
+}
+
+impl RcvCursor {
+    pub(super) fn new(sk: *mut bindings::sock) -> Self {
+        Self {
+            sk,
+            last: ptr::null_mut(),
+        }
+    }
+
+    /// The queued skb holding `seq`.
+    ///
+    /// # Safety
+    ///
+    /// Socket locked, and the receive queue unchanged since this cursor's
+    /// previous answer (no call into TCP in between).
+    pub(super) unsafe fn at(&mut self, seq: u32) -> Option<*mut bindings::sk_buff> {
+        // SAFETY: per the caller: `last` is still queued.
+        unsafe {
+            if !self.last.is_null() {
+                let head =
+                    ptr::addr_of_mut!((*self.sk).sk_receive_queue).cast::<bindings::sk_buff>();
+                let next = (*self.last).__bindgen_anon_1.__bindgen_anon_1.next;
+                for skb in [next, self.last] {
+                    if skb.is_null() || skb == head {
+                        continue;
+                    }
+                    let start = (*(*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>()).seq;
+                    if !seq::before(seq, start) && seq::before(seq, start.wrapping_add((*skb).len))
+                    {
+                        self.last = skb;
+                        return Some(skb);
+                    }
+                }
+            }
+            let found = rcv_skb_at(self.sk, seq);
+            self.last = found.unwrap_or(ptr::null_mut());
+            found
+        }
+    }
+}
