@@ -26,36 +26,34 @@ mode gap: ssn 1 DSN 1 (100 octets), then ssn 101 with DSN 151: 50 octets
   (MP_TCPRST "MPTCP-specific error") and its reader get EBADMSG after A.
 Each command prints one JSON line.
 """
-import argparse, errno, hashlib, json, socket, sys, time
+import argparse, hashlib, os, sys, time
 
-IPPROTO_MPTCP = 262
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import mptcplib as ml  # noqa: E402
+
 A = bytes((i * 7 + 3) & 0xFF for i in range(100))
 B = bytes((i * 13 + 5) & 0xFF for i in range(100))
-
-
-def out(d):
-    print(json.dumps(d), flush=True)
 
 
 def server(a):
     import mptcp_raw as mr
     peer = mr.RawPeer(a.iface, a.peer_mac, 4)
-    print("listening", file=sys.stderr, flush=True)
+    ml.ready()
     syn = peer.recv(lambda ip, tcp: tcp.dport == a.port and tcp.flags.S and not tcp.flags.A, a.timeout)
     if syn is None:
-        return out({"error": "no SYN"})
+        return ml.print_json({"error": "no SYN"})
     tcp = syn[mr.TCP]
     c = mr.Conn(peer, a.src, syn.src, a.port, tcp.sport)
     c.rcv_nxt = (tcp.seq + 1) & 0xFFFFFFFF
     local = mr.new_key()
-    flags = (mr.CAP_A | mr.CAP_H) if a.csum else mr.CAP_H
+    flags = ml.MPTCP_CAP_HMAC_SHA256 | (ml.MPTCP_CAP_CHECKSUM_REQD if a.csum else 0)
     c.send("SA", [("MSS", 1400), mr.mpc_synack(local, flags)])
     ack = c.recv(5, lambda ip, tcp: tcp.flags.A and not tcp.flags.S)
     if ack is None:
-        return out({"error": "no third ACK"})
+        return ml.print_json({"error": "no third ACK"})
     keys = [o["key"] for o in mr.describe(ack[mr.TCP])["mptcp"] if o.get("opt") == "MP_CAPABLE" and "key" in o]
     if not keys:
-        return out({"error": "no MP_CAPABLE in the third ACK"})
+        return ml.print_json({"error": "no MP_CAPABLE in the third ACK"})
     _, idsn_remote = mr.key_sha(keys[0])
     _, idsn = mr.key_sha(local)
     if a.mode == "dup":
@@ -74,30 +72,20 @@ def server(a):
         csum = mr.dss_csum(dsn, 0, 1) if a.csum else None
         c.send("FA", [mr.dss(data_ack=idsn_remote + 1, dsn=dsn, ssn=0, data_len=1, csum=csum, data_fin=True)])
     seen = [mr.describe(p[mr.TCP]) for p in peer.recv_all(c.from_peer, a.wait)]
-    out({"sent": len(plan), "from_client": seen,
-         "rst": [d for d in seen if "R" in d["flags"]]})
+    ml.print_json({"sent": len(plan), "from_client": seen,
+                   "rst": [d for d in seen if "R" in d["flags"]]})
 
 
 def client(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    s = ml.mptcp_socket()
     s.settimeout(a.timeout)
     s.connect((a.addr, a.port))
-    got, err = b"", None
-    try:
-        while True:
-            b = s.recv(4096)
-            if not b:
-                break
-            got += b
-    except OSError as e:
-        err = errno.errorcode.get(e.errno, str(e.errno)) if e.errno else repr(e)
-    try:
-        is_mptcp = s.getsockopt(socket.IPPROTO_TCP, 43)
-    except OSError as e:
-        is_mptcp = -e.errno
+    got, e = ml.recv_until_eof(s)
+    err = None if e is None else ml.errno_name(e.errno) if e.errno else repr(e)
+    is_mptcp = ml.is_mptcp(s)
     s.close()
-    out({"recv": len(got), "exact_ab": got == A + B, "exact_a": got == A, "sha": hashlib.sha256(got).hexdigest(),
-         "error": err, "tcp_is_mptcp": is_mptcp})
+    ml.print_json({"recv": len(got), "exact_ab": got == A + B, "exact_a": got == A,
+                   "sha": hashlib.sha256(got).hexdigest(), "error": err, "tcp_is_mptcp": is_mptcp})
 
 
 def main():

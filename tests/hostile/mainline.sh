@@ -9,7 +9,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/vm/lib.sh"
-/usr/bin/python3 -c 'import socket; socket.socket(2, 1, 262)' 2>/dev/null ||
+$PYLIB -c 'import mptcplib as ml; ml.mptcp_socket()' 2>/dev/null ||
   { echo "this kernel has no MPTCP"; exit 2; }
 if [ -e /sys/module/mptcp/initstate ]; then
   echo "mptcp is a loaded module here (ours?), not mainline built in"; exit 2

@@ -16,20 +16,16 @@ RFC 8684 formats used here:
 import hashlib
 import os
 import select
-import socket
 import struct
+import sys
 import time
 
 from scapy.all import IP, IPv6, TCP, Ether, conf  # python3-scapy (Debian)
 
-TCPOPT_MPTCP = 30
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import mptcplib as ml  # noqa: E402
+
 MPTCP_VERSION = 1
-# MP_CAPABLE flags
-CAP_A, CAP_H = 0x80, 0x01
-# MPTCP subtypes
-MPC, DSS, TCPRST = 0, 2, 8
-# DSS flags
-DSS_F, DSS_m, DSS_M, DSS_a, DSS_A = 0x10, 0x08, 0x04, 0x02, 0x01
 # MP_TCPRST reasons (RFC 8684 §3.6)
 RST_REASONS = {0: "unspecified", 1: "mptcp-error", 2: "lack-of-resources",
                3: "administratively-prohibited", 4: "too-much-outstanding-data",
@@ -68,47 +64,47 @@ def dss_csum(dsn, ssn, data_len, payload=b""):
 def opt(subtype, first_low, body):
     """An MPTCP option (kind, value) for scapy: subtype in the high nibble
     of the first octet."""
-    return (TCPOPT_MPTCP, bytes([(subtype << 4) | first_low]) + body)
+    return (ml.TCPOPT_MPTCP, bytes([(subtype << 4) | first_low]) + body)
 
 
-def mpc_syn(flags=CAP_H):
-    return opt(MPC, MPTCP_VERSION, bytes([flags]))
+def mpc_syn(flags=ml.MPTCP_CAP_HMAC_SHA256):
+    return opt(ml.MPTCPOPT_MP_CAPABLE, MPTCP_VERSION, bytes([flags]))
 
 
-def mpc_synack(key, flags=CAP_H):
-    return opt(MPC, MPTCP_VERSION, bytes([flags]) + struct.pack(">Q", key))
+def mpc_synack(key, flags=ml.MPTCP_CAP_HMAC_SHA256):
+    return opt(ml.MPTCPOPT_MP_CAPABLE, MPTCP_VERSION, bytes([flags]) + struct.pack(">Q", key))
 
 
-def mpc_ack(local, remote, flags=CAP_H, data_len=None, csum=None):
+def mpc_ack(local, remote, flags=ml.MPTCP_CAP_HMAC_SHA256, data_len=None, csum=None):
     body = bytes([flags]) + struct.pack(">QQ", local, remote)
     if data_len is not None:
         body += struct.pack(">H", data_len)
     if csum is not None:
         body += struct.pack(">H", csum)
-    return opt(MPC, MPTCP_VERSION, body)
+    return opt(ml.MPTCPOPT_MP_CAPABLE, MPTCP_VERSION, body)
 
 
 def dss(data_ack=None, dsn=None, ssn=0, data_len=0, csum=None, data_fin=False):
     """DSS with a 64-bit DATA_ACK and/or a 64-bit DSN mapping."""
     flags, body = 0, b""
     if data_ack is not None:
-        flags |= DSS_A | DSS_a
+        flags |= ml.MPTCP_DSS_HAS_ACK | ml.MPTCP_DSS_ACK64
         body += struct.pack(">Q", data_ack)
     if dsn is not None:
-        flags |= DSS_M | DSS_m
+        flags |= ml.MPTCP_DSS_HAS_MAP | ml.MPTCP_DSS_DSN64
         body += struct.pack(">QIH", dsn, ssn, data_len)
         if csum is not None:
             body += struct.pack(">H", csum)
     if data_fin:
-        flags |= DSS_F
-    return opt(DSS, 0, bytes([flags]) + body)
+        flags |= ml.MPTCP_DSS_DATA_FIN
+    return opt(ml.MPTCPOPT_DSS, 0, bytes([flags]) + body)
 
 
 def mptcp_opts(tcp):
     """The MPTCP options of a scapy TCP layer as (subtype, raw value)."""
     out = []
     for o in tcp.options:
-        if isinstance(o, tuple) and o[0] in (TCPOPT_MPTCP, "MPTCP") and isinstance(o[1], bytes) and o[1]:
+        if isinstance(o, tuple) and o[0] in (ml.TCPOPT_MPTCP, "MPTCP") and isinstance(o[1], bytes) and o[1]:
             out.append((o[1][0] >> 4, o[1]))
     return out
 
@@ -118,15 +114,15 @@ def describe(tcp):
     length and the MPTCP options (MP_CAPABLE keys, MP_TCPRST reason)."""
     d = {"flags": str(tcp.flags), "len": len(bytes(tcp.payload)), "mptcp": []}
     for sub, v in mptcp_opts(tcp):
-        if sub == MPC:
+        if sub == ml.MPTCPOPT_MP_CAPABLE:
             e = {"opt": "MP_CAPABLE", "len": len(v) + 2, "flags": v[1] if len(v) > 1 else None}
             if len(v) >= 10:
                 e["key"] = struct.unpack(">Q", v[2:10])[0]
             d["mptcp"].append(e)
-        elif sub == TCPRST:
+        elif sub == ml.MPTCPOPT_RST:
             d["mptcp"].append({"opt": "MP_TCPRST", "reason": RST_REASONS.get(v[1] if len(v) > 1 else -1, "?"),
                                "flags": v[0] & 0xF})
-        elif sub == DSS:
+        elif sub == ml.MPTCPOPT_DSS:
             d["mptcp"].append({"opt": "DSS", "flags": v[1] if len(v) > 1 else None})
         else:
             d["mptcp"].append({"opt": f"subtype{sub}", "len": len(v) + 2})

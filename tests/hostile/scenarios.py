@@ -21,18 +21,10 @@ asserts on it.  "listening" on stderr means a server end is ready.
     accept  --family --proto --port --timeout
     client  --addr --port --timeout
 """
-import argparse, json, socket, struct, sys, time
+import argparse, os, socket, sys, time
 
-IPPROTO_MPTCP = 262
-TCP_IS_MPTCP = 43
-
-
-def out(d):
-    print(json.dumps(d), flush=True)
-
-
-def ready():
-    print("listening", file=sys.stderr, flush=True)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import mptcplib as ml  # noqa: E402
 
 
 def raw_peer(a):
@@ -57,31 +49,32 @@ def cmd_mpc_data(a):
     local = mr.new_key()
     sa = handshake_syn(mr, c, int(a.syn_flags, 0))
     if sa is None:
-        return out({"error": "no SYN-ACK"})
+        return ml.print_json({"error": "no SYN-ACK"})
     tcp = sa[mr.TCP]
     res = {"synack": mr.describe(tcp)}
     keys = [o["key"] for o in res["synack"]["mptcp"] if o.get("opt") == "MP_CAPABLE" and "key" in o]
     if not keys:
         res["error"] = "no MP_CAPABLE key in the SYN-ACK"
-        return out(res)
+        return ml.print_json(res)
     remote = keys[0]
     c.rcv_nxt = (tcp.seq + 1) & 0xFFFFFFFF
     payload = b"x"
     _, idsn = mr.key_sha(local)
     mapped = payload[:a.data_len]
     csum = mr.dss_csum(idsn + 1, 1, a.data_len, mapped)
-    c.send("PA", [mr.mpc_ack(local, remote, mr.CAP_A | mr.CAP_H, a.data_len, csum)], payload)
+    c.send("PA", [mr.mpc_ack(local, remote, ml.MPTCP_CAP_CHECKSUM_REQD | ml.MPTCP_CAP_HMAC_SHA256, a.data_len, csum)],
+           payload)
     res["sent"] = {"data_len": a.data_len, "csum": csum, "idsn": idsn}
     res["after"] = [mr.describe(p[mr.TCP]) for p in peer.recv_all(c.from_peer, a.wait)]
-    out(res)
+    ml.print_json(res)
 
 
 def cmd_datafin_server(a):
     mr, peer = raw_peer(a)
-    ready()
+    ml.ready()
     syn = peer.recv(lambda ip, tcp: tcp.dport == a.port and tcp.flags.S and not tcp.flags.A, a.timeout)
     if syn is None:
-        return out({"error": "no SYN"})
+        return ml.print_json({"error": "no SYN"})
     tcp = syn[mr.TCP]
     res = {"syn": mr.describe(tcp)}
     c = mr.Conn(peer, a.src, syn.src, a.port, tcp.sport)
@@ -89,17 +82,17 @@ def cmd_datafin_server(a):
     local = mr.new_key()
     # Flag A: checksums on for this connection, whatever the client's sysctl
     # (the stale variant runs without).
-    flags = mr.CAP_H if a.variant == "stale" else mr.CAP_A | mr.CAP_H
+    flags = ml.MPTCP_CAP_HMAC_SHA256 | (0 if a.variant == "stale" else ml.MPTCP_CAP_CHECKSUM_REQD)
     c.send("SA", [("MSS", 1400), mr.mpc_synack(local, flags)])
     ack = c.recv(3, lambda ip, tcp: tcp.flags.A and not tcp.flags.S)
     if ack is None:
         res["error"] = "no third ACK"
-        return out(res)
+        return ml.print_json(res)
     res["ack"] = mr.describe(ack[mr.TCP])
     keys = [o["key"] for o in res["ack"]["mptcp"] if o.get("opt") == "MP_CAPABLE" and "key" in o]
     if not keys:
         res["error"] = "no MP_CAPABLE in the third ACK"
-        return out(res)
+        return ml.print_json(res)
     _, idsn_remote = mr.key_sha(keys[0])
     _, idsn = mr.key_sha(local)
     ack = idsn_remote + 1
@@ -120,7 +113,7 @@ def cmd_datafin_server(a):
         csum = mr.dss_csum(idsn + 1, 1, 1)
         c.send("PA", [mr.dss(data_ack=ack, dsn=idsn + 1, ssn=1, data_len=1, csum=csum, data_fin=True)], b"x")
     res["after"] = [mr.describe(p[mr.TCP]) for p in peer.recv_all(c.from_peer, a.wait)]
-    out(res)
+    ml.print_json(res)
 
 
 def cmd_syn_probe(a):
@@ -129,37 +122,22 @@ def cmd_syn_probe(a):
     # Any source address may answer (a broadcast destination's reply
     # comes from it): match on ports only.
     # One SYN only: the listener's drop counters must count exactly one.
-    c.send("S", [("MSS", 1400), mr.mpc_syn(mr.CAP_H)])
+    c.send("S", [("MSS", 1400), mr.mpc_syn(ml.MPTCP_CAP_HMAC_SHA256)])
     p = peer.recv(lambda ip, tcp: tcp.sport == c.dport and tcp.dport == c.sport, a.wait)
-    out({"synack": bool(p is not None and p[mr.TCP].flags.S and p[mr.TCP].flags.A),
-         "reply": None if p is None else mr.describe(p[mr.TCP])})
-
-
-def sock(family, proto):
-    return socket.socket(socket.AF_INET if family == "4" else socket.AF_INET6, socket.SOCK_STREAM,
-                         IPPROTO_MPTCP if proto == "mptcp" else 0)
+    ml.print_json({"synack": bool(p is not None and p[mr.TCP].flags.S and p[mr.TCP].flags.A),
+                   "reply": None if p is None else mr.describe(p[mr.TCP])})
 
 
 def listener(a):
-    s = sock(a.family, a.proto)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if a.transparent:  # IP_TRANSPARENT / IPV6_TRANSPARENT: replies from any source
-        s.setsockopt(*((socket.SOL_IP, 19) if a.family == "4" else (socket.SOL_IPV6, 75)), 1)
-    s.bind(("0.0.0.0" if a.family == "4" else "::", a.port))
-    s.listen(16)
-    return s
-
-
-def is_mptcp(s):
-    try:
-        return s.getsockopt(socket.IPPROTO_TCP, TCP_IS_MPTCP)
-    except OSError as e:
-        return -e.errno
+    # IP_TRANSPARENT / IPV6_TRANSPARENT: replies from any source
+    opts = [(socket.SOL_IP, 19, 1) if a.family == "4" else (socket.SOL_IPV6, 75, 1)] if a.transparent else []
+    return ml.listener(ml.family(a.family), ml.protocol(a.proto), a.port,
+                       "0.0.0.0" if a.family == "4" else "::", 16, opts)
 
 
 def cmd_listen(a):
     s = listener(a)
-    ready()
+    ml.ready()
     time.sleep(a.seconds)
     s.close()
 
@@ -167,49 +145,37 @@ def cmd_listen(a):
 def read_until_end(s, timeout):
     """What a reader sees: data, then "eof", "timeout" or an errno name."""
     s.settimeout(timeout)
-    got = b""
-    try:
-        while True:
-            d = s.recv(4096)
-            if not d:
-                return got, "eof"
-            got += d
-    except socket.timeout:
-        return got, "timeout"
-    except OSError as e:
-        return got, errno_name(e)
-
-
-def errno_name(e):
-    import errno
-    return errno.errorcode.get(e.errno, str(e.errno))
+    got, e = ml.recv_until_eof(s)
+    if e is None:
+        return got, "eof"
+    return got, "timeout" if isinstance(e, socket.timeout) else ml.errno_name(e.errno)
 
 
 def cmd_accept(a):
     s = listener(a)
     s.settimeout(a.timeout)
-    ready()
+    ml.ready()
     try:
         c, peer = s.accept()
     except socket.timeout:
-        return out({"accepted": False})
-    st = is_mptcp(c)
+        return ml.print_json({"accepted": False})
+    st = ml.is_mptcp(c)
     got, end = read_until_end(c, 2)
-    out({"accepted": True, "peer": peer[0], "tcp_is_mptcp": st, "data": got.decode(errors="replace"),
-         "end": end})
+    ml.print_json({"accepted": True, "peer": peer[0], "tcp_is_mptcp": st, "data": got.decode(errors="replace"),
+                   "end": end})
     c.close()
 
 
 def cmd_client(a):
-    s = sock(a.family, "mptcp")
+    s = ml.mptcp_socket(ml.family(a.family))
     s.settimeout(a.timeout)
     try:
         s.connect((a.addr, a.port))
     except OSError as e:
-        return out({"connect": errno_name(e) if e.errno else "timeout"})
-    st = is_mptcp(s)
+        return ml.print_json({"connect": ml.errno_name(e.errno) if e.errno else "timeout"})
+    st = ml.is_mptcp(s)
     got, end = read_until_end(s, a.timeout)
-    out({"connect": "ok", "tcp_is_mptcp": st, "data": got.decode(errors="replace"), "end": end})
+    ml.print_json({"connect": "ok", "tcp_is_mptcp": st, "data": got.decode(errors="replace"), "end": end})
     s.close()
 
 
@@ -220,10 +186,7 @@ def main():
     ap.add_argument("--peer-mac")
     ap.add_argument("--src")
     ap.add_argument("--dst")
-    ap.add_argument("--addr")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--family", choices=["4", "6"], default="4")
-    ap.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
+    ml.socket_args(ap)
     ap.add_argument("--data-len", type=int, default=0)
     ap.add_argument("--variant", choices=["nopayload", "stale"], default="nopayload",
                     help="datafin-server: a DATA_FIN mapping no payload, or a stale DATA_FIN then the real one")

@@ -20,10 +20,10 @@ transfer with tests/tools/xfer.py's stream (both directions BYTES,
 IPPROTO_MPTCP), wait for the peer, snapshot again, print one line
 "INTEROP {json}" with what the socket reported and the MPTcpExt deltas.
 """
-import json, os, select, socket, subprocess, sys, time
+import os, select, socket, subprocess, sys, time
 
-ROOT = os.environ.get("ROOT", os.path.join(os.path.dirname(__file__), "../.."))
-sys.path.insert(0, os.path.join(ROOT, "tests/tools"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import mptcplib as ml  # noqa: E402
 import xfer  # noqa: E402
 
 SIDE = os.environ["TWOVM_SIDE"]
@@ -33,10 +33,10 @@ FAMILY = os.environ.get("INTEROP_FAMILY", "4")
 PORT = int(os.environ.get("INTEROP_PORT", "31000"))
 TIMEOUT = float(os.environ.get("INTEROP_TIMEOUT", "60"))
 CASES = [c.split(":") for c in os.environ["INTEROP_CASES"].split()]
-FAM = socket.AF_INET if FAMILY == "4" else socket.AF_INET6
+FAM = ml.family(FAMILY)
 PEER_ADDR = {"4": f"10.0.1.{PEER}", "6": f"fd00:1::{PEER}", "4m": f"::ffff:10.0.1.{PEER}"}[FAMILY]
 # 4m: IPv4 through AF_INET6 sockets (v4-mapped addresses, dual-stack [::]).
-V6ONLY_OFF = FAMILY == "4m"
+OPTS = [ml.DUAL_STACK] if FAMILY == "4m" else []
 
 
 class Ctrl:
@@ -44,10 +44,7 @@ class Ctrl:
 
     def __init__(self):
         if SIDE == "a":
-            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            ls.bind(("", PORT))
-            ls.listen(1)
+            ls = ml.listener(socket.AF_INET, socket.IPPROTO_TCP, PORT, backlog=1)
             ls.settimeout(TIMEOUT * 2)
             self.s, _ = ls.accept()
             ls.close()
@@ -130,28 +127,23 @@ def set_csum(v):
 def csum_negotiated(s):
     """mptcp_info.mptcpi_csum_enabled (offset 42), or None without MPTCP_INFO."""
     try:
-        info = s.getsockopt(xfer.SOL_MPTCP, xfer.MPTCP_INFO, 256)
+        info = ml.mptcp_info(s)
     except OSError:
         return None
-    return info[42] if len(info) > 42 else None
+    return info[ml.MPTCPI_CSUM_ENABLED] if len(info) > ml.MPTCPI_CSUM_ENABLED else None
 
 
 def transfer(s, size, seed):
     s.settimeout(TIMEOUT)
     r = xfer.run(s, size, seed)
-    r["end"] = xfer.mptcp_state(s)
+    r["end"] = ml.mptcp_state(s)
     r["csum_neg"] = csum_negotiated(s)
     return r
 
 
 def server(ctrl, k, size):
-    ls = socket.socket(FAM, socket.SOCK_STREAM, xfer.IPPROTO_MPTCP)
+    ls = ml.listener(FAM, ml.IPPROTO_MPTCP, PORT + 1 + k, opts=OPTS)
     try:
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if V6ONLY_OFF:
-            ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        ls.bind(("", PORT + 1 + k))
-        ls.listen(8)
         ctrl.send("ready", k)
         deadline = time.monotonic() + TIMEOUT
         while True:  # accept, unless the client gives up first
@@ -175,10 +167,8 @@ def server(ctrl, k, size):
 def client(ctrl, k, size):
     if ctrl.wait(k, ["ready", "done"], TIMEOUT) != "ready":
         raise ConnectionError("server not ready")
-    s = socket.socket(FAM, socket.SOCK_STREAM, xfer.IPPROTO_MPTCP)
+    s = ml.mptcp_socket(FAM, opts=OPTS)
     try:
-        if V6ONLY_OFF:
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         s.settimeout(TIMEOUT)
         s.connect((PEER_ADDR, PORT + 1 + k))
         return transfer(s, size, 1)
@@ -203,7 +193,7 @@ def stop_capture(cap, k):
     time.sleep(0.5)
     p.terminate()
     p.wait()
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "tests/tools/dss_trace.py"), path],
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(ml.__file__), "dss_trace.py"), path],
                          capture_output=True, text=True)
     for line in (out.stdout + out.stderr).splitlines():
         print(f"TRACE case {k + 1} side {SIDE}: {line}", file=sys.stderr, flush=True)
@@ -237,10 +227,9 @@ def main():
         delta = {n: after[n] - before.get(n, 0) for n in after if after[n] != before.get(n, 0)}
         print(f"interop: case {k + 1}/{len(CASES)} {d} csum={csum} {size} B: {role}, {secs:.1f}s, "
               + (r["error"] if "error" in r else f"is_mptcp={r.get('tcp_is_mptcp')}"), file=sys.stderr, flush=True)
-        print("INTEROP " + json.dumps(dict(case=k, side=SIDE, kernel=KERNEL, uname=os.uname().release,
-                                            role=role, dir=d, csum=int(csum), csum_set=csum_ok,
-                                            size=size, secs=round(secs, 2), xfer=r, mib=delta,
-                                            mib_seen=bool(after))), flush=True)
+        ml.print_json(dict(case=k, side=SIDE, kernel=KERNEL, uname=os.uname().release, role=role, dir=d,
+                           csum=int(csum), csum_set=csum_ok, size=size, secs=round(secs, 2), xfer=r, mib=delta,
+                           mib_seen=bool(after)), prefix="INTEROP ")
     return rc
 
 

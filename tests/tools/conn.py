@@ -20,13 +20,13 @@ the caller bounds the run time with timeout(1).
   conn.py unread-client --addr A ...  connect, wait for data, close()
       without reading it.
 """
-import argparse, errno, select, socket, struct, sys
+import argparse, select, socket, struct
 
-IPPROTO_MPTCP = 262
+import mptcplib as ml
 
 
 def name(e):
-    return errno.errorcode.get(e, str(e)) if e else "ok"
+    return ml.errno_name(e) if e else "ok"
 
 
 def attempt(fn):
@@ -41,18 +41,15 @@ def attempt(fn):
 
 
 def listener(a, fam, proto):
-    s = socket.socket(fam, socket.SOCK_STREAM, proto)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("", a.port))
-    s.listen(8)
-    print("listening", file=sys.stderr, flush=True)
+    s = ml.listener(fam, proto, a.port)
+    ml.ready()
     c, _ = s.accept()
     s.close()
     return c
 
 
 def refused(a, fam, proto, nonblock):
-    with socket.socket(fam, socket.SOCK_STREAM, proto) as s:
+    with ml.mptcp_socket(fam, proto) as s:
         if not nonblock:
             r = attempt(lambda: s.connect((a.addr, a.port)))
             if r == "ok":  # the refusal would only show up later
@@ -74,13 +71,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["refused", "abort-server", "abort-client",
                                      "unread-server", "unread-client"])
-    ap.add_argument("--addr", default="")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
-    ap.add_argument("--family", choices=["4", "6"], default="4")
+    ml.socket_args(ap)
     a = ap.parse_args()
-    fam = socket.AF_INET if a.family == "4" else socket.AF_INET6
-    proto = IPPROTO_MPTCP if a.proto == "mptcp" else socket.IPPROTO_TCP
+    fam, proto = ml.family(a.family), ml.protocol(a.proto)
 
     if a.mode.endswith("-server"):
         c = listener(a, fam, proto)
@@ -96,12 +89,12 @@ def main():
         return
 
     if a.mode == "refused":
-        for p, pname in ((socket.IPPROTO_TCP, "tcp"), (IPPROTO_MPTCP, "mptcp")):
-            print(f"{pname} blocking: {refused(a, fam, p, False)}")
-            print(f"{pname} nonblocking: {refused(a, fam, p, True)}")
+        for pname in ("tcp", "mptcp"):
+            print(f"{pname} blocking: {refused(a, fam, ml.protocol(pname), False)}")
+            print(f"{pname} nonblocking: {refused(a, fam, ml.protocol(pname), True)}")
         return
 
-    s = socket.socket(fam, socket.SOCK_STREAM, proto)
+    s = ml.mptcp_socket(fam, proto)
     if a.mode == "abort-client":
         s.connect((a.addr, a.port))
         s.sendall(b"x")

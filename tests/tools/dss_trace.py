@@ -12,74 +12,11 @@ data-level length, flags) and the last DATA_ACK and TCP window the other
 side had sent, so the trace shows what the sender did and why.  Used by
 `make interop` with INTEROP_PCAP=1 (evidence for the notes).
 """
-import struct, sys
+import sys
+
+import mptcplib as ml
 
 MASK64 = (1 << 64) - 1
-
-
-def packets(path):
-    b = open(path, "rb").read()
-    magic = struct.unpack("<I", b[:4])[0]
-    e = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
-    nano = magic in (0xa1b23c4d, 0x4d3cb2a1)
-    link = struct.unpack(e + "I", b[20:24])[0]
-    off, n = 24, 0
-    while off + 16 <= len(b):
-        ts, tf, incl, orig = struct.unpack(e + "IIII", b[off:off + 16])
-        p = b[off + 16:off + 16 + incl]
-        off += 16 + incl
-        n += 1
-        l2 = {1: 14, 113: 16, 276: 20}.get(link, 14)
-        ip = p[l2:]
-        if not ip:
-            continue
-        if ip[0] >> 4 == 4 and ip[9] == 6:
-            hl, tot = (ip[0] & 15) * 4, struct.unpack(">H", ip[2:4])[0]
-            if tot == 0:  # BIG TCP (over 64 KiB): the frame's length says
-                tot = orig - l2
-            src, dst = ip[12:16], ip[16:20]
-            tcp, plen_ip = ip[hl:], tot - hl
-        elif ip[0] >> 4 == 6 and ip[6] == 6:
-            src, dst = ip[8:24], ip[24:40]
-            tcp, plen_ip = ip[40:], struct.unpack(">H", ip[4:6])[0]
-            if plen_ip == 0:  # BIG TCP jumbogram
-                plen_ip = orig - l2 - 40
-        else:
-            continue
-        sport, dport, seq, ack = struct.unpack(">HHII", tcp[:12])
-        doff = (tcp[12] >> 4) * 4
-        flags = tcp[13]
-        win = struct.unpack(">H", tcp[14:16])[0]
-        opts, dss, i = tcp[20:doff], None, 0
-        while i < len(opts):
-            k = opts[i]
-            if k == 0:
-                break
-            if k == 1:
-                i += 1
-                continue
-            if i + 1 >= len(opts) or opts[i + 1] < 2:
-                break
-            ln = opts[i + 1]
-            if k == 30 and ln >= 4 and opts[i + 2] >> 4 == 2:
-                dss = parse_dss(opts[i:i + ln])
-            i += ln
-        t = ts + tf / (1e9 if nano else 1e6)
-        yield dict(n=n, t=t, src=(src, sport), dst=(dst, dport), seq=seq, ack=ack, flags=flags,
-                   win=win, plen=plen_ip - doff, dss=dss)
-
-
-def parse_dss(o):
-    f, p, d = o[3], 4, {}
-    if f & 1:
-        w = 8 if f & 2 else 4
-        d["ack"] = int.from_bytes(o[p:p + w], "big"); d["ack64"] = w == 8; p += w
-    if f & 4:
-        w = 8 if f & 8 else 4
-        d["dsn"] = int.from_bytes(o[p:p + w], "big"); d["dsn64"] = w == 8; p += w
-        d["ssn"], d["dlen"] = struct.unpack(">IH", o[p:p + 6])
-    d["fin"] = bool(f & 16)
-    return d
 
 
 def main():
@@ -92,7 +29,7 @@ def main():
     # Mappings starting inside the previous one of their direction with
     # other parameters (what a receiver's DSSNotMatching check trips on).
     prevmap, inside = {}, {}
-    for p in packets(path):
+    for p in ml.pcap_packets(path):
         key = (p["src"], p["dst"])
         d = p["dss"]
         if d and "ack" in d:

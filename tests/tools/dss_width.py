@@ -16,32 +16,22 @@ it all, then sends 1 KiB; the server reads it; both close.  Expected:
   an 8-octet DATA_ACK;
 - the server's DSS after the client's 64-bit mapping carry 8 octets.
 """
-import os, socket, sys, time
+import sys, time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mptcplib as ml
 
-IPPROTO_MPTCP = 262
 PORT = 34567
 
 
 def run():
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", PORT)); ls.listen(1)
-    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
-    c.connect(("127.0.0.1", PORT))
-    s, _ = ls.accept()
+    ls, c, s = ml.loopback_pair(port=PORT)
     data = bytes(range(256)) * 1024
     s.sendall(data)
-    got = b""
-    while len(got) < len(data):
-        got += c.recv(65536)
+    got = ml.recv_exact(c, len(data))
     assert got == data
     time.sleep(0.3)
     c.sendall(b"z" * 1024)
-    got = b""
-    while len(got) < 1024:
-        got += s.recv(4096)
+    ml.recv_exact(s, 1024, 4096)
     time.sleep(0.3)
     for x in (c, s, ls):
         x.close()
@@ -49,11 +39,10 @@ def run():
 
 
 def check(path):
-    from dss_trace import packets  # noqa: E402 (same folder)
     srv = {"pre": set(), "post": set()}
     cli = set()
     client_mapped = False
-    for p in packets(path):
+    for p in ml.pcap_packets(path):
         d = p["dss"]
         if not d:
             continue

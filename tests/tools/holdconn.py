@@ -13,8 +13,7 @@ the SYNs go nowhere), then prints one line "held=N mptcp=M fallback=F"
 """
 import argparse, errno, os, resource, socket, sys, time
 
-IPPROTO_MPTCP = 262
-TCP_IS_MPTCP = 43
+import mptcplib as ml
 
 
 def main():
@@ -30,12 +29,12 @@ def main():
     socks, mptcp = [], 0
     t0 = time.monotonic()
     for _ in range(a.count):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+        s = ml.mptcp_socket()
         s.setblocking(False)
         e = s.connect_ex((a.addr, a.port))
         if e not in (0, errno.EINPROGRESS):
-            sys.exit(f"connect: {errno.errorcode.get(e, e)}")
-        mptcp += s.getsockopt(socket.IPPROTO_TCP, TCP_IS_MPTCP)
+            sys.exit(f"connect: {ml.errno_name(e)}")
+        mptcp += s.getsockopt(socket.IPPROTO_TCP, ml.TCP_IS_MPTCP)
         socks.append(s)
     print(f"held={len(socks)} mptcp={mptcp} fallback={len(socks) - mptcp}"
           f" in {time.monotonic() - t0:.1f}s", flush=True)

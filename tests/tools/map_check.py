@@ -8,16 +8,15 @@ no segment is larger than a mapping can cover (65535 octets).
 
   map_check.py PCAP
 Prints the counts and the largest payload; exits 1 on any violation."""
-import os, sys
+import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import dss_trace  # noqa: E402
+import mptcplib as ml
 
 
 def main():
     isn = {}
     n = unmapped = uncovered = big = biggest = 0
-    for p in dss_trace.packets(sys.argv[1]):
+    for p in ml.pcap_packets(sys.argv[1]):
         flow = (p["src"], p["dst"])
         if p["flags"] & 0x02:
             isn[flow] = p["seq"]

@@ -10,8 +10,9 @@ caught by SIGALRM.  Usage: recv_zero.py mptcp|tcp.  Exit 0 on success.
 """
 import signal, socket, sys, time
 
-IPPROTO_MPTCP = 262
-proto = IPPROTO_MPTCP if sys.argv[1] == "mptcp" else socket.IPPROTO_TCP
+import mptcplib as ml
+
+proto = ml.protocol(sys.argv[1])
 
 
 def hang(*_):
@@ -19,18 +20,14 @@ def hang(*_):
 
 
 signal.signal(signal.SIGALRM, hang)
-ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
-ls.bind(("127.0.0.1", 0))
-ls.listen(1)
-c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
-c.connect(ls.getsockname())
-s, _ = ls.accept()
+ls, c, s = ml.loopback_pair(proto)
 # Established both ways (MPTCP fully established after the first data).
 c.sendall(b"x"); assert s.recv(1) == b"x"
 s.sendall(b"y"); assert c.recv(1) == b"y"
-if proto == IPPROTO_MPTCP:
-    assert c.getsockopt(socket.IPPROTO_TCP, 43) == 1 and s.getsockopt(socket.IPPROTO_TCP, 43) == 1, "not MPTCP"
-for queued in ((b"",) if proto == IPPROTO_MPTCP else ()) + (b"abc",):
+if proto == ml.IPPROTO_MPTCP:
+    assert (c.getsockopt(socket.IPPROTO_TCP, ml.TCP_IS_MPTCP) == 1 and
+            s.getsockopt(socket.IPPROTO_TCP, ml.TCP_IS_MPTCP) == 1), "not MPTCP"
+for queued in ((b"",) if proto == ml.IPPROTO_MPTCP else ()) + (b"abc",):
     if queued:
         s.sendall(queued)
         time.sleep(0.3)

@@ -4,15 +4,15 @@
 itself, so its SYN crosses itself (TCP answers a SYN with a SYN-ACK from
 SYN_SENT).  Prints one JSON line: connect result, TCP_IS_MPTCP, and
 whether the octets written came back byte-exact."""
-import json, socket, sys
+import socket, sys
 
-IPPROTO_MPTCP, SOL_TCP, TCP_IS_MPTCP = 262, 6, 43
+import mptcplib as ml
 
 
 def main():
     addr, port = sys.argv[1], int(sys.argv[2])
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    s = ml.mptcp_socket(fam)
     s.settimeout(10)
     s.bind((addr, port))
     res = {}
@@ -21,23 +21,19 @@ def main():
         res["connect"] = "ok"
     except OSError as e:
         res["connect"] = repr(e)
-        print(json.dumps(res))
+        ml.print_json(res)
         return 1
-    res["tcp_is_mptcp"] = s.getsockopt(SOL_TCP, TCP_IS_MPTCP)
+    res["tcp_is_mptcp"] = s.getsockopt(socket.IPPROTO_TCP, ml.TCP_IS_MPTCP)
     msg = bytes(range(256)) * 64
     s.sendall(msg)
     got = b""
     try:
-        while len(got) < len(msg):
-            d = s.recv(len(msg) - len(got))
-            if not d:
-                break
-            got += d
+        got = ml.recv_exact(s, len(msg))
     except OSError as e:
         res["recv"] = repr(e)
     res["echo"] = got == msg
     s.close()
-    print(json.dumps(res))
+    ml.print_json(res)
     return 0
 
 

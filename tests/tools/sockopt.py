@@ -23,10 +23,10 @@ past a sockaddr must be zero, and on a fallback socket nothing is written.
 """
 import argparse, ctypes, errno, os, socket, struct, sys
 
-IPPROTO_MPTCP = 262
-SOL_MPTCP = 284
-MPTCP_INFO, MPTCP_TCPINFO, MPTCP_SUBFLOW_ADDRS, MPTCP_FULL_INFO = 1, 2, 3, 4
-TCP_IS_MPTCP = 43
+import mptcplib as ml
+from mptcplib import (SOL_MPTCP, MPTCP_INFO, MPTCP_TCPINFO, MPTCP_SUBFLOW_ADDRS, MPTCP_FULL_INFO, TCP_IS_MPTCP,
+                      MPTCP_INFO_SIZE, MPTCPI_TOKEN, MPTCPI_BYTES_SENT, MPTCPI_BYTES_RECEIVED)
+
 TCP_ULP, TCP_MD5SIG, TCP_REPAIR = 31, 14, 19
 SO_ATTACH_FILTER, SO_ZEROCOPY, SO_MAX_PACING_RATE = 26, 60, 47
 IP_OPTIONS, IP_MULTICAST_TTL = 4, 33
@@ -36,12 +36,10 @@ C2S, S2C = 100000, 50000
 # uapi layouts (linux/mptcp.h, linux/tcp.h of 6.12); offsets into the structs
 SFD = struct.Struct("=4I")            # struct mptcp_subflow_data (aligned 8: 16 bytes)
 FULL_HDR = struct.Struct("=6I2Q")     # struct mptcp_full_info up to mptcp_info (40 bytes)
-MPTCP_INFO_SIZE = 96
 FULL_INFO_SIZE = FULL_HDR.size + MPTCP_INFO_SIZE
 ADDRS_SIZE = 256                      # two __kernel_sockaddr_storage
 SFINFO_SIZE = 8 + ADDRS_SIZE          # __u32 id, then the 8-aligned addrs
 TI_STATE, TI_SND_MSS, TI_BYTES_ACKED, TI_BYTES_RECEIVED, TI_BYTES_SENT = 0, 16, 120, 128, 200
-MI_TOKEN, MI_BYTES_SENT, MI_BYTES_RECEIVED = 12, 56, 64
 
 # The same structs as ctypes, field for field (6.12 include/uapi/linux/mptcp.h,
 # tcp.h); ctypes lays them out as the C compiler does, so the bytes no field
@@ -128,6 +126,9 @@ assert ctypes.sizeof(MptcpInfoC) == MPTCP_INFO_SIZE and ctypes.sizeof(FullInfoC)
 assert ctypes.sizeof(SubflowAddrsC) == ADDRS_SIZE and ctypes.sizeof(SubflowInfoC) == SFINFO_SIZE
 assert ctypes.sizeof(SubflowDataC) == SFD.size and ctypes.sizeof(TcpInfoC) == 248
 assert TcpInfoC.tcpi_bytes_acked.offset == TI_BYTES_ACKED and TcpInfoC.tcpi_bytes_sent.offset == TI_BYTES_SENT
+assert (MptcpInfoC.mptcpi_token.offset, MptcpInfoC.mptcpi_csum_enabled.offset, MptcpInfoC.mptcpi_bytes_sent.offset,
+        MptcpInfoC.mptcpi_bytes_received.offset) == (MPTCPI_TOKEN, ml.MPTCPI_CSUM_ENABLED, MPTCPI_BYTES_SENT,
+                                                     MPTCPI_BYTES_RECEIVED)
 # must be zero: padding and reserved bytes (mptcp_info: 6-7, 43 and reserved 81-83)
 MI_ZERO = padding(MptcpInfoC) | field_bytes(MptcpInfoC, "reserved")
 FULL_ZERO = padding(FullInfoC) | field_bytes(MptcpInfoC, "reserved", FullInfoC.mptcp_info.offset)
@@ -274,11 +275,11 @@ def check_getsockopts(s, fam, sent, recvd):
           "MPTCP_FULL_INFO: only one array element written")
     check(tci[TI_STATE] == TCP_ESTABLISHED and acked_ok(u64(tci, TI_BYTES_ACKED), sent) and
           u64(tci, TI_BYTES_RECEIVED) == recvd, "MPTCP_FULL_INFO: tcp_info")
-    check(fmi[0] == 0 and u32(fmi, MI_TOKEN) == u32(mi, MI_TOKEN) != 0 and
-          u64(fmi, MI_BYTES_RECEIVED) == u64(mi, MI_BYTES_RECEIVED) == recvd and
-          u64(fmi, MI_BYTES_SENT) == u64(mi, MI_BYTES_SENT),
-          f"MPTCP_FULL_INFO: mptcp_info = MPTCP_INFO (token {u32(mi, MI_TOKEN):#x}, "
-          f"bytes_received {u64(mi, MI_BYTES_RECEIVED)})")
+    check(fmi[0] == 0 and u32(fmi, MPTCPI_TOKEN) == u32(mi, MPTCPI_TOKEN) != 0 and
+          u64(fmi, MPTCPI_BYTES_RECEIVED) == u64(mi, MPTCPI_BYTES_RECEIVED) == recvd and
+          u64(fmi, MPTCPI_BYTES_SENT) == u64(mi, MPTCPI_BYTES_SENT),
+          f"MPTCP_FULL_INFO: mptcp_info = MPTCP_INFO (token {u32(mi, MPTCPI_TOKEN):#x}, "
+          f"bytes_received {u64(mi, MPTCPI_BYTES_RECEIVED)})")
     # header only: no mptcp_info, arrays still filled
     ret, err, olen, h, fmi, sfi, _ = full_info(fd, 1, 0, 4, optlen=FULL_HDR.size)
     check(ret == 0 and olen == FULL_HDR.size and h[4] == 1 and h[1] == 0 and h[3] == 4 and u32(sfi, 0) == 1,
@@ -403,9 +404,9 @@ def check_padding(s, where, answered=True, rounds=20):
 def expect_err(f, want, what):
     try:
         f()
-        check(False, f"{what}: succeeded, want {errno.errorcode[want]}")
+        check(False, f"{what}: succeeded, want {ml.errno_name(want)}")
     except OSError as e:
-        check(e.errno == want, f"{what}: {errno.errorcode.get(e.errno, e.errno)}, want {errno.errorcode[want]}")
+        check(e.errno == want, f"{what}: {ml.errno_name(e.errno)}, want {ml.errno_name(want)}")
 
 
 def check_setsockopts(s, fam, fallback=False):
@@ -453,50 +454,36 @@ def check_setsockopts(s, fam, fallback=False):
         check(got == cc, f"TCP_CONGESTION {cc} reads back ({got})")
 
 
-def recv_exact(s, n):
-    got = 0
-    while got < n:
-        b = s.recv(min(1 << 16, n - got))
-        if not b:
-            break
-        got += len(b)
-    return got
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["server", "client"])
-    ap.add_argument("--addr", default="")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--family", choices=["4", "6"], default="4")
-    ap.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
+    ml.socket_args(ap)
     ap.add_argument("--fallback", action="store_true", help="client: the peer is plain TCP")
     a = ap.parse_args()
-    fam = socket.AF_INET if a.family == "4" else socket.AF_INET6
-    s = socket.socket(fam, socket.SOCK_STREAM, IPPROTO_MPTCP if a.proto == "mptcp" else socket.IPPROTO_TCP)
-    s.settimeout(60)
+    fam, proto = ml.family(a.family), ml.protocol(a.proto)
     if a.mode == "server":
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((a.addr, a.port))
-        s.listen(1)
+        s = ml.listener(fam, proto, a.port, a.addr, 1)
+        s.settimeout(60)
         if a.proto == "mptcp":
             check_padding(s, "listener")
-        print("listening", flush=True, file=sys.stderr)
+        ml.ready()
         c, _ = s.accept()
         c.settimeout(60)
-        check(recv_exact(c, C2S) == C2S, f"server: received {C2S}")
+        check(len(ml.recv_exact(c, C2S)) == C2S, f"server: received {C2S}")
         c.sendall(bytes(S2C))
-        check(recv_exact(c, 1) == 1, "server: client done")
+        check(len(ml.recv_exact(c, 1)) == 1, "server: client done")
         if a.proto == "mptcp":
             check_getsockopts(c, fam, S2C, C2S + 1)
             check_padding(c, "server, connected")
         c.close()
     else:
+        s = ml.mptcp_socket(fam, proto)
+        s.settimeout(60)
         check_padding(s, "fresh")
         check_setsockopts(s, fam)
         s.connect((a.addr, a.port))
         s.sendall(bytes(C2S))
-        check(recv_exact(s, S2C) == S2C, f"client: received {S2C}")
+        check(len(ml.recv_exact(s, S2C)) == S2C, f"client: received {S2C}")
         if a.fallback:
             check(s.getsockopt(socket.IPPROTO_TCP, TCP_IS_MPTCP) == 0, "fallback: TCP_IS_MPTCP = 0")
             # mainline hands a fallback msk's options to tcp_getsockopt():
@@ -504,9 +491,9 @@ def main():
             want = errno.EOPNOTSUPP if fam == socket.AF_INET else errno.ENOPROTOOPT
             for opt, name in ((MPTCP_TCPINFO, "MPTCP_TCPINFO"), (MPTCP_SUBFLOW_ADDRS, "MPTCP_SUBFLOW_ADDRS")):
                 ret, err, *_ = sf_data(s.fileno(), opt, 512, 512)
-                check(ret < 0 and err == want, f"fallback: {name} -> {errno.errorcode.get(err, err)}")
+                check(ret < 0 and err == want, f"fallback: {name} -> {ml.errno_name(err)}")
             ret, err, *_ = full_info(s.fileno(), 1, 512, 512)
-            check(ret < 0 and err == want, f"fallback: MPTCP_FULL_INFO -> {errno.errorcode.get(err, err)}")
+            check(ret < 0 and err == want, f"fallback: MPTCP_FULL_INFO -> {ml.errno_name(err)}")
             check_setsockopts(s, fam, fallback=True)  # the allow-list holds there too
             check_padding(s, "fallback", answered=False)
         else:
@@ -514,7 +501,7 @@ def main():
             check_padding(s, "client, connected")
         # Done; no FIN before the server's checks (tcpi_bytes_received counts it).
         s.sendall(b"D")
-        recv_exact(s, 1)
+        ml.recv_exact(s, 1)
     s.close()
     print(f"{failures} failed", flush=True)
     sys.exit(1 if failures else 0)

@@ -16,12 +16,10 @@ client's port ("port") so the test can pair the two sides' lines.
 addresses (IPV6_V6ONLY=0): a dual-stack server on [::], or a client given
 --addr ::ffff:a.b.c.d.
 """
-import argparse, os, hashlib, json, random, socket, sys, threading
+import argparse, os, hashlib, random, socket, sys, threading
 
-IPPROTO_MPTCP = 262
-SOL_MPTCP = 284
-MPTCP_INFO = 1
-TCP_IS_MPTCP = 43
+import mptcplib as ml
+
 # Write size (XFER_CHUNK: small writes make TCP append to unsent segments).
 CHUNK = int(os.environ.get("XFER_CHUNK", 1 << 16))
 
@@ -34,24 +32,9 @@ def stream(seed, n):
         n -= k
 
 
-def mptcp_state(s):
-    st = {}
-    try:
-        st["tcp_is_mptcp"] = s.getsockopt(socket.IPPROTO_TCP, TCP_IS_MPTCP)
-    except OSError as e:
-        st["tcp_is_mptcp"] = -e.errno
-    try:
-        info = s.getsockopt(SOL_MPTCP, MPTCP_INFO, 256)
-        st["mptcp_info"] = "ok"
-        st["csum"] = info[42]  # mptcpi_csum_enabled
-    except OSError as e:
-        st["mptcp_info"] = -e.errno
-    return st
-
-
 def run(s, send, seed, port=None):
     res = {}
-    state = mptcp_state(s)
+    state = ml.mptcp_state(s)
     out = hashlib.sha256()
 
     def sender():
@@ -99,11 +82,9 @@ def server_conn(c, peer, a, i):
         c.close()
 
 
-def client_conn(fam, proto, a, i):
-    s = socket.socket(fam, socket.SOCK_STREAM, proto)
+def client_conn(fam, proto, opts, a, i):
+    s = ml.mptcp_socket(fam, proto, opts)
     s.settimeout(a.timeout)
-    if a.family == "6m":
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     try:
         s.connect((a.addr, a.port))
         return run(s, a.send, a.seed + i, s.getsockname()[1])
@@ -114,39 +95,31 @@ def client_conn(fam, proto, a, i):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["server", "client"])
-    ap.add_argument("--addr", default="")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
-    ap.add_argument("--family", choices=["4", "6", "6m"], default="4")
+    ml.socket_args(ap, families=("4", "6", "6m"))
     ap.add_argument("--send", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
-    fam = socket.AF_INET if a.family == "4" else socket.AF_INET6
-    proto = IPPROTO_MPTCP if a.proto == "mptcp" else socket.IPPROTO_TCP
+    fam, proto = ml.family(a.family), ml.protocol(a.proto)
+    opts = [ml.DUAL_STACK] if a.family == "6m" else []
     results = [None] * a.count
     if a.mode == "server":
-        s = socket.socket(fam, socket.SOCK_STREAM, proto)
+        s = ml.listener(fam, proto, a.port, a.addr, max(8, a.count), opts)
         s.settimeout(a.timeout)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if a.family == "6m":
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        s.bind((a.addr, a.port))
-        s.listen(max(8, a.count))
-        print("listening", flush=True, file=sys.stderr)
+        ml.ready()
         threads = []
         for i in range(a.count):
             c, peer = s.accept()
             threads.append(guarded(results, i, lambda c=c, p=peer, i=i: server_conn(c, p, a, i)))
         s.close()
     else:
-        threads = [guarded(results, i, lambda i=i: client_conn(fam, proto, a, i))
+        threads = [guarded(results, i, lambda i=i: client_conn(fam, proto, opts, a, i))
                    for i in range(a.count)]
     for t in threads:
         t.join()
     for r in results:
-        print(json.dumps(r), flush=True)
+        ml.print_json(r)
     return 0 if all("error" not in r for r in results) else 1
 
 

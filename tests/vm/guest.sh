@@ -15,7 +15,7 @@ note "kernel $(uname -r), $(nproc) CPUs"
 
 t_no_module() {  # without the module IPPROTO_MPTCP must not exist
   ! lsmod | grep -q '^mptcp ' || fail "module already loaded"
-  python3 -c 'import socket; socket.socket(2, 1, 262)' 2>&1 | grep -q 'Protocol not supported' ||
+  $PYLIB -c 'import mptcplib as ml; ml.mptcp_socket()' 2>&1 | grep -q 'Protocol not supported' ||
     fail "IPPROTO_MPTCP socket creatable without the module"
   [ ! -d $SYS ] || fail "$SYS exists without the module"
 }
@@ -45,13 +45,13 @@ t_sysctl_defaults() {
 
 # sysctl_write KEY VALUE: prints "ok" or the errno name of the write.
 sysctl_write() {
-  python3 - "$SYS/$1" "$2" <<'PY'
-import errno, os, sys
+  $PYLIB - "$SYS/$1" "$2" <<'PY'
+import os, sys, mptcplib as ml
 try:
     fd = os.open(sys.argv[1], os.O_WRONLY)
     os.write(fd, (sys.argv[2] + "\n").encode()); os.close(fd); print("ok")
 except OSError as e:
-    print(errno.errorcode[e.errno])
+    print(ml.errno_name(e.errno))
 PY
 }
 
@@ -94,9 +94,9 @@ t_sysctl_netns() {
 t_enabled_off() {  # net.mptcp.enabled=0: socket() fails like mainline
   topo_up
   ip netns exec ns1 sysctl -qw net.mptcp.enabled=0
-  ip netns exec ns1 python3 -c 'import socket; socket.socket(2, 1, 262)' 2>&1 |
+  ip netns exec ns1 $PYLIB -c 'import mptcplib as ml; ml.mptcp_socket()' 2>&1 |
     grep -q 'Protocol not available' || fail "socket() did not fail with ENOPROTOOPT"
-  ip netns exec ns2 python3 -c 'import socket; socket.socket(2, 1, 262)' || fail "ns2 affected"
+  ip netns exec ns2 $PYLIB -c 'import mptcplib as ml; ml.mptcp_socket()' || fail "ns2 affected"
   topo_down
 }
 
@@ -197,16 +197,21 @@ mib() {
     END { for (i = 1; i <= n; i++) out = out (i > 1 ? " " : "") c[i] "=" v["MPTcpExt" c[i]]; print out }'
 }
 
+# all_mptcp: every connection of the last transfer reports TCP_IS_MPTCP=1
+# on both sides (xfer.py's JSON lines in /tmp/cli.json and /tmp/srv.json).
+all_mptcp() {
+  $PYLIB -c 'import sys, mptcplib as ml
+for f in ("/tmp/cli.json", "/tmp/srv.json"):
+    for r in ml.json_lines(f):
+        if r["tcp_is_mptcp"] != 1: sys.exit(f"{f}: not MPTCP: {r}")'
+}
+
 t_xfer_parallel() {  # 32 concurrent MPTCP connections, 256 KiB each way
   local n=32 d0 v ns
   d0=$(dmesg | wc -l)
   topo_up
   xfer_check 4 10.0.1.2 $((256 * 1024)) $((256 * 1024)) mptcp mptcp $n || fail "transfers"
-  python3 -c 'import json, sys
-for f in ("/tmp/cli.json", "/tmp/srv.json"):
-    for r in map(json.loads, open(f)):
-        if r["tcp_is_mptcp"] != 1: sys.exit(f"{f}: not MPTCP: {r}")' ||
-    fail "not all MPTCP"
+  all_mptcp || fail "not all MPTCP"
   echo "client: $(mib ns1 MPCapableSYNTX MPCapableSYNACKRX)  server: $(mib ns2 MPCapableSYNRX MPCapableACKRX)"
   [ "$(mib_delta ns1 MPTcpExtMPCapableSYNACKRX)" = $n ] && [ "$(mib_delta ns2 MPTcpExtMPCapableACKRX)" = $n ] ||
     fail "MIB: want $n handshakes"
@@ -594,10 +599,7 @@ NFT
   # Meanwhile, another pair of namespaces: every connection MPTCP.
   ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
   xfer_check 4 10.0.1.2 65536 65536 mptcp mptcp $n || fail "transfers"
-  python3 -c 'import json, sys
-for f in ("/tmp/cli.json", "/tmp/srv.json"):
-    for r in map(json.loads, open(f)):
-        if r["tcp_is_mptcp"] != 1: sys.exit(f"{f}: not MPTCP: {r}")' || fail "not all MPTCP"
+  all_mptcp || fail "not all MPTCP"
   for ns in ns1 ns2; do
     echo "$ns: $(mib $ns MPFallbackTokenInit MPCapableSYNACKRX MPCapableACKRX)"
     [ "$(mib_delta $ns MPTcpExtMPFallbackTokenInit)" = 0 ] || fail "$ns: token fallback"
@@ -619,7 +621,7 @@ for f in ("/tmp/cli.json", "/tmp/srv.json"):
 }
 
 t_rmmod_busy() {  # rmmod refused while an MPTCP socket exists
-  python3 -c 'import socket,time; s=socket.socket(2,1,262); open("/tmp/sock.up","w").close(); time.sleep(5)' &
+  $PYLIB -c 'import time, mptcplib as ml; s = ml.mptcp_socket(); open("/tmp/sock.up", "w").close(); time.sleep(5)' &
   local pid=$!
   for _ in $(seq 50); do [ -f /tmp/sock.up ] && break; sleep 0.1; done
   if rmmod mptcp 2>/tmp/rmmod.err; then kill $pid; fail "rmmod succeeded with a live socket"; fi
@@ -668,8 +670,8 @@ t_sockopt() {  # MPTCP_TCPINFO/SUBFLOW_ADDRS/FULL_INFO, no kernel bytes in them,
   lsmod | grep -q '^mptcp ' || { insmod "$KO" || fail "insmod"; loaded=1; }
   # A fresh MPTCP socket is not (yet) fallen back: TCP_IS_MPTCP=1, as mainline.
   # and MPTCP_INFO answers (zeros) as on mainline.
-  python3 -c 'import socket; s = socket.socket(2, 1, 262); assert s.getsockopt(6, 43) == 1
-assert s.getsockopt(284, 1, 256) == bytes(len(s.getsockopt(284, 1, 256)))' ||
+  $PYLIB -c 'import mptcplib as ml; s = ml.mptcp_socket(); assert ml.is_mptcp(s) == 1
+info = ml.mptcp_info(s); assert info == bytes(len(info))' ||
     fail "fresh socket: TCP_IS_MPTCP or MPTCP_INFO differ from mainline"
   topo_up
   local failed=""  # all four run, so a failure shows where else it happens

@@ -5,6 +5,8 @@
 ROOT=${ROOT:?}
 XFER="python3 $ROOT/tests/tools/xfer.py"
 CONN="python3 $ROOT/tests/tools/conn.py"
+# python3 that can `import mptcplib` (tests/tools/mptcplib.py), for inline Python
+PYLIB="env PYTHONPATH=$ROOT/tests/tools python3"
 TAP_N=0 TAP_PASS=0 TAP_FAIL=0
 
 note() { echo "# $*"; }
@@ -58,10 +60,10 @@ wait_listening() {
 # byte-exactly and prints what the sockets reported.
 xfer_check() {
   xfer_run "$@" || return 1
-  python3 - "$3" "$4" "${7:-1}" <<'PY'
-import json, sys
+  $PYLIB - "$3" "$4" "${7:-1}" <<'PY'
+import sys, mptcplib as ml
 c2s, s2c, n = map(int, sys.argv[1:])
-load = lambda f: {r["port"]: r for r in map(json.loads, open(f))}
+load = lambda f: {r["port"]: r for r in ml.json_lines(f)}
 cli, srv = load("/tmp/cli.json"), load("/tmp/srv.json")
 bad = 0
 for port in sorted(cli.keys() | srv.keys()):
