@@ -10,6 +10,15 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 KDIR=$(kernel_dir)
+# One build of a tree at a time: a second caller (another clone, a VM run
+# from a snapshot) waits here, then finds the stamp, instead of deleting the
+# tree under the first.  The lock is released when this script exits.
+mkdir -p "$MPTCP_RS_CACHE/kernel"
+exec 9> "$KDIR.lock"
+if ! flock -n 9; then
+  echo "kernel: waiting for another build of $KDIR" >&2
+  flock 9
+fi
 if [ -f "$KDIR/.mptcp-rs-built" ]; then
   echo "kernel: cached $(cat "$KDIR/include/config/kernel.release") ($FLAVOUR) in $KDIR" >&2
   echo "$KDIR"; exit 0

@@ -29,7 +29,8 @@
 //!   registration;
 //! - `proto_ops.rs`: `struct proto_ops`, every call forwarded to the subflow;
 //! - `rx.rs`: the read side (never reads a data-level duplicate);
-//! - `sockopt.rs`: MPTCP-level socket options.
+//! - `sockopt.rs`: MPTCP-level socket options;
+//! - `diag.rs`: `ss -M` (the `inet_diag` handler for MPTCP sockets).
 
 use core::mem::{offset_of, size_of};
 use core::ptr;
@@ -43,6 +44,7 @@ use kernel::prelude::*;
 use crate::ctl;
 use crate::global::Global;
 
+mod diag;
 mod proto_ops;
 mod rx;
 mod sockopt;
@@ -70,6 +72,8 @@ pub(crate) struct MptcpSock {
     first: AtomicPtr<bindings::socket>,
     /// Counted in `/proc/net/protocols` (init succeeded).
     inuse: bool,
+    /// Place on the `ss -M` list, from init to destroy (see `diag.rs`).
+    diag: diag::Link,
 }
 
 /// The IPv6 msk: mainline's layout, `ipv6_pinfo` after the msk.
@@ -113,6 +117,7 @@ unsafe extern "C" fn msk_init(sk: *mut bindings::sock) -> c_int {
         }
         bindings::sock_prot_inuse_add(net, (*sk).__sk_common.skc_prot, 1);
         (*msk(sk)).inuse = true;
+        diag::track(msk(sk));
         let sock = (*sk).sk_socket;
         if !sock.is_null() {
             // SOL_SOCKET options come to msk_setsockopt() so that they also
@@ -134,6 +139,7 @@ unsafe extern "C" fn msk_destroy(sk: *mut bindings::sock) {
     // use the msk any more.
     unsafe {
         let m = msk(sk);
+        diag::untrack(m);
         let first = (*m).first.swap(ptr::null_mut(), Ordering::AcqRel);
         if !first.is_null() {
             // An established subflow finishes its close (FIN, lingering
@@ -349,12 +355,18 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
             MPTCP_V6_STREAM_OPS.get(),
         );
     }
+    // Before the protos: the diag list lock is used from the first msk on.
+    diag::register(module)?;
     // SAFETY: the protos are initialised and static.
-    to_result(unsafe { bindings::proto_register(MPTCP_PROT.get(), 1) })?;
+    if let Err(e) = to_result(unsafe { bindings::proto_register(MPTCP_PROT.get(), 1) }) {
+        diag::unregister();
+        return Err(e);
+    }
     // SAFETY: the v6 proto is initialised and static.
     if let Err(e) = to_result(unsafe { bindings::proto_register(MPTCP_V6_PROT.get(), 1) }) {
         // SAFETY: registered just above, no socket can exist yet.
         unsafe { bindings::proto_unregister(MPTCP_PROT.get()) };
+        diag::unregister();
         return Err(e);
     }
     // SAFETY: protosw initialised and static; its proto is registered.
@@ -367,6 +379,7 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
             bindings::proto_unregister(MPTCP_V6_PROT.get());
             bindings::proto_unregister(MPTCP_PROT.get());
         }
+        diag::unregister();
         return Err(e);
     }
     Ok(())
@@ -383,4 +396,5 @@ pub(crate) fn unregister() {
         bindings::proto_unregister(MPTCP_V6_PROT.get());
         bindings::proto_unregister(MPTCP_PROT.get());
     }
+    diag::unregister();
 }

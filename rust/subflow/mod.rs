@@ -597,29 +597,40 @@ pub(crate) unsafe fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
     }
 }
 
-/// `MPTCP_INFO` of a connection running MPTCP on this subflow, written
-/// field by field into `info` (zeroed by the caller, which copies it to
-/// user space: padding must stay zero); left alone if the subflow is not
-/// in MPTCP state (the caller answers zeros then, as mainline does).
+/// `MPTCP_INFO_FLAG_FALLBACK` (uapi `linux/mptcp.h`).
+const INFO_FLAG_FALLBACK: u32 = 1 << 0;
+/// `MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED`.
+const INFO_FLAG_REMOTE_KEY_RECEIVED: u32 = 1 << 1;
+
+/// `MPTCP_INFO` of the connection on this subflow, written field by field
+/// into `info` (zeroed by the caller, which copies it to user space:
+/// padding must stay zero).  In MPTCP state: the data-level fields.  Fallen
+/// back: only the flags (`ss -M` shows "fallback"; `getsockopt` never asks,
+/// a fallback socket answers as TCP).  Not yet MPTCP (listener, connect in
+/// progress, fresh socket): left alone, zeros as mainline answers then.
+/// The last-activity times (`last_data_sent`, ...) come from the subflow,
+/// which carries all of the connection's data.
 ///
 /// # Safety
 ///
 /// `ssk` live, process context, not locked by the caller.
 pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock, info: &mut bindings::mptcp_info) {
-    // SAFETY: per the caller; the fields are read under the subflow lock.
+    // SAFETY: `ssk` is live and unlocked, process context (# Safety): the
+    // fields are read under the subflow lock, taken here.
     unsafe {
         bindings::lock_sock(ssk);
         if let Some(mut c) = ctx(ssk) {
             let c = &mut c;
-            if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
-                let tp = bindings::tcp_sk(ssk);
+            let st = c.state.load(Ordering::Relaxed);
+            let tp = bindings::tcp_sk(ssk);
+            if is_mptcp_state(st) {
                 let dsn = |seq: u32, c: &SubflowCtx| {
                     c.idsn_local.wrapping_add(seq::expand_seq(
                         c.snd_rel,
                         u64::from(seq.wrapping_sub(c.isn_local)),
                     ))
                 };
-                info.mptcpi_flags = 2; // MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED
+                info.mptcpi_flags = INFO_FLAG_REMOTE_KEY_RECEIVED;
                 info.mptcpi_token = crypto::token_and_idsn(c.local_key).0;
                 info.mptcpi_write_seq = dsn((*tp).write_seq, c);
                 info.mptcpi_snd_una = dsn((*tp).snd_una, c);
@@ -630,6 +641,19 @@ pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock, info: &mut bindings::m
                 info.mptcpi_bytes_acked = (*tp).bytes_acked;
                 info.mptcpi_subflows_total = 1;
                 info.mptcpi_csum_enabled = u8::from(c.csum_reqd);
+            } else if st == state::FALLBACK {
+                info.mptcpi_flags = INFO_FLAG_FALLBACK;
+                if c.remote_key != 0 {
+                    info.mptcpi_flags |= INFO_FLAG_REMOTE_KEY_RECEIVED;
+                }
+            }
+            if is_mptcp_state(st) || st == state::FALLBACK {
+                // tcp_jiffies32; the stamps are the subflow's own.
+                let now = ptr::read_volatile(ptr::addr_of!(bindings::jiffies)) as u32;
+                let ms = |t: u32| bindings::jiffies_to_msecs(now.wrapping_sub(t) as _);
+                info.mptcpi_last_data_sent = ms((*tp).lsndtime);
+                info.mptcpi_last_data_recv = ms((*tp).inet_conn.icsk_ack.lrcvtime);
+                info.mptcpi_last_ack_recv = ms((*tp).rcv_tstamp);
             }
         }
         bindings::release_sock(ssk);

@@ -685,6 +685,64 @@ info = ml.mptcp_info(s); assert info == bytes(len(info))' ||
   [ -z "$(dmesg_bad)" ] || { dmesg_bad; fail "kernel warnings"; }
 }
 
+t_diag() {  # ss -M (inet_diag for MPTCP): listeners, established, fallback, filters, subflows in ss -t
+  topo_up
+  local port=$((20000 + RANDOM % 10000)) tport
+  tport=$((port + 1))
+  rm -f /tmp/diag.stop /tmp/diag.ready
+  # In ns1: an MPTCP listener with one MPTCP client connected to it, and a
+  # TCP listener with an MPTCP client (which falls back); all held open.
+  ip netns exec ns1 $PYLIB - "$port" "$tport" <<'PY' > /tmp/diag.out 2>&1 &
+import os, socket, sys, time, mptcplib as ml
+port, tport = map(int, sys.argv[1:])
+ml_l = ml.listener(socket.AF_INET, ml.IPPROTO_MPTCP, port, "127.0.0.1")
+tcp_l = ml.listener(socket.AF_INET, socket.IPPROTO_TCP, tport, "127.0.0.1")
+held = []
+for p, l in ((port, ml_l), (tport, tcp_l)):
+    c = ml.mptcp_socket(socket.AF_INET)
+    c.connect(("127.0.0.1", p))
+    a, _ = l.accept()
+    held += [c, a]
+print("is_mptcp", [ml.is_mptcp(s) for s in held], flush=True)
+open("/tmp/diag.ready", "w").close()
+while not os.path.exists("/tmp/diag.stop"):
+    time.sleep(0.1)
+PY
+  local pid=$!
+  for _ in $(seq 100); do [ -e /tmp/diag.ready ] && break; sleep 0.1; done
+  [ -e /tmp/diag.ready ] || { cat /tmp/diag.out; kill $pid; fail "connections not set up"; }
+  cat /tmp/diag.out
+  local all lis tok fb rk dp sub
+  all=$(ip netns exec ns1 ss -inmHM)
+  echo "ss -inmHM:"; echo "$all"
+  lis=$(ip netns exec ns1 ss -MlnH | grep -c LISTEN)
+  tok=$(echo "$all" | grep -c token:)
+  fb=$(echo "$all" | grep -c fallback)
+  rk=$(echo "$all" | grep -c remote_key)
+  dp=$(ip netns exec ns1 ss -MnH dport ":$port" | grep -c ESTAB)
+  sub=$(ip netns exec ns1 ss -tnH state established | wc -l)
+  echo "listeners=$lis token=$tok fallback=$fb remote_key=$rk dport_match=$dp tcp_estab=$sub"
+  local inuse_held inuse_after
+  inuse_held=$(ip netns exec ns1 awk '$1 == "MPTCP" { print $3 }' /proc/net/protocols)
+  touch /tmp/diag.stop; wait $pid
+  local after
+  for _ in $(seq 50); do
+    after=$(ip netns exec ns1 ss -ManH | wc -l)
+    [ "$after" = 0 ] && break; sleep 0.1
+  done
+  inuse_after=$(ip netns exec ns1 awk '$1 == "MPTCP" { print $3 }' /proc/net/protocols)
+  echo "MPTCP inuse held=$inuse_held after=$inuse_after; msks listed after close: $after"
+  topo_down
+  # 1 MPTCP listener (the TCP one is not MPTCP); 2 MPTCP msks with tokens and
+  # remote keys, 1 fallback client; the dport filter finds the client;
+  # the 4 TCP connections (subflows, fallback) stay visible to ss -t.
+  [ "$lis" = 1 ] && [ "$tok" = 2 ] && [ "$fb" = 1 ] && [ "$rk" = 2 ] && [ "$dp" = 1 ] &&
+    [ "$sub" = 4 ] || fail "ss -M does not show what mainline shows"
+  # 1 listener + 3 connected msks in use; none after close.
+  [ "$inuse_held" = 4 ] && [ "$inuse_after" = 0 ] && [ "$after" = 0 ] || fail "msks left after close"
+  [ -z "$(dmesg_bad)" ] || { dmesg_bad; fail "kernel warnings"; }
+}
+
 # The hostile-peer scenarios (tests/hostile): HOSTILE_TESTS, run last.
 . "$ROOT/tests/hostile/hostile.sh"
 
