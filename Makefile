@@ -33,6 +33,7 @@ lint:
 	@bash scripts/lint.sh
 
 host-test:
+	@bash tests/selftests/check-probes.sh
 	@bash tests/host/run.sh
 
 vm-test: module

@@ -6,13 +6,16 @@
 # under its own timeout.  Output: every script's own output between markers
 #   ##ST-BEGIN <script> <timeout>
 #   ##ST-END <script> rc=<exit code> secs=<seconds>
-# plus "##ST-KSYM hit|miss <pattern>" for every /proc/kallsyms probe and
-# "##ST-DMESG <line>" for kernel warnings; run.sh parses them.
+# plus "##ST-KSYM hit|miss <pattern>" for every /proc/kallsyms probe,
+# "##ST-PROBE found|not-found <probe>" for every row of the probe table (our
+# kernel only, see below) and "##ST-DMESG <line>" for kernel warnings;
+# run.sh parses them.
 #
 # Environment: ST_DIR (built .../tools/testing/selftests, read-only is fine),
-# ST_SCRIPTS ("name:timeout ..."), KO (module to insmod, optional).
+# ST_SCRIPTS ("name:timeout ..."), KO (module to insmod, optional),
+# ST_PROBES (tests/selftests/kallsyms-probes.tsv; used only with KO).
 set -u
-ST_DIR=${ST_DIR:?} ST_SCRIPTS=${ST_SCRIPTS:?} KO=${KO:-}
+ST_DIR=${ST_DIR:?} ST_SCRIPTS=${ST_SCRIPTS:?} KO=${KO:-} ST_PROBES=${ST_PROBES:-}
 W=/tmp/selftests
 
 echo "##ST-KERNEL $(uname -r) cpus=$(nproc)"
@@ -55,6 +58,43 @@ if [ -n "$KO" ]; then
   echo "##ST-MODULE $(lsmod | grep '^mptcp ' || echo 'not listed')"
 fi
 
+# Our kernel only: answer the scripts' kallsyms feature probes from the
+# table in the repo (ST_PROBES), not from symbol names (our module's are
+# other names, and print as "name\t[mptcp]", which no '$'-anchored probe
+# matches).  The scripts read a copy of /proc/kallsyms, taken with the
+# module loaded and bind-mounted over it while they run: the lines matching
+# a row's probe are dropped, and one "ffffffffc0000000 T <symbol>" line is
+# added where the probe must find the symbol (sense has + present=yes,
+# sense doesnt_have + present=no); present=kernel rows keep the real lines.
+probes_mounted=0
+if [ -n "$KO" ] && [ -n "$ST_PROBES" ]; then
+  [ -r "$ST_PROBES" ] || { echo "##ST-FATAL no probe table $ST_PROBES"; exit 1; }
+  drop=() add=() rows=()
+  while IFS=$'\t' read -r probe sense _ _ _ _ present _; do
+    case $probe in ''|'#'*|probe) continue ;; esac
+    rows+=("$probe")
+    [ "$present" = kernel ] && continue
+    drop+=(-e " $probe")
+    sym=${probe#T }; sym=${sym%\$}
+    if { [ "$sense" = has ] && [ "$present" = yes ]; } ||
+       { [ "$sense" = doesnt_have ] && [ "$present" != yes ]; }; then
+      add+=("ffffffffc0000000 T $sym")
+    fi
+  done < "$ST_PROBES"
+  cat /proc/kallsyms > "$W/kallsyms.real"
+  { if [ ${#drop[@]} -gt 0 ]; then $realgrep -v "${drop[@]}" "$W/kallsyms.real"
+    else cat "$W/kallsyms.real"; fi
+    [ ${#add[@]} -eq 0 ] || printf '%s\n' "${add[@]}"; } > "$W/kallsyms"
+  mount --bind "$W/kallsyms" /proc/kallsyms ||
+    { echo "##ST-FATAL mount --bind $W/kallsyms /proc/kallsyms failed"; exit 1; }
+  probes_mounted=1
+  # What the scripts will find: the probe exactly as mptcp_lib.sh runs it.
+  for probe in "${rows[@]}"; do
+    if $realgrep -q " $probe" /proc/kallsyms; then r=found; else r=not-found; fi
+    echo "##ST-PROBE $r $probe"
+  done
+fi
+
 # No stale namespaces or processes from one script into the next.
 cleanup() {
   ip -all netns delete 2>/dev/null || true
@@ -77,6 +117,7 @@ for ent in $ST_SCRIPTS; do
   echo "##ST-END $name rc=$rc secs=$secs"
 done
 cleanup
+[ "$probes_mounted" = 0 ] || umount /proc/kallsyms || echo "##ST-PROBE umount failed"
 
 if [ -n "$KO" ]; then
   if rmmod mptcp 2>/dev/null; then echo "##ST-RMMOD ok"; else echo "##ST-RMMOD failed (busy?)"; fi

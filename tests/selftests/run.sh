@@ -13,6 +13,9 @@
 #   SELFTESTS_TIMEOUT=SEC  per-script timeout for every script (default: per script)
 # Every VM runs under flock /tmp/mptcp-rs-vm.lock (one VM at a time per machine).
 # Logs and parsed results: build/selftests/logs/<date>/ (latest: logs/latest).
+# On our kernel the scripts' /proc/kallsyms feature probes are answered from
+# tests/selftests/kallsyms-probes.tsv (see guest.sh); parse.awk counts the
+# cases each probe gates, on both kernels.
 # Exit status: 0 when the tables were produced (failing tests are expected
 # while the module is incomplete), 1 when a kernel could not run any script.
 set -euo pipefail
@@ -20,6 +23,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/tests/selftests
 LOCK=/tmp/mptcp-rs-vm.lock
 OUT=$ROOT/build/selftests
+PROBES=$HERE/kallsyms-probes.tsv
 start=$(date +%s)
 
 # Per-script timeouts (seconds, under TCG; mainline's own limit is 1800).
@@ -58,6 +62,8 @@ progress() {
   awk -v k="$1" '
     /^##ST-KERNEL / { printf "  [%s] kernel %s %s\n", k, $2, $3; fflush() }
     /^##ST-MODULE / { printf "  [%s] module loaded\n", k; fflush() }
+    /^##ST-PROBE /  { p = $0; sub(/^##ST-PROBE [^ ]+ /, "", p)
+                      printf "  [%s] kallsyms probe %-9s (table): %s\n", k, $2, p; fflush() }
     /^##ST-BEGIN /  { printf "  [%s] %-24s ... ", k, $2; fflush() }
     /^##ST-END /    { printf "%s %s\n", $3, $4; fflush() }
     /^##ST-(FATAL|RMMOD)/ || /^vm\.sh:/ { l = $0; sub(/^##ST-/, "", l); print "  [" k "] " tolower(substr(l, 1, 5)) substr(l, 6); fflush() }'
@@ -69,9 +75,9 @@ progress() {
 failed_kernels=0
 run_kernel() {
   local k=$1; shift
-  local todo=("$@") boots=0 t0 ko="" spec vmto s part vmrc
+  local todo=("$@") boots=0 t0 ko="" probes="" spec vmto s part vmrc
   local log=$LOGDIR/$k.log
-  [ "$k" = ours ] && ko=$ROOT/build/mptcp.ko
+  [ "$k" = ours ] && ko=$ROOT/build/mptcp.ko probes=$PROBES
   [ -z "$ko" ] || [ -f "$ko" ] || { echo "selftests: no $ko (make module)" >&2; exit 2; }
   : > "$log"
   if [ -n "$ko" ]; then
@@ -89,7 +95,7 @@ run_kernel() {
     echo "== $k: boot $boots (waiting for $LOCK if another VM runs): ${todo[*]}"
     set +e
     MPTCP_RS_VM_LOCKED=1 flock "$LOCK" "$ROOT/qemu/vm.sh" --kernel "$k" --timeout "$vmto" -- \
-      env ST_DIR="$ST" ST_SCRIPTS="$spec" KO="$ko" bash "$HERE/guest.sh" 2>&1 |
+      env ST_DIR="$ST" ST_SCRIPTS="$spec" KO="$ko" ST_PROBES="$probes" bash "$HERE/guest.sh" 2>&1 |
       tr -d '\r' | tee "$part" | progress "$k"
     vmrc=${PIPESTATUS[0]}
     set -e
@@ -113,7 +119,7 @@ run_kernel() {
     todo=("${rest[@]}")
   done
   echo "$(( $(date +%s) - t0 )) $boots" > "$LOGDIR/$k.wall"
-  awk -f "$HERE/parse.awk" "$log" > "$LOGDIR/$k.tsv"
+  awk -v probes="$PROBES" -f "$HERE/parse.awk" "$log" > "$LOGDIR/$k.tsv"
 }
 
 kernels=${SELFTESTS_KERNELS:-ours mainline}
