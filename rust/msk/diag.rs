@@ -396,7 +396,8 @@ unsafe extern "C" fn get_info(
 ) {
     // SAFETY: called by inet_sk_diag_fill() from our `dump`/`dump_one`
     // only, with the msk locked and synced (its subflow alive); `info`, if
-    // not null, is `idiag_info_size` zeroed bytes of the reply.
+    // not null, is `idiag_info_size` bytes reserved in the reply (not
+    // zeroed).
     unsafe {
         let sub = (*msk(sk)).first.load(core::sync::atomic::Ordering::Acquire);
         let ssk = if sub.is_null() {
@@ -420,8 +421,13 @@ unsafe extern "C" fn get_info(
                 .min(i32::MAX as u32);
             (*r).idiag_wqueue = (*tp).write_seq.wrapping_sub((*tp).snd_una);
         }
-        if let Some(info) = info.cast::<bindings::mptcp_info>().as_mut() {
-            subflow::mptcp_info(ssk, info);
+        let info = info.cast::<bindings::mptcp_info>();
+        if !info.is_null() {
+            // The attribute is reserved in the reply skb, not zeroed: every
+            // byte (padding too) is written before the fill, or user space
+            // would read old skb memory.
+            ptr::write_bytes(info, 0, 1);
+            subflow::mptcp_info(ssk, &mut *info);
         }
     }
 }

@@ -62,18 +62,35 @@ unsafe extern "C" fn msk_connect(
 ) -> c_int {
     // SAFETY: as msk_bind.
     unsafe {
+        // connect(AF_UNSPEC): TCP's disconnect on the subflow, then a fresh
+        // MPTCP context on it (mainline's full disconnect); the socket can
+        // connect again.
+        let unspec = !addr.is_null()
+            && usize::try_from(len).is_ok_and(|l| l >= size_of::<bindings::sa_family_t>())
+            && c_int::from((*addr).sa_family) == bindings::AF_UNSPEC as c_int;
         let ret = with_first(sock, |sub, o| {
             let ssk = (*sub).sk;
             // A fresh subflow goes MPTCP (MP_CAPABLE on its SYN); if that
             // cannot be set up it simply stays plain TCP.
-            if mptcp_candidate(ssk) {
+            if !unspec && mptcp_candidate(ssk) {
                 let _ = subflow::attach_client(ssk);
             }
-            match o.connect {
+            let ret = match o.connect {
                 Some(connect) => connect(sub, addr, len, flags),
                 None => errno(bindings::EOPNOTSUPP),
+            };
+            if unspec && ret == 0 {
+                subflow::reset(ssk);
             }
+            ret
         });
+        if unspec {
+            if ret == 0 {
+                (*sock).state = bindings::socket_state_SS_UNCONNECTED;
+                bindings::inet_sk_state_store((*sock).sk, bindings::TCP_CLOSE as c_int);
+            }
+            return ret;
+        }
         if ret == 0 {
             (*sock).state = bindings::socket_state_SS_CONNECTED;
             bindings::inet_sk_state_store((*sock).sk, bindings::TCP_ESTABLISHED as c_int);
@@ -93,7 +110,8 @@ unsafe fn mptcp_candidate(ssk: *mut bindings::sock) -> bool {
     unsafe {
         let net = bindings::sock_net(ssk);
         bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
-            && (*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
+            && ((*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
+                || subflow::state_of(ssk) == subflow::state::RESET)
             && ctl::mptcp_enabled(net)
     }
 }

@@ -77,7 +77,10 @@ const FIRST_SUBFLOW_ID: u32 = 1;
 pub(crate) unsafe fn is_fallback(ssk: *mut bindings::sock) -> bool {
     // SAFETY: the caller guarantees: `ssk` must be a live full TCP socket.
     let st = unsafe { subflow::state_of(ssk) };
-    if subflow::is_mptcp_state(st) || st == subflow::state::LISTEN || st == subflow::state::SYN_SENT
+    if subflow::is_mptcp_state(st)
+        || st == subflow::state::LISTEN
+        || st == subflow::state::SYN_SENT
+        || st == subflow::state::RESET
     {
         return false;
     }

@@ -115,6 +115,9 @@ pub(crate) mod state {
     pub(crate) const LISTEN: u8 = 5;
     /// A listener's child being created (until `syn_recv_sock` decides).
     pub(crate) const SYN_RECV: u8 = 6;
+    /// Disconnected (`connect(AF_UNSPEC)`): an empty context, our ULP and
+    /// wrappers kept; the next connect() starts a new connection on it.
+    pub(crate) const RESET: u8 = 7;
 }
 
 const MPTCP_VERSION: u8 = 1;
@@ -383,16 +386,7 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
         if let Some(f) = (*c).orig_data_ready {
             (*sk).sk_data_ready = Some(f);
         }
-        if (*c).token_claimed {
-            crate::token::release(
-                bindings::sock_net(sk),
-                crypto::token_and_idsn((*c).local_key).0,
-            );
-        }
-        if st == state::ESTABLISHED {
-            // MPCurrEstab is a gauge: this connection ends here.
-            crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, u64::MAX);
-        }
+        end_connection(sk, &*c, st);
         (*icsk).icsk_ulp_data = ptr::null_mut();
         drop(KBox::from_raw(sl));
     }
@@ -415,7 +409,10 @@ unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
         // Checked again under the lock: a concurrent connect() or listen()
         // on the same socket may have attached first, and then this one
         // must leave the winner's subflow (and its is_mptcp) alone.
-        if !(*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
+        // A subflow reset by a disconnect (`reset`) keeps our ULP, its
+        // wrappers and an empty context: it is reused as a fresh one.
+        let reused = !listener && state_of(ssk) == state::RESET;
+        if (!(*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null() && !reused)
             || bindings::inet_sk_state_load(ssk) != bindings::TCP_CLOSE as c_int
         {
             bindings::release_sock(ssk);
@@ -423,24 +420,32 @@ unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
         }
         let tp = bindings::tcp_sk(ssk);
         (*tp).is_mptcp = true;
-        let err = bindings::tcp_set_ulp(ssk, c_str!("mptcp").as_char_ptr());
+        let err = if reused {
+            0
+        } else {
+            bindings::tcp_set_ulp(ssk, c_str!("mptcp").as_char_ptr())
+        };
         let res = if err != 0 {
             (*tp).is_mptcp = false;
             to_result(err)
         } else if let Some(mut c) = ctx(ssk) {
             let c = &mut c;
             let icsk = ssk.cast::<bindings::inet_connection_sock>();
-            c.orig_af_ops = (*icsk).icsk_af_ops;
-            (*icsk).icsk_af_ops = if is_v6(ssk) {
-                AF_OPS_V6.get()
-            } else {
-                AF_OPS_V4.get()
-            };
+            if !reused {
+                c.orig_af_ops = (*icsk).icsk_af_ops;
+                (*icsk).icsk_af_ops = if is_v6(ssk) {
+                    AF_OPS_V6.get()
+                } else {
+                    AF_OPS_V4.get()
+                };
+            }
             if listener {
                 c.state.store(state::LISTEN, Ordering::Release);
             } else {
-                c.orig_data_ready = (*ssk).sk_data_ready;
-                (*ssk).sk_data_ready = Some(data_ready);
+                if !reused {
+                    c.orig_data_ready = (*ssk).sk_data_ready;
+                    (*ssk).sk_data_ready = Some(data_ready);
+                }
                 let net = bindings::sock_net(ssk);
                 // A key whose token no other connection here uses (a few
                 // draws, as mainline's mptcp_token_new_connect()).
@@ -490,6 +495,62 @@ pub(crate) unsafe fn attach_client(ssk: *mut bindings::sock) -> Result {
 pub(crate) unsafe fn attach_listener(ssk: *mut bindings::sock) -> Result {
     // SAFETY: the caller guarantees: as [`attach`].
     unsafe { attach(ssk, true) }
+}
+
+/// After `connect(AF_UNSPEC)` disconnected the subflow (TCP state CLOSE,
+/// queues purged): its connection ends for MPTCP too, as in mainline's
+/// `mptcp_disconnect()` — the token is released, `MPCurrEstab` drops, and
+/// the context is emptied, so that the next connect() on the msk starts a
+/// new MPTCP connection (new key) on the same subflow ([`attach`]).
+/// Nothing if the subflow is not ours or not closed.
+///
+/// # Safety
+///
+/// `ssk` must be a live TCP socket, not locked by the caller, process
+/// context.
+pub(crate) unsafe fn reset(ssk: *mut bindings::sock) {
+    // SAFETY: `ssk` is live and unlocked, process context (# Safety); the
+    // context is changed under its socket lock, taken here.
+    unsafe {
+        bindings::lock_sock(ssk);
+        if bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int {
+            if let Some(mut c) = ctx(ssk) {
+                let st = c.state.load(Ordering::Relaxed);
+                if st != state::LISTEN && st != state::RESET {
+                    end_connection(ssk, &c, st);
+                    let (af_ops, data_ready) = (c.orig_af_ops, c.orig_data_ready);
+                    *c = SubflowCtx {
+                        orig_af_ops: af_ops,
+                        orig_data_ready: data_ready,
+                        ..SubflowCtx::default()
+                    };
+                    c.state.store(state::RESET, Ordering::Release);
+                    (*bindings::tcp_sk(ssk)).is_mptcp = false;
+                }
+            }
+        }
+        bindings::release_sock(ssk);
+    }
+}
+
+/// What ends with a connection on this subflow: its token and its place in
+/// the `MPCurrEstab` gauge.
+///
+/// # Safety
+///
+/// `sk` is a live subflow whose context `c` is (locked, or the socket is
+/// being destroyed); `st` is its state.
+unsafe fn end_connection(sk: *mut bindings::sock, c: &SubflowCtx, st: u8) {
+    // SAFETY: `sk` is live (# Safety).
+    let net = unsafe { bindings::sock_net(sk) };
+    if c.token_claimed {
+        crate::token::release(net, crypto::token_and_idsn(c.local_key).0);
+    }
+    if st == state::ESTABLISHED {
+        // MPCurrEstab is a gauge: this connection ends here.
+        // SAFETY: `net` is the live socket's namespace.
+        unsafe { crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, u64::MAX) };
+    }
 }
 
 /// # Safety
