@@ -394,10 +394,9 @@ unsafe extern "C" fn get_info(
     r: *mut bindings::inet_diag_msg,
     info: *mut c_void,
 ) {
-    // SAFETY: called by inet_sk_diag_fill() from our `dump`/`dump_one`
-    // only, with the msk locked and synced (its subflow alive); `info`, if
-    // not null, is `idiag_info_size` bytes reserved in the reply (not
-    // zeroed).
+    // SAFETY: only inet_sk_diag_fill() from our dump/dump_one calls this, msk
+    // locked and synced (subflow alive); a non-null `info` is
+    // `idiag_info_size` bytes reserved in the reply, not zeroed.
     unsafe {
         let sub = (*msk(sk)).first.load(core::sync::atomic::Ordering::Acquire);
         let ssk = if sub.is_null() {
