@@ -117,6 +117,8 @@ unsafe extern "C" fn msk_init(sk: *mut bindings::sock) -> c_int {
         }
         bindings::sock_prot_inuse_add(net, (*sk).__sk_common.skc_prot, 1);
         (*msk(sk)).inuse = true;
+        // sock_init_data() set the timer up without a function.
+        (*sk_timer(sk)).function = Some(msk_timer);
         diag::track(msk(sk));
         let sock = (*sk).sk_socket;
         if !sock.is_null() {
@@ -163,11 +165,67 @@ unsafe extern "C" fn msk_close(sk: *mut bindings::sock, _timeout: c_long) {
     // SAFETY: called by inet_release()/inet6_release() on the last close,
     // process context; the subflow applies its own SO_LINGER.
     unsafe {
+        // The subflow's FIN (retransmitted by TCP) carries the DATA_FIN
+        // from here; the timer holds a reference on the msk.
+        bindings::sk_stop_timer_sync(sk, sk_timer(sk));
         bindings::lock_sock(sk);
         (*sk).sk_shutdown = bindings::SHUTDOWN_MASK as u8;
         bindings::inet_sk_state_store(sk, bindings::TCP_CLOSE as c_int);
         bindings::release_sock(sk);
         bindings::sk_common_release(sk);
+    }
+}
+
+/// The msk's `sk_timer`: resends our DATA_FIN until the peer acks it
+/// (`subflow::data_fin_timer`), as mainline's msk retransmit timer.  Armed
+/// by shutdown(SHUT_WR), stopped by close; it holds a reference on the msk
+/// while pending (`sk_reset_timer`).
+///
+/// # Safety
+///
+/// Only the timer core calls this, for the `sk_timer` of a live msk.
+unsafe extern "C" fn msk_timer(t: *mut bindings::timer_list) {
+    // SAFETY: `t` is the `sk_timer` of an msk kept alive by the reference
+    // the pending timer held; its first subflow lives as long as the msk
+    // (msk_close stops this timer before the msk lets it go).
+    unsafe {
+        // `sk_timer` is a member of the union at `__bindgen_anon_3` (offset 0 in it).
+        let sk = t
+            .byte_sub(offset_of!(bindings::sock, __bindgen_anon_3))
+            .cast::<bindings::sock>();
+        let first = (*msk(sk)).first.load(Ordering::Acquire);
+        if !first.is_null() && !(*first).sk.is_null() {
+            if let Some(delay) = crate::subflow::data_fin_timer((*first).sk) {
+                let now = ptr::read_volatile(ptr::addr_of!(bindings::jiffies));
+                bindings::sk_reset_timer(sk, t, now.wrapping_add(delay as _));
+            }
+        }
+        bindings::sock_put(sk);
+    }
+}
+
+/// The msk's `sk_timer`.
+///
+/// # Safety
+///
+/// `sk` is a live socket.
+unsafe fn sk_timer(sk: *mut bindings::sock) -> *mut bindings::timer_list {
+    // SAFETY: `sk` is live (# Safety); only the address is taken.
+    unsafe { ptr::addr_of_mut!((*sk).__bindgen_anon_3.sk_timer) }
+}
+
+/// Arms the DATA_FIN timer of msk `sk` (first check after TCP_RTO_MIN).
+///
+/// # Safety
+///
+/// `sk` is a live msk, process context, not closed.
+pub(super) unsafe fn arm_data_fin_timer(sk: *mut bindings::sock) {
+    // SAFETY: `sk` is a live msk (# Safety); sk_reset_timer takes a
+    // reference for the pending timer.
+    unsafe {
+        let now = ptr::read_volatile(ptr::addr_of!(bindings::jiffies));
+        let t = sk_timer(sk);
+        bindings::sk_reset_timer(sk, t, now.wrapping_add((bindings::HZ / 5) as _));
     }
 }
 

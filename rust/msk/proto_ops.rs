@@ -310,11 +310,30 @@ unsafe extern "C" fn msk_gettstamp(
 /// Only the kernel calls this, through the table it is registered in,
 /// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_shutdown(sock: *mut bindings::socket, how: c_int) -> c_int {
+    const SHUT_RD: c_int = 0;
+    const SHUT_WR: c_int = 1;
+    const SHUT_RDWR: c_int = 2;
     // SAFETY: as msk_bind.
     unsafe {
-        with_first(sock, |sub, o| match o.shutdown {
-            Some(shutdown) => shutdown(sub, how),
-            None => errno(bindings::EOPNOTSUPP),
+        let sk = (*sock).sk;
+        with_first(sock, |sub, o| {
+            let Some(shutdown) = o.shutdown else {
+                return errno(bindings::EOPNOTSUPP);
+            };
+            // The send side of an MPTCP connection ends with our DATA_FIN,
+            // ahead of the subflow's FIN (RFC 8684 §3.3.3).
+            if (how == SHUT_WR || how == SHUT_RDWR) && crate::subflow::shutdown_send((*sub).sk) {
+                super::arm_data_fin_timer(sk);
+                if how == SHUT_RDWR {
+                    return shutdown(sub, SHUT_RD);
+                }
+                let ssk = (*sub).sk;
+                if let Some(wake) = (*ssk).sk_state_change {
+                    wake(ssk);
+                }
+                return 0;
+            }
+            shutdown(sub, how)
         })
     }
 }
@@ -480,10 +499,22 @@ unsafe extern "C" fn msk_sendmsg(
     unsafe {
         with_first(sock, |sub, o| {
             error_to_subflow((*sock).sk, sub);
-            match o.sendmsg {
-                Some(sendmsg) => sendmsg(sub, msg, len),
-                None => errno(bindings::EOPNOTSUPP),
+            let Some(sendmsg) = o.sendmsg else {
+                return errno(bindings::EOPNOTSUPP);
+            };
+            // sendto(MSG_FASTOPEN) connects (SYN with data, TCP fast
+            // open): the subflow goes MPTCP first, as for connect().
+            let fastopen = (*msg).msg_flags & bindings::MSG_FASTOPEN as c_uint != 0
+                && mptcp_candidate((*sub).sk);
+            if fastopen {
+                let _ = subflow::attach_client((*sub).sk);
             }
+            let ret = sendmsg(sub, msg, len);
+            if fastopen && (ret >= 0 || ret == errno(bindings::EINPROGRESS)) {
+                (*sock).state = bindings::socket_state_SS_CONNECTED;
+                bindings::inet_sk_state_store((*sock).sk, bindings::TCP_ESTABLISHED as c_int);
+            }
+            ret
         })
     }
 }

@@ -18,8 +18,8 @@ use kernel::ffi::{c_int, c_uint};
 
 use super::tx::put_option;
 use super::{
-    cap_flags, ctx, fallback, is_v6, state, tcp_options, CtxRef, AF_OPS_V6M, KEY_SECRET,
-    MPTCP_VERSION, REQ_OPS_V4, REQ_OPS_V6, TCPF_SYN_ACK,
+    cap_flags, count_estab, ctx, fallback, is_v6, state, tcp_options, CtxRef, SubflowCtx,
+    AF_OPS_V6M, KEY_SECRET, MPTCP_VERSION, REQ_OPS_V4, REQ_OPS_V6, TCPF_SYN_ACK,
 };
 use crate::crypto;
 use crate::options::{self, MpCapable, MpCapablePayload, MptcpOption, MptcpOptions};
@@ -98,6 +98,9 @@ unsafe fn synack_received(
         // SAFETY: socket locked (caller).
         _ => unsafe { fallback(sk, c, crate::mib::MPCAPABLE_FALLBACK_SYNACK) },
     }
+    // The connection is established, MPTCP or not.
+    // SAFETY: socket locked (caller).
+    unsafe { count_estab(sk, c) };
 }
 
 /// `mptcp_syn_options` hook.
@@ -484,7 +487,7 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
                     ..
                 })) if receiver_key == local => Some((
                     local,
-                    sender_key,
+                    Some(sender_key),
                     own || flags & options::MPTCP_CAP_CHECKSUM_REQD != 0,
                 )),
                 Ok(MptcpOption::MpCapable(MpCapable {
@@ -497,8 +500,20 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
                         },
                     ..
                 })) if receiver_key == local => {
-                    Some((local, sender_key, own || checksum.is_some()))
+                    Some((local, Some(sender_key), own || checksum.is_some()))
                 }
+                // Fast open: TCP creates the child from the SYN itself
+                // (tcp_fastopen_create_child), before any key of the
+                // client's; it comes with the third ACK (`incoming.rs`).
+                Ok(MptcpOption::MpCapable(MpCapable {
+                    flags,
+                    payload: MpCapablePayload::Syn,
+                    ..
+                })) if is_syn(skb) => Some((
+                    local,
+                    None,
+                    own || flags & options::MPTCP_CAP_CHECKSUM_REQD != 0,
+                )),
                 _ => None,
             });
         }
@@ -528,18 +543,24 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
                 c.token_claimed = true;
                 c.csum_reqd = csum_reqd;
                 c.local_key = local;
-                c.remote_key = remote;
                 c.idsn_local = crypto::token_and_idsn(local).1;
-                c.idsn_remote = crypto::token_and_idsn(remote).1;
+                match remote {
+                    Some(remote) => set_remote_key(&mut c, remote),
+                    None => c.remote_key_pending = true,
+                }
                 c.isn_local = (*treq).snt_isn;
-                c.isn_remote = (*treq).rcv_isn;
+                // Fast-open data (queued by TCP after this returns) lies
+                // outside the data sequence space, as on mainline
+                // (mptcp_fastopen_subflow_synack_set_params): subflow
+                // sequence numbers of mappings count from after it.
+                c.isn_remote = (*treq).rcv_isn.wrapping_add(syn_data_len(skb));
                 c.snd_rel = 1;
                 c.rcv_rel = 1;
                 c.csum_seq = c.isn_remote.wrapping_add(1);
                 c.rx_seq = c.csum_seq;
                 (*bindings::tcp_sk(child)).is_mptcp = true;
                 c.state.store(state::ESTABLISHED, Ordering::Release);
-                crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1);
+                count_estab(child, &mut c);
             }
             (Some(c), keys) => {
                 // A child that lost the race (!own_req) is dropped by TCP:
@@ -554,6 +575,43 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
             (None, _) => (*bindings::tcp_sk(child)).is_mptcp = false,
         }
         child
+    }
+}
+
+/// The peer's key, from its MP_CAPABLE: the key and its IDSN.
+pub(super) fn set_remote_key(c: &mut SubflowCtx, remote: u64) {
+    c.remote_key = remote;
+    c.idsn_remote = crypto::token_and_idsn(remote).1;
+    c.remote_key_pending = false;
+}
+
+/// Whether `skb` is a SYN.
+///
+/// # Safety
+///
+/// `skb` is a TCP segment in TCP's receive path.
+unsafe fn is_syn(skb: *const bindings::sk_buff) -> bool {
+    // SAFETY: the control block of a received TCP segment (# Safety).
+    unsafe {
+        let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+        (*cb).tcp_flags & bindings::TCPHDR_SYN as u8 != 0
+    }
+}
+
+/// Payload octets of a SYN (fast-open data; 0 for any other segment).
+///
+/// # Safety
+///
+/// `skb` is a TCP segment in TCP's receive path.
+unsafe fn syn_data_len(skb: *const bindings::sk_buff) -> u32 {
+    // SAFETY: the control block of a received TCP segment (# Safety).
+    unsafe {
+        if !is_syn(skb) {
+            return 0;
+        }
+        let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
+        let fin = u32::from((*cb).tcp_flags & bindings::TCPHDR_FIN as u8 != 0);
+        (*cb).end_seq.wrapping_sub((*cb).seq).wrapping_sub(1 + fin)
     }
 }
 

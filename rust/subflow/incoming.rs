@@ -12,8 +12,12 @@ use core::sync::atomic::{AtomicI32, Ordering};
 
 use kernel::bindings;
 
+use super::datafin::data_ack_received;
+use super::handshake::set_remote_key;
 use super::rx::{data_fin_done, data_fin_reached, rcv_dsn};
-use super::{ctx, fallback, fallback_quiet, is_mptcp_state, state, tcp_options, TCPF_SYN_ACK};
+use super::{
+    ctx, fallback, fallback_quiet, is_mptcp_state, state, tcp_options, SubflowCtx, TCPF_SYN_ACK,
+};
 use crate::options::{
     DataSeq, MpCapable, MpCapablePayload, MpFail, MpFastclose, MptcpOption, MptcpOptions,
 };
@@ -51,15 +55,27 @@ pub(crate) unsafe fn incoming_options(
         let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
         (*cb).seq != (*cb).end_seq
     };
+    if c.remote_key_pending && !remote_key_from(c, opts) && has_payload {
+        // Fast open: data before the client's key (its third ACK lost and
+        // the data without MP_CAPABLE): plain TCP, as mainline falls back
+        // for an MP_CAPABLE-less segment that completes the handshake.
+        // SAFETY: socket locked.
+        unsafe { fallback(sk, c, crate::mib::MPCAPABLE_FALLBACK_ACK) };
+        return true;
+    }
     for o in MptcpOptions::new(opts) {
         any_mptcp |= matches!(o, Ok(MptcpOption::Dss(_) | MptcpOption::MpCapable(_)));
         match o {
             Ok(MptcpOption::Dss(dss)) => {
-                if c.state.load(Ordering::Relaxed) == state::MPC_ACK_PENDING {
-                    // The peer maps data: it has our key.
+                if c.state.load(Ordering::Relaxed) == state::MPC_ACK_PENDING
+                    && dss.data_ack.is_some()
+                {
+                    // The peer acks at the data level: it has our key (a
+                    // fast-open server maps data before it has it).
                     c.state.store(state::ESTABLISHED, Ordering::Release);
-                    // SAFETY: socket locked.
-                    unsafe { crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1) };
+                }
+                if let Some(ack) = dss.data_ack {
+                    data_ack_received(c, ack);
                 }
                 let Some(m) = dss.mapping else { continue };
                 if m.data_len == 0 {
@@ -201,6 +217,42 @@ pub(crate) unsafe fn incoming_options(
         }
     }
     true
+}
+
+/// Fast open, server side: takes the client's key from the MP_CAPABLE of
+/// its third ACK (or first data) if `opts` has it, naming our key; returns
+/// whether the key is now known.
+fn remote_key_from(c: &mut SubflowCtx, opts: &[u8]) -> bool {
+    let found = MptcpOptions::new(opts).find_map(|o| match o {
+        Ok(MptcpOption::MpCapable(MpCapable {
+            flags,
+            payload:
+                MpCapablePayload::Ack {
+                    sender_key,
+                    receiver_key,
+                },
+            ..
+        })) if receiver_key == c.local_key => Some((
+            sender_key,
+            flags & crate::options::MPTCP_CAP_CHECKSUM_REQD != 0,
+        )),
+        Ok(MptcpOption::MpCapable(MpCapable {
+            payload:
+                MpCapablePayload::AckData {
+                    sender_key,
+                    receiver_key,
+                    checksum,
+                    ..
+                },
+            ..
+        })) if receiver_key == c.local_key => Some((sender_key, checksum.is_some())),
+        _ => None,
+    });
+    if let Some((key, csum)) = found {
+        set_remote_key(c, key);
+        c.csum_reqd |= csum;
+    }
+    !c.remote_key_pending
 }
 
 /// Resets the subflow from its receive path, as tcp_reset() does: RST to

@@ -66,6 +66,7 @@
 //! - `rx.rs`: the receive walk over in-order octets, DATA_ACK, DATA_FIN,
 //!   `sk_data_ready`;
 //! - `checksum.rs`: DSS checksums of received payload;
+//! - `datafin.rs`: our DATA_FIN (shutdown), ahead of the subflow FIN;
 //! - `tx.rs`: the options and mappings of our segments.
 
 use core::cell::{Cell, UnsafeCell};
@@ -85,6 +86,7 @@ use crate::options::{self, ResetReason};
 use crate::seq;
 
 mod checksum;
+mod datafin;
 mod handshake;
 mod incoming;
 mod rx;
@@ -96,6 +98,7 @@ use handshake::{
 };
 use rx::{data_ack, data_ready, SkipRing};
 
+pub(crate) use datafin::{data_fin_timer, shutdown_send};
 pub(crate) use handshake::{syn_options, synack_options};
 pub(crate) use incoming::incoming_options;
 pub(crate) use rx::rx_readable;
@@ -160,10 +163,22 @@ pub(crate) struct SubflowCtx {
     data_fin_dsn: Option<u64>,
     /// The DATA_FIN is in order: the receive side is shut down.
     data_fin_done: bool,
+    /// DSN of our DATA_FIN, once shutdown(SHUT_WR) queued it
+    /// ([`datafin`]).
+    data_fin_tx: Option<u64>,
+    /// The peer's DATA_ACK covers our DATA_FIN.
+    data_fin_tx_acked: bool,
+    /// DATA_FIN retransmissions by the msk timer (its backoff).
+    data_fin_tx_tries: u8,
     /// MP_TCPRST reason on our next RST.
     reset_reason: ResetReason,
+    /// A fast-open child, created from the SYN: the client's key comes
+    /// with its third ACK; until then no DATA_ACK can be computed.
+    remote_key_pending: bool,
     /// Our token (of `local_key`) is claimed in the token table.
     token_claimed: bool,
+    /// This connection is in the `MPCurrEstab` gauge ([`count_estab`]).
+    estab_counted: bool,
     /// DSS checksums are in use (RFC 8684 §3.1: either side set flag A).
     csum_reqd: bool,
     /// Receive-side checksum validation has summed the payload up to this
@@ -377,7 +392,6 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
         if sl.is_null() {
             return;
         }
-        let st = (*sl).state.load(Ordering::Relaxed);
         let c = (*sl).ctx.get();
         // Do not leave pointers into this module behind.
         if !(*c).orig_af_ops.is_null() {
@@ -386,7 +400,7 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
         if let Some(f) = (*c).orig_data_ready {
             (*sk).sk_data_ready = Some(f);
         }
-        end_connection(sk, &*c, st);
+        end_connection(sk, &*c);
         (*icsk).icsk_ulp_data = ptr::null_mut();
         drop(KBox::from_raw(sl));
     }
@@ -517,7 +531,7 @@ pub(crate) unsafe fn reset(ssk: *mut bindings::sock) {
             if let Some(mut c) = ctx(ssk) {
                 let st = c.state.load(Ordering::Relaxed);
                 if st != state::LISTEN && st != state::RESET {
-                    end_connection(ssk, &c, st);
+                    end_connection(ssk, &c);
                     let (af_ops, data_ready) = (c.orig_af_ops, c.orig_data_ready);
                     *c = SubflowCtx {
                         orig_af_ops: af_ops,
@@ -540,16 +554,33 @@ pub(crate) unsafe fn reset(ssk: *mut bindings::sock) {
 ///
 /// `sk` is a live subflow whose context `c` is (locked, or the socket is
 /// being destroyed); `st` is its state.
-unsafe fn end_connection(sk: *mut bindings::sock, c: &SubflowCtx, st: u8) {
+unsafe fn end_connection(sk: *mut bindings::sock, c: &SubflowCtx) {
     // SAFETY: `sk` is live (# Safety).
     let net = unsafe { bindings::sock_net(sk) };
     if c.token_claimed {
         crate::token::release(net, crypto::token_and_idsn(c.local_key).0);
     }
-    if st == state::ESTABLISHED {
+    if c.estab_counted {
         // MPCurrEstab is a gauge: this connection ends here.
         // SAFETY: `net` is the live socket's namespace.
         unsafe { crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, u64::MAX) };
+    }
+}
+
+/// Puts the connection into the `MPCurrEstab` gauge, once; the count ends
+/// in [`end_connection`].  As mainline's `mptcp_set_state`, the gauge
+/// counts MPTCP sockets (msk) that reached ESTABLISHED: every client
+/// connection from its SYN-ACK, MPTCP or fallen back, and server children
+/// that are MPTCP (a fallen-back child is a plain TCP socket on mainline).
+///
+/// # Safety
+///
+/// `sk` is a live subflow whose context `c` is, locked.
+unsafe fn count_estab(sk: *const bindings::sock, c: &mut SubflowCtx) {
+    if !c.estab_counted {
+        c.estab_counted = true;
+        // SAFETY: `sk` is live (# Safety).
+        unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, 1) };
     }
 }
 
@@ -616,15 +647,11 @@ unsafe fn tcp_options<'a>(skb: *const bindings::sk_buff) -> (&'a [u8], u8) {
 ///
 /// Subflow socket locked.
 unsafe fn fallback_quiet(sk: *mut bindings::sock, c: &mut CtxRef<'_>) {
-    let prev = c.state.swap(state::FALLBACK, Ordering::AcqRel);
+    c.state.store(state::FALLBACK, Ordering::Release);
     // SAFETY: locked; TCP stops calling our option hooks for this socket.
-    unsafe {
-        (*bindings::tcp_sk(sk)).is_mptcp = false;
-        if prev == state::ESTABLISHED {
-            // The MPCurrEstab gauge counts connections running MPTCP.
-            crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, u64::MAX);
-        }
-    }
+    // A fallen-back connection stays in the MPCurrEstab gauge, as
+    // mainline's msk stays ESTABLISHED.
+    unsafe { (*bindings::tcp_sk(sk)).is_mptcp = false };
 }
 
 /// TCP flags of a TCP header: SYN 0x02, ACK 0x10.

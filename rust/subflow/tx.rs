@@ -13,6 +13,7 @@ use kernel::bindings;
 use kernel::ffi::c_uint;
 
 use super::checksum::skb_sum;
+use super::datafin::with_data_fin;
 use super::rx::data_ack_opt;
 use super::{cap_flags, ctx, fallback, is_mptcp_state, state, CtxRef, MPTCP_VERSION};
 use crate::csum::DssCsum;
@@ -297,6 +298,8 @@ pub(crate) unsafe fn established_options(
     }
     // SAFETY: socket locked, valid skb.
     let mapping = unsafe { tx_mapping(sk, c, skb) };
+    // SAFETY: socket locked, valid skb.
+    let mapping = unsafe { with_data_fin(sk, c, skb, mapping) };
     let opt = if st == state::MPC_ACK_PENDING && mapping.is_none_or(|m| m.ssn == 1 && !m.data_fin) {
         // Until the peer confirms our key: MP_CAPABLE with both keys, and
         // the data-level length on the first data segment (RFC 8684 §3.1).
@@ -318,10 +321,15 @@ pub(crate) unsafe fn established_options(
             payload,
         })
     } else {
+        // A fast-open server maps its data before it has the client's key,
+        // without a DATA_ACK (mainline's can_ack).
+        if c.remote_key_pending && mapping.is_none() {
+            return false;
+        }
         // SAFETY: socket locked.
-        let ack = unsafe { data_ack_opt(sk, c) };
+        let ack = (!c.remote_key_pending).then(|| unsafe { data_ack_opt(sk, c) });
         MptcpOption::Dss(Dss {
-            data_ack: Some(ack),
+            data_ack: ack,
             mapping,
         })
     };
@@ -329,6 +337,7 @@ pub(crate) unsafe fn established_options(
     let n = match unsafe { put_option(&opt, opts, remaining) } {
         Some(n) => Some(n),
         // No room for a mapping: at least the DATA_ACK.
+        None if c.remote_key_pending => None,
         None => {
             // SAFETY: socket locked.
             let ack = unsafe { data_ack_opt(sk, c) };

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Our DATA_FIN (RFC 8684 §3.3.3): shutdown(SHUT_WR) of an MPTCP
+//! connection ends the *data* stream first.  The DATA_FIN goes on a DSS
+//! mapping, on the last data segment or on a segment without data (subflow
+//! sequence number 0, data-level length 1, as mainline's
+//! `mptcp_write_data_fin`), once every octet is sent; the subflow's TCP FIN
+//! waits until the msk is closed.  So the peer's subflow counts no FIN in
+//! its `tcpi_bytes_received` while the connection is half-closed, as with
+//! mainline (its `mptcp_sockopt` selftest checks exactly that).
+//!
+//! The DATA_FIN is repeated on every segment without data until the peer's
+//! DATA_ACK covers it, and by the msk's timer ([`data_fin_timer`], on the
+//! msk's `sk_timer`, as mainline's retransmit timer resends it) while the
+//! msk is open; after close() the subflow's TCP FIN, which carries the
+//! DATA_FIN at the same DSN, is retransmitted by TCP itself.
+//!
+//! State lives in the subflow context (`data_fin_tx`,
+//! `data_fin_tx_acked`), under the subflow socket lock like the rest of it.
+
+use core::sync::atomic::Ordering;
+
+use kernel::bindings;
+use kernel::ffi::c_int;
+
+use super::checksum::skb_sum;
+use super::{ctx, state, SubflowCtx};
+use crate::csum::DssCsum;
+use crate::options::{DataSeq, DssMapping};
+use crate::seq;
+
+/// The DSN of the next octet we would send: IDSN + (write_seq - ISN).
+fn write_dsn(c: &SubflowCtx, write_seq: u32) -> u64 {
+    let rel = seq::expand_seq(c.snd_rel, u64::from(write_seq.wrapping_sub(c.isn_local)));
+    c.idsn_local.wrapping_add(rel)
+}
+
+/// shutdown(SHUT_WR) of an MPTCP connection on its subflow `ssk`: marks
+/// the send side shut (sendmsg fails with EPIPE, as after tcp_shutdown) and
+/// queues our DATA_FIN, sent at once if all data is out.  Returns false
+/// when the connection is not MPTCP (or not established): the caller then
+/// shuts the subflow down as plain TCP.
+///
+/// # Safety
+///
+/// `ssk` is a live TCP socket, not locked by the caller; process context.
+pub(crate) unsafe fn shutdown_send(ssk: *mut bindings::sock) -> bool {
+    // SAFETY: `ssk` is live and unlocked, process context (# Safety).
+    unsafe { bindings::lock_sock(ssk) };
+    // SAFETY: locked above.
+    let tcp_state = unsafe { bindings::inet_sk_state_load(ssk) };
+    let open = tcp_state == bindings::TCP_ESTABLISHED as c_int
+        || tcp_state == bindings::TCP_CLOSE_WAIT as c_int;
+    let mut handled = false;
+    let mut send_now = false;
+    // SAFETY: locked above; the reference is dropped before tcp_send_ack.
+    if let Some(mut c) = open.then(|| unsafe { ctx(ssk) }).flatten() {
+        let st = c.state.load(Ordering::Relaxed);
+        // SAFETY: locked.
+        let (shut, write_seq, snd_nxt) = unsafe {
+            let tp = bindings::tcp_sk(ssk);
+            ((*ssk).sk_shutdown, (*tp).write_seq, (*tp).snd_nxt)
+        };
+        if (st == state::ESTABLISHED || st == state::MPC_ACK_PENDING)
+            && shut & bindings::SEND_SHUTDOWN as u8 == 0
+        {
+            c.data_fin_tx = Some(write_dsn(&c, write_seq));
+            c.data_fin_tx_acked = false;
+            c.data_fin_tx_tries = 0;
+            // SAFETY: locked.
+            unsafe { (*ssk).sk_shutdown |= bindings::SEND_SHUTDOWN as u8 };
+            handled = true;
+            send_now = snd_nxt == write_seq;
+        }
+    }
+    // SAFETY: locked; no context reference is live (TCP re-enters our
+    // option hooks when it sends).
+    unsafe {
+        if send_now {
+            bindings::tcp_send_ack(ssk);
+        }
+        bindings::release_sock(ssk);
+    }
+    handled
+}
+
+/// Adds our pending DATA_FIN to the mapping `m` of an outgoing segment
+/// (None: the segment carries no payload), as mainline's
+/// `mptcp_write_data_fin`: on a segment without payload once all data is
+/// sent, the DATA_FIN alone (SSN 0, length 1); on the segment whose mapping
+/// ends where the DATA_FIN sits, one more octet of data-level length.  With
+/// DSS checksums the latter only when the segment carries its whole
+/// mapping (the checksum is recomputed over it); otherwise a segment
+/// without payload brings the DATA_FIN.
+///
+/// # Safety
+///
+/// Socket locked; `skb` is the segment being transmitted.
+pub(super) unsafe fn with_data_fin(
+    sk: *mut bindings::sock,
+    c: &SubflowCtx,
+    skb: *mut bindings::sk_buff,
+    m: Option<DssMapping>,
+) -> Option<DssMapping> {
+    let Some(fin) = c.data_fin_tx.filter(|_| !c.data_fin_tx_acked) else {
+        return m;
+    };
+    // SAFETY: socket locked, valid skb (# Safety).
+    let (len, all_sent) = unsafe {
+        let tp = bindings::tcp_sk(sk);
+        ((*skb).len, (*tp).snd_nxt == (*tp).write_seq)
+    };
+    match m {
+        None if len == 0 && all_sent => Some(DssMapping {
+            dsn: DataSeq::Bits64(fin),
+            ssn: 0,
+            data_len: 1,
+            checksum: c.csum_reqd.then(|| DssCsum::new().finish(fin, 0, 1)),
+            data_fin: true,
+        }),
+        Some(mut mm) if !mm.data_fin => {
+            let DataSeq::Bits64(dsn) = mm.dsn else {
+                return Some(mm);
+            };
+            if dsn.wrapping_add(u64::from(mm.data_len)) != fin || mm.data_len == u16::MAX {
+                return Some(mm);
+            }
+            if c.csum_reqd {
+                // SAFETY: valid skb (# Safety).
+                let rel32 = unsafe {
+                    (*(*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>())
+                        .seq
+                        .wrapping_sub(c.isn_local)
+                };
+                if rel32 != mm.ssn || len != u32::from(mm.data_len) {
+                    return Some(mm);
+                }
+                let mut sum = DssCsum::new();
+                // SAFETY: valid skb holding `len` payload octets.
+                sum.add_sum(unsafe { skb_sum(skb, 0, len) }, len as usize);
+                mm.checksum = Some(sum.finish(dsn, mm.ssn, mm.data_len + 1));
+            }
+            mm.data_fin = true;
+            mm.data_len += 1;
+            Some(mm)
+        }
+        other => other,
+    }
+}
+
+/// The peer's DATA_ACK `ack` (32 or 64 bits): our DATA_FIN is acked once
+/// it covers it.
+pub(super) fn data_ack_received(c: &mut SubflowCtx, ack: DataSeq) {
+    let Some(fin) = c.data_fin_tx else {
+        return;
+    };
+    let ack = match ack {
+        DataSeq::Bits64(a) => a,
+        DataSeq::Bits32(a) => seq::expand_seq(fin, u64::from(a)),
+    };
+    if !seq::before64(ack, fin.wrapping_add(1)) {
+        c.data_fin_tx_acked = true;
+    }
+}
+
+/// TCP_RTO_MIN and TCP_RTO_MAX (200 ms, 120 s), in jiffies.
+const RTO_MIN: u64 = bindings::HZ as u64 / 5;
+const RTO_MAX: u64 = 120 * bindings::HZ as u64;
+
+/// The msk's DATA_FIN timer fired for its subflow `ssk`: resend the
+/// DATA_FIN (on an ACK) if the peer has not acked it.  A connection that
+/// fell back since gets its TCP FIN instead.  Returns the delay until the
+/// next check, or None when the timer can stop.
+///
+/// # Safety
+///
+/// `ssk` is a live TCP socket (the msk holds it); timer (softirq) context.
+pub(crate) unsafe fn data_fin_timer(ssk: *mut bindings::sock) -> Option<u64> {
+    // SAFETY: `ssk` is live (# Safety): bh_lock_sock(), as TCP's timers.
+    let slock = unsafe { core::ptr::addr_of_mut!((*ssk).sk_lock.slock) };
+    // SAFETY: a valid spinlock of a live socket.
+    unsafe { bindings::spin_lock(slock) };
+    // SAFETY: the socket spinlock is held.
+    let next = unsafe { data_fin_timer_locked(ssk) };
+    // SAFETY: taken above.
+    unsafe { bindings::spin_unlock(slock) };
+    next
+}
+
+/// [`data_fin_timer`] with the socket spinlock held.
+///
+/// # Safety
+///
+/// `ssk` live, its spinlock held (softirq).
+unsafe fn data_fin_timer_locked(ssk: *mut bindings::sock) -> Option<u64> {
+    // SAFETY: spinlock held (# Safety).
+    if unsafe { (*ssk).sk_lock.owned } != 0 {
+        // The owner (process context) holds the socket: look again soon.
+        return Some(RTO_MIN / 4 + 1);
+    }
+    // SAFETY: spinlock held.
+    let tcp_state = unsafe { bindings::inet_sk_state_load(ssk) };
+    if tcp_state != bindings::TCP_ESTABLISHED as c_int
+        && tcp_state != bindings::TCP_CLOSE_WAIT as c_int
+    {
+        return None;
+    }
+    // SAFETY: the socket is ours (spinlock held, no owner).
+    let mut c = unsafe { ctx(ssk) }?;
+    let st = c.state.load(Ordering::Relaxed);
+    if c.data_fin_tx.is_none() || c.data_fin_tx_acked {
+        return None;
+    }
+    // SAFETY: spinlock held.
+    let (all_sent, rto) = unsafe {
+        let tp = bindings::tcp_sk(ssk);
+        let icsk = ssk.cast::<bindings::inet_connection_sock>();
+        (
+            (*tp).snd_nxt == (*tp).write_seq,
+            u64::from((*icsk).icsk_rto),
+        )
+    };
+    if st == state::FALLBACK {
+        // Plain TCP now (MP_FAIL after our shutdown): its FIN ends the
+        // stream, as mainline's fallback shutdown does.
+        drop(c);
+        // SAFETY: no context reference live; tcp_send_fin allocates atomically.
+        unsafe { bindings::tcp_shutdown(ssk, bindings::SEND_SHUTDOWN as c_int) };
+        return None;
+    }
+    let base = rto.clamp(RTO_MIN, RTO_MAX);
+    if !all_sent {
+        // Data still queued: the DATA_FIN follows it.
+        return Some(base);
+    }
+    c.data_fin_tx_tries = c.data_fin_tx_tries.saturating_add(1);
+    let backoff = (base << c.data_fin_tx_tries.min(10)).min(RTO_MAX);
+    drop(c);
+    // SAFETY: no context reference live; the ACK carries the DATA_FIN.
+    unsafe { bindings::tcp_send_ack(ssk) };
+    Some(backoff)
+}
