@@ -101,6 +101,17 @@ pub(crate) unsafe fn checksum_enabled(net: *const bindings::net) -> bool {
     unsafe { ptr::read_volatile(ptr::addr_of!((*pernet(net)).checksum_enabled)) != 0 }
 }
 
+/// `net.mptcp.close_timeout` of the namespace of `net`, in jiffies: how
+/// long a closed connection waits for the DATA_FIN exchange.
+///
+/// # Safety
+///
+/// As [`pernet`].
+pub(crate) unsafe fn close_timeout(net: *const bindings::net) -> u64 {
+    // SAFETY: `net` is a live namespace with our pernet state (this fn's # Safety, as `pernet`).
+    u64::from(unsafe { ptr::read_volatile(ptr::addr_of!((*pernet(net)).close_timeout)) })
+}
+
 /// Adds `val` to MIB counter `id` of the namespace of `net`.
 ///
 /// # Safety

@@ -30,7 +30,9 @@
 //! - `proto_ops.rs`: `struct proto_ops`, every call forwarded to the subflow;
 //! - `rx.rs`: the read side (never reads a data-level duplicate);
 //! - `sockopt.rs`: MPTCP-level socket options;
-//! - `diag.rs`: `ss -M` (the `inet_diag` handler for MPTCP sockets).
+//! - `diag.rs`: `ss -M` (the `inet_diag` handler for MPTCP sockets);
+//! - `closing.rs`: subflows of closed connections until the DATA_FIN
+//!   exchange is over.
 
 use core::mem::{offset_of, size_of};
 use core::ptr;
@@ -44,6 +46,7 @@ use kernel::prelude::*;
 use crate::ctl;
 use crate::global::Global;
 
+mod closing;
 mod diag;
 mod proto_ops;
 mod rx;
@@ -143,9 +146,11 @@ unsafe extern "C" fn msk_destroy(sk: *mut bindings::sock) {
         let m = msk(sk);
         diag::untrack(m);
         let first = (*m).first.swap(ptr::null_mut(), Ordering::AcqRel);
-        if !first.is_null() {
-            // An established subflow finishes its close (FIN, lingering
-            // data) as an orphan, like any closed TCP socket.
+        // An MPTCP connection ends its data stream first (DATA_FIN, see
+        // closing.rs); then, or at once for anything else, the subflow
+        // finishes its close (FIN, lingering data) as an orphan, like any
+        // closed TCP socket.
+        if !first.is_null() && !closing::defer_release(first) {
             bindings::sock_release(first);
         }
         if (*m).inuse {
@@ -413,7 +418,9 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
             MPTCP_V6_STREAM_OPS.get(),
         );
     }
-    // Before the protos: the diag list lock is used from the first msk on.
+    // Before the protos: the diag list lock and the closing list are used
+    // from the first msk on.
+    closing::register();
     diag::register(module)?;
     // SAFETY: the protos are initialised and static.
     if let Err(e) = to_result(unsafe { bindings::proto_register(MPTCP_PROT.get(), 1) }) {
@@ -455,4 +462,5 @@ pub(crate) fn unregister() {
         bindings::proto_unregister(MPTCP_PROT.get());
     }
     diag::unregister();
+    closing::unregister();
 }

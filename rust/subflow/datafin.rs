@@ -15,6 +15,12 @@
 //! msk is open; after close() the subflow's TCP FIN, which carries the
 //! DATA_FIN at the same DSN, is retransmitted by TCP itself.
 //!
+//! close() of an MPTCP connection sends the DATA_FIN the same way and keeps
+//! the subflow open (`msk/closing.rs`) until both DATA_FINs are acked, or
+//! the close timeout passes; only then does TCP close the subflow (its
+//! FIN), as mainline closes subflows once the msk reaches CLOSE.  Until then
+//! [`close_poll`] resends the DATA_FIN.
+//!
 //! State lives in the subflow context (`data_fin_tx`,
 //! `data_fin_tx_acked`), under the subflow socket lock like the rest of it.
 
@@ -24,7 +30,7 @@ use kernel::bindings;
 use kernel::ffi::c_int;
 
 use super::checksum::skb_sum;
-use super::{ctx, state, SubflowCtx};
+use super::{ctx, state, uncount_estab, SubflowCtx};
 use crate::csum::DssCsum;
 use crate::options::{DataSeq, DssMapping};
 use crate::seq;
@@ -33,6 +39,94 @@ use crate::seq;
 fn write_dsn(c: &SubflowCtx, write_seq: u32) -> u64 {
     let rel = seq::expand_seq(c.snd_rel, u64::from(write_seq.wrapping_sub(c.isn_local)));
     c.idsn_local.wrapping_add(rel)
+}
+
+/// close() of an MPTCP connection on its subflow `ssk`: whether the subflow
+/// can wait for the DATA_FIN exchange before TCP closes it (an established
+/// MPTCP connection, no unread data, no SO_LINGER with a zero timeout:
+/// those close abortively at once, as TCP does).  If so, our DATA_FIN is
+/// queued (unless shutdown() already did).
+///
+/// # Safety
+///
+/// `ssk` is a live TCP socket, not locked by the caller; process context.
+pub(crate) unsafe fn close_deferrable(ssk: *mut bindings::sock) -> bool {
+    // SAFETY: `ssk` is live and unlocked, process context (# Safety).
+    let pending = unsafe {
+        bindings::lock_sock(ssk);
+        let tp = bindings::tcp_sk(ssk);
+        let unread = (*tp).rcv_nxt != (*tp).copied_seq;
+        let abort_linger =
+            bindings::sock_flag(ssk, bindings::sock_flags_SOCK_LINGER) && (*ssk).sk_lingertime == 0;
+        let queued = ctx(ssk).map(|c| {
+            let st = c.state.load(Ordering::Relaxed);
+            (st == state::ESTABLISHED || st == state::MPC_ACK_PENDING) && c.data_fin_tx.is_some()
+        });
+        bindings::release_sock(ssk);
+        if unread || abort_linger {
+            return false;
+        }
+        queued
+    };
+    // SAFETY: as above.
+    pending == Some(true) || unsafe { shutdown_send(ssk) }
+}
+
+/// A closed connection's subflow waiting in `msk/closing.rs`: resends our
+/// DATA_FIN when due and tells whether TCP may close the subflow now: both
+/// DATA_FINs acked, the connection no longer MPTCP or no longer open, or
+/// `expired` (the close timeout).
+///
+/// # Safety
+///
+/// `ssk` is a live TCP socket, not locked by the caller; process context.
+pub(crate) unsafe fn close_poll(ssk: *mut bindings::sock, expired: bool, now: u64) -> bool {
+    // SAFETY: `ssk` is live and unlocked, process context (# Safety).
+    unsafe { bindings::lock_sock(ssk) };
+    // SAFETY: locked.
+    let tcp_state = unsafe { bindings::inet_sk_state_load(ssk) };
+    let open = tcp_state == bindings::TCP_ESTABLISHED as c_int
+        || tcp_state == bindings::TCP_CLOSE_WAIT as c_int;
+    let mut resend = false;
+    // SAFETY: locked; the reference is dropped before tcp_send_ack.
+    let ready = match open.then(|| unsafe { ctx(ssk) }).flatten() {
+        None => true,
+        Some(mut c) => {
+            let st = c.state.load(Ordering::Relaxed);
+            let mptcp = st == state::ESTABLISHED || st == state::MPC_ACK_PENDING;
+            if expired || !mptcp || c.data_fin_tx.is_none() {
+                true
+            } else if c.data_fin_tx_acked {
+                c.data_fin_done
+            } else {
+                // SAFETY: locked.
+                let (all_sent, rto) = unsafe {
+                    let tp = bindings::tcp_sk(ssk);
+                    let icsk = ssk.cast::<bindings::inet_connection_sock>();
+                    (
+                        (*tp).snd_nxt == (*tp).write_seq,
+                        u64::from((*icsk).icsk_rto),
+                    )
+                };
+                if all_sent && now.wrapping_sub(c.data_fin_tx_due) < u64::MAX / 2 {
+                    c.data_fin_tx_tries = c.data_fin_tx_tries.saturating_add(1);
+                    let base = rto.clamp(RTO_MIN, RTO_MAX);
+                    c.data_fin_tx_due =
+                        now.wrapping_add((base << c.data_fin_tx_tries.min(10)).min(RTO_MAX));
+                    resend = true;
+                }
+                false
+            }
+        }
+    };
+    // SAFETY: locked; no context reference is live.
+    unsafe {
+        if resend {
+            bindings::tcp_send_ack(ssk);
+        }
+        bindings::release_sock(ssk);
+    }
+    ready
 }
 
 /// shutdown(SHUT_WR) of an MPTCP connection on its subflow `ssk`: marks
@@ -68,7 +162,10 @@ pub(crate) unsafe fn shutdown_send(ssk: *mut bindings::sock) -> bool {
             c.data_fin_tx_acked = false;
             c.data_fin_tx_tries = 0;
             // SAFETY: locked.
-            unsafe { (*ssk).sk_shutdown |= bindings::SEND_SHUTDOWN as u8 };
+            unsafe {
+                (*ssk).sk_shutdown |= bindings::SEND_SHUTDOWN as u8;
+                uncount_estab(ssk, &mut c);
+            }
             handled = true;
             send_now = snd_nxt == write_seq;
         }

@@ -472,50 +472,26 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
         if (*treq).is_mptcp {
             let local = server_key(req);
             let (opts, _) = tcp_options(skb);
-            // Checksums if we want them or the client does: flag A on the
-            // 20-octet ACK, or a checksum in the 24-octet ACK with data
-            // (whose flag A mainline ignores).
             let own = crate::ctl::checksum_enabled(net);
-            keys = MptcpOptions::new(opts).find_map(|o| match o {
-                Ok(MptcpOption::MpCapable(MpCapable {
-                    flags,
-                    payload:
-                        MpCapablePayload::Ack {
-                            sender_key,
-                            receiver_key,
-                        },
-                    ..
-                })) if receiver_key == local => Some((
-                    local,
-                    Some(sender_key),
-                    own || flags & options::MPTCP_CAP_CHECKSUM_REQD != 0,
-                )),
-                Ok(MptcpOption::MpCapable(MpCapable {
-                    payload:
-                        MpCapablePayload::AckData {
-                            sender_key,
-                            receiver_key,
-                            checksum,
-                            ..
-                        },
-                    ..
-                })) if receiver_key == local => {
-                    Some((local, Some(sender_key), own || checksum.is_some()))
-                }
+            keys = match mpc_ack_key(opts, local) {
+                Some((remote, csum)) => Some((local, Some(remote), own || csum)),
                 // Fast open: TCP creates the child from the SYN itself
                 // (tcp_fastopen_create_child), before any key of the
                 // client's; it comes with the third ACK (`incoming.rs`).
-                Ok(MptcpOption::MpCapable(MpCapable {
-                    flags,
-                    payload: MpCapablePayload::Syn,
-                    ..
-                })) if is_syn(skb) => Some((
-                    local,
-                    None,
-                    own || flags & options::MPTCP_CAP_CHECKSUM_REQD != 0,
-                )),
-                _ => None,
-            });
+                None if is_syn(skb) => MptcpOptions::new(opts).find_map(|o| match o {
+                    Ok(MptcpOption::MpCapable(MpCapable {
+                        flags,
+                        payload: MpCapablePayload::Syn,
+                        ..
+                    })) => Some((
+                        local,
+                        None,
+                        own || flags & options::MPTCP_CAP_CHECKSUM_REQD != 0,
+                    )),
+                    _ => None,
+                }),
+                None => None,
+            };
         }
         let child = orig(sk, skb, req, dst, req_unhash, own_req, opt_child_init);
         if child.is_null() {
@@ -576,6 +552,37 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
         }
         child
     }
+}
+
+/// The client's key from the MP_CAPABLE of its third ACK (or first data)
+/// in `opts`, if that names our key `local`, and whether the client asks
+/// for checksums: flag A on the 20-octet ACK, a checksum in the 22/24-octet
+/// ACK with data (whose flag A mainline ignores).
+pub(super) fn mpc_ack_key(opts: &[u8], local: u64) -> Option<(u64, bool)> {
+    MptcpOptions::new(opts).find_map(|o| match o {
+        Ok(MptcpOption::MpCapable(MpCapable {
+            flags,
+            payload:
+                MpCapablePayload::Ack {
+                    sender_key,
+                    receiver_key,
+                },
+            ..
+        })) if receiver_key == local => {
+            Some((sender_key, flags & options::MPTCP_CAP_CHECKSUM_REQD != 0))
+        }
+        Ok(MptcpOption::MpCapable(MpCapable {
+            payload:
+                MpCapablePayload::AckData {
+                    sender_key,
+                    receiver_key,
+                    checksum,
+                    ..
+                },
+            ..
+        })) if receiver_key == local => Some((sender_key, checksum.is_some())),
+        _ => None,
+    })
 }
 
 /// The peer's key, from its MP_CAPABLE: the key and its IDSN.

@@ -13,7 +13,7 @@ use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::bindings;
 
 use super::datafin::data_ack_received;
-use super::handshake::set_remote_key;
+use super::handshake::{mpc_ack_key, set_remote_key};
 use super::rx::{data_fin_done, data_fin_reached, rcv_dsn};
 use super::{
     ctx, fallback, fallback_quiet, is_mptcp_state, state, tcp_options, SubflowCtx, TCPF_SYN_ACK,
@@ -223,31 +223,7 @@ pub(crate) unsafe fn incoming_options(
 /// its third ACK (or first data) if `opts` has it, naming our key; returns
 /// whether the key is now known.
 fn remote_key_from(c: &mut SubflowCtx, opts: &[u8]) -> bool {
-    let found = MptcpOptions::new(opts).find_map(|o| match o {
-        Ok(MptcpOption::MpCapable(MpCapable {
-            flags,
-            payload:
-                MpCapablePayload::Ack {
-                    sender_key,
-                    receiver_key,
-                },
-            ..
-        })) if receiver_key == c.local_key => Some((
-            sender_key,
-            flags & crate::options::MPTCP_CAP_CHECKSUM_REQD != 0,
-        )),
-        Ok(MptcpOption::MpCapable(MpCapable {
-            payload:
-                MpCapablePayload::AckData {
-                    sender_key,
-                    receiver_key,
-                    checksum,
-                    ..
-                },
-            ..
-        })) if receiver_key == c.local_key => Some((sender_key, checksum.is_some())),
-        _ => None,
-    });
+    let found = mpc_ack_key(opts, c.local_key);
     if let Some((key, csum)) = found {
         set_remote_key(c, key);
         c.csum_reqd |= csum;

@@ -98,7 +98,7 @@ use handshake::{
 };
 use rx::{data_ack, data_ready, SkipRing};
 
-pub(crate) use datafin::{data_fin_timer, shutdown_send};
+pub(crate) use datafin::{close_deferrable, close_poll, data_fin_timer, shutdown_send};
 pub(crate) use handshake::{syn_options, synack_options};
 pub(crate) use incoming::incoming_options;
 pub(crate) use rx::rx_readable;
@@ -170,6 +170,8 @@ pub(crate) struct SubflowCtx {
     data_fin_tx_acked: bool,
     /// DATA_FIN retransmissions by the msk timer (its backoff).
     data_fin_tx_tries: u8,
+    /// After close(): when the DATA_FIN is due again (jiffies).
+    data_fin_tx_due: u64,
     /// MP_TCPRST reason on our next RST.
     reset_reason: ResetReason,
     /// A fast-open child, created from the SYN: the client's key comes
@@ -568,10 +570,11 @@ unsafe fn end_connection(sk: *mut bindings::sock, c: &SubflowCtx) {
 }
 
 /// Puts the connection into the `MPCurrEstab` gauge, once; the count ends
-/// in [`end_connection`].  As mainline's `mptcp_set_state`, the gauge
-/// counts MPTCP sockets (msk) that reached ESTABLISHED: every client
-/// connection from its SYN-ACK, MPTCP or fallen back, and server children
-/// that are MPTCP (a fallen-back child is a plain TCP socket on mainline).
+/// when we send our DATA_FIN ([`uncount_estab`]) or in [`end_connection`].
+/// As mainline's `mptcp_set_state`, the gauge counts MPTCP sockets (msk) in
+/// ESTABLISHED or CLOSE_WAIT: every client connection from its SYN-ACK,
+/// MPTCP or fallen back, and server children that are MPTCP (a fallen-back
+/// child is a plain TCP socket on mainline), until shutdown or close.
 ///
 /// # Safety
 ///
@@ -600,6 +603,21 @@ fn cap_flags(csum_reqd: bool) -> u8 {
         0
     };
     options::MPTCP_CAP_HMAC_SHA256 | a
+}
+
+/// Takes the connection out of the `MPCurrEstab` gauge: our DATA_FIN is
+/// queued (mainline's msk leaves ESTABLISHED/CLOSE_WAIT for FIN_WAIT1 or
+/// LAST_ACK).
+///
+/// # Safety
+///
+/// `sk` is a live subflow whose context `c` is, locked.
+unsafe fn uncount_estab(sk: *const bindings::sock, c: &mut SubflowCtx) {
+    if c.estab_counted {
+        c.estab_counted = false;
+        // SAFETY: `sk` is live (# Safety).
+        unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, u64::MAX) };
+    }
 }
 
 /// Leaves MPTCP for plain TCP on this subflow (RFC 8684 §3.7).

@@ -29,7 +29,7 @@ def fmt(xs):
 
 print(f"{'topology':8}  {'kernel':8}  {'MPTCP Mbit/s med [min-max]':27}  {'TCP Mbit/s med [min-max]':27}"
       f"  {'MPTCP/TCP':9}  {'paired':6}  MPTCP socket")
-ratio = {}
+ratio, spread = {}, {}
 for t in topos:
     for k in kernels:
         m, tc = runs.get((k, t, "mptcp"), []), runs.get((k, t, "tcp"), [])
@@ -37,7 +37,9 @@ for t in topos:
             print(f"{t:8}  {k:8}  missing runs"); continue
         r = stats([x[1] for x in m])[0] / stats([x[1] for x in tc])[0]
         tcp_by_round = {x[0]: x[1] for x in tc}
-        paired = statistics.median([x[1] / tcp_by_round[x[0]] for x in m if tcp_by_round.get(x[0])])
+        per_round = [x[1] / tcp_by_round[x[0]] for x in m if tcp_by_round.get(x[0])]
+        paired = statistics.median(per_round)
+        spread[(k, t)] = (min(per_round), max(per_round))
         ratio[(k, t)] = (r, len(m))
         ism = {x[2] for x in m}
         sock = "MPTCP (is_mptcp=1)" if ism == {1} else \
@@ -46,7 +48,8 @@ for t in topos:
               f"  {r:9.3f}  {paired:6.3f}  {sock}")
 print()
 for t in topos:
-    parts = [f"{k} MPTCP/TCP = {ratio[(k, t)][0]:.3f} (median of {ratio[(k, t)][1]})"
+    parts = [f"{k} MPTCP/TCP = {ratio[(k, t)][0]:.3f} (median of {ratio[(k, t)][1]};"
+             f" per round {spread[(k, t)][0]:.3f}-{spread[(k, t)][1]:.3f})"
              for k in kernels if (k, t) in ratio]
     print(f"{t}: " + ", ".join(parts))
 if any(x[2] == 0 for k, t, p in runs if k == "ours" and p == "mptcp" for x in runs[(k, t, p)]):
