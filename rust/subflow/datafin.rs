@@ -72,6 +72,49 @@ pub(crate) unsafe fn close_deferrable(ssk: *mut bindings::sock) -> bool {
     pending == Some(true) || unsafe { shutdown_send(ssk) }
 }
 
+/// The connection state `ss -M` reports for an msk whose subflow `ssk` is
+/// in TCP state `tcp_state`: while the subflow is open, the data-level
+/// close state of RFC 8684 §3.3.3 (mainline's msk states: FIN_WAIT1 until
+/// our DATA_FIN is acked, FIN_WAIT2, CLOSE_WAIT after the peer's,
+/// LAST_ACK, CLOSE when both are acked); else the subflow's own.
+///
+/// # Safety
+///
+/// `ssk` is a live TCP socket, not locked by the caller, whose msk the
+/// caller has locked; process context.
+pub(crate) unsafe fn msk_state(ssk: *mut bindings::sock, tcp_state: c_int) -> c_int {
+    const E: c_int = bindings::TCP_ESTABLISHED as c_int;
+    const CW: c_int = bindings::TCP_CLOSE_WAIT as c_int;
+    if tcp_state != E && tcp_state != CW {
+        return tcp_state;
+    }
+    // SAFETY: `ssk` is live and unlocked, process context (# Safety).  The
+    // msk (held) and its subflow share a lockdep class (AF_INET/AF_INET6
+    // sockets): the subflow lock nests one level under the msk's.
+    unsafe { bindings::lock_sock_nested(ssk, SINGLE_DEPTH_NESTING) };
+    // SAFETY: locked above.
+    let st = unsafe { ctx(ssk) }.and_then(|c| {
+        let s = c.state.load(Ordering::Relaxed);
+        (s == state::ESTABLISHED || s == state::MPC_ACK_PENDING).then(|| {
+            match (
+                c.data_fin_tx.is_some(),
+                c.data_fin_tx_acked,
+                c.data_fin_done,
+            ) {
+                (false, _, false) => E,
+                (false, _, true) => CW,
+                (true, false, false) => bindings::TCP_FIN_WAIT1 as c_int,
+                (true, true, false) => bindings::TCP_FIN_WAIT2 as c_int,
+                (true, false, true) => bindings::TCP_LAST_ACK as c_int,
+                (true, true, true) => bindings::TCP_CLOSE as c_int,
+            }
+        })
+    });
+    // SAFETY: locked above.
+    unsafe { bindings::release_sock(ssk) };
+    st.unwrap_or(tcp_state)
+}
+
 /// A closed connection's subflow waiting in `msk/closing.rs`: resends our
 /// DATA_FIN when due and tells whether TCP may close the subflow now: both
 /// DATA_FINs acked, the connection no longer MPTCP or no longer open, or
@@ -260,14 +303,18 @@ pub(super) fn data_ack_received(c: &mut SubflowCtx, ack: DataSeq) {
     }
 }
 
+/// lockdep's `SINGLE_DEPTH_NESTING`.
+const SINGLE_DEPTH_NESTING: c_int = 1;
+
 /// TCP_RTO_MIN and TCP_RTO_MAX (200 ms, 120 s), in jiffies.
 const RTO_MIN: u64 = bindings::HZ as u64 / 5;
 const RTO_MAX: u64 = 120 * bindings::HZ as u64;
 
 /// The msk's DATA_FIN timer fired for its subflow `ssk`: resend the
-/// DATA_FIN (on an ACK) if the peer has not acked it.  A connection that
-/// fell back since gets its TCP FIN instead.  Returns the delay until the
-/// next check, or None when the timer can stop.
+/// DATA_FIN (on an ACK) if the peer has not acked it; once both DATA_FINs
+/// are acked, close the subflow (TCP FIN).  A connection that fell back
+/// since gets its TCP FIN at once.  Returns the delay until the next check,
+/// or None when the timer can stop.
 ///
 /// # Safety
 ///
@@ -305,7 +352,18 @@ unsafe fn data_fin_timer_locked(ssk: *mut bindings::sock) -> Option<u64> {
     // SAFETY: the socket is ours (spinlock held, no owner).
     let mut c = unsafe { ctx(ssk) }?;
     let st = c.state.load(Ordering::Relaxed);
-    if c.data_fin_tx.is_none() || c.data_fin_tx_acked {
+    c.data_fin_tx?;
+    if c.data_fin_tx_acked && st != state::FALLBACK {
+        if !c.data_fin_done {
+            // Half-closed: the peer's DATA_FIN ends it.
+            return Some(RTO_MIN);
+        }
+        // Both DATA_FINs are acked: the connection is closed at the data
+        // level, so the subflow closes too (its FIN), as mainline's
+        // mptcp_shutdown_subflows() when the msk reaches CLOSE.
+        drop(c);
+        // SAFETY: no context reference live; tcp_send_fin allocates atomically.
+        unsafe { bindings::tcp_shutdown(ssk, bindings::SEND_SHUTDOWN as c_int) };
         return None;
     }
     // SAFETY: spinlock held.

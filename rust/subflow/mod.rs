@@ -98,7 +98,7 @@ use handshake::{
 };
 use rx::{data_ack, data_ready, SkipRing};
 
-pub(crate) use datafin::{close_deferrable, close_poll, data_fin_timer, shutdown_send};
+pub(crate) use datafin::{close_deferrable, close_poll, data_fin_timer, msk_state, shutdown_send};
 pub(crate) use handshake::{syn_options, synack_options};
 pub(crate) use incoming::incoming_options;
 pub(crate) use rx::rx_readable;
