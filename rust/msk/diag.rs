@@ -422,13 +422,18 @@ unsafe extern "C" fn get_info(
                 .min(i32::MAX as u32);
             (*r).idiag_wqueue = (*tp).write_seq.wrapping_sub((*tp).snd_una);
         }
-        let info = info.cast::<bindings::mptcp_info>();
         if !info.is_null() {
-            // The attribute is reserved in the reply skb, not zeroed: every
-            // byte (padding too) is written before the fill, or user space
-            // would read old skb memory.
-            ptr::write_bytes(info, 0, 1);
-            subflow::mptcp_info(ssk, &mut *info);
+            // The attribute is reserved in the reply skb, not zeroed, and
+            // only 4-byte aligned (netlink attributes), while mptcp_info
+            // holds u64s: fill an aligned, zeroed copy (padding included,
+            // so no old skb memory reaches user space) and copy its bytes.
+            let mut tmp = core::mem::MaybeUninit::<bindings::mptcp_info>::zeroed();
+            subflow::mptcp_info(ssk, &mut *tmp.as_mut_ptr());
+            ptr::copy_nonoverlapping(
+                tmp.as_ptr().cast::<u8>(),
+                info.cast::<u8>(),
+                size_of::<bindings::mptcp_info>(),
+            );
         }
     }
 }
