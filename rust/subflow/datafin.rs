@@ -304,7 +304,7 @@ pub(super) fn data_ack_received(c: &mut SubflowCtx, ack: DataSeq) {
 }
 
 /// lockdep's `SINGLE_DEPTH_NESTING`.
-const SINGLE_DEPTH_NESTING: c_int = 1;
+pub(super) const SINGLE_DEPTH_NESTING: c_int = 1;
 
 /// TCP_RTO_MIN and TCP_RTO_MAX (200 ms, 120 s), in jiffies.
 const RTO_MIN: u64 = bindings::HZ as u64 / 5;
