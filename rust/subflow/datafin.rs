@@ -68,7 +68,8 @@ pub(crate) unsafe fn close_deferrable(ssk: *mut bindings::sock) -> bool {
         }
         queued
     };
-    // SAFETY: as above.
+    // SAFETY: `ssk` is live and unlocked (released above), process context:
+    // this fn's # Safety, which is shutdown_send's.
     pending == Some(true) || unsafe { shutdown_send(ssk) }
 }
 

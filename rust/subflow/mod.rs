@@ -721,10 +721,11 @@ const INFO_FLAG_REMOTE_KEY_RECEIVED: u32 = 1 << 1;
 ///
 /// `ssk` live, process context, not locked by the caller.
 pub(crate) unsafe fn mptcp_info(ssk: *mut bindings::sock, info: &mut bindings::mptcp_info) {
+    // `ss -M` calls this with the msk locked, and msk and subflow share a
+    // lockdep class (sk_lock-AF_INET[6]): the subflow lock nests one level
+    // under it.
     // SAFETY: `ssk` is live and unlocked, process context (# Safety): the
-    // fields are read under the subflow lock, taken here.  `ss -M` calls
-    // this with the msk locked, and msk and subflow share a lockdep class
-    // (sk_lock-AF_INET[6]): the subflow lock nests one level under it.
+    // fields are read under the subflow lock, taken here.
     unsafe {
         bindings::lock_sock_nested(ssk, datafin::SINGLE_DEPTH_NESTING);
         if let Some(mut c) = ctx(ssk) {
