@@ -120,14 +120,19 @@ unsafe fn tx_mapping(
         let ext = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
             .cast::<bindings::mptcp_ext>();
         if let Some(e) = ext.as_ref() {
-            // The stored mapping must cover this segment.  It may not when
-            // the segment never left: a local drop (qdisc full) keeps it at
-            // the send head, where sendmsg then appends to it; the old
-            // mapping was never seen by the peer, so a new one is made.
+            // A retransmission repeats the stored mapping.  A segment that
+            // never left (at snd_nxt) has one only after a local drop (qdisc
+            // full) kept it at the send head: sendmsg may have appended to
+            // it and TCP may have split it since, and the peer never saw
+            // that mapping, so a new one is made.  The exception is a piece
+            // split off a segment whose first part left with the mapping
+            // (it starts before this segment and covers it): the peer has
+            // it open.  (Stale copies of a dropped mapping on such pieces
+            // are cleared when the head is mapped again, below.)
             let covers =
                 rel32.wrapping_sub(e.subflow_seq).wrapping_add(len) <= u32::from(e.data_len);
             let unsent = (*cb).seq == (*bindings::tcp_sk(sk)).snd_nxt;
-            if e.use_map() != 0 && (covers || !unsent) {
+            if e.use_map() != 0 && (!unsent || (covers && e.subflow_seq != rel32)) {
                 return Some(DssMapping {
                     dsn: DataSeq::Bits64(e.data_seq),
                     ssn: e.subflow_seq,
@@ -163,6 +168,7 @@ unsafe fn tx_mapping(
         if !head.is_null() && head != q.cast::<bindings::sk_buff>() {
             let hcb = (*head).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
             if (*hcb).seq == (*cb).seq && (*head).len == (*skb).len {
+                forget_dropped_mapping(sk, head);
                 let e = bindings::skb_ext_add(head, bindings::skb_ext_id_SKB_EXT_MPTCP)
                     .cast::<bindings::mptcp_ext>();
                 if let Some(e) = e.as_mut() {
@@ -181,6 +187,42 @@ unsafe fn tx_mapping(
             }
         }
         Some(m)
+    }
+}
+
+/// Before the send head gets a new mapping: if it still has the mapping of
+/// a transmission that was dropped locally, TCP may have split the head
+/// since (`tso_fragment()` copies the extension to the new piece), and the
+/// unsent pieces behind it carry that mapping, which the peer never saw.
+/// Remove it there (the extension is shared: deleting drops the piece's
+/// reference and never allocates), so that each piece is mapped afresh when
+/// it leaves, consistent with the new mapping.
+///
+/// # Safety
+///
+/// Socket locked; `head` is the first skb of its write queue.
+unsafe fn forget_dropped_mapping(sk: *mut bindings::sock, head: *mut bindings::sk_buff) {
+    // SAFETY: the caller guarantees: socket locked, `head` on its write
+    // queue; the queue's skbs stay linked while we hold the lock.
+    unsafe {
+        let old = bindings::skb_ext_find(head, bindings::skb_ext_id_SKB_EXT_MPTCP)
+            .cast::<bindings::mptcp_ext>();
+        let Some(old) = old.as_ref().filter(|e| e.use_map() != 0) else {
+            return;
+        };
+        let (dsn, ssn) = (old.data_seq, old.subflow_seq);
+        let q = ptr::addr_of_mut!((*sk).sk_write_queue).cast::<bindings::sk_buff>();
+        let mut next = (*head).__bindgen_anon_1.__bindgen_anon_1.next;
+        while !next.is_null() && next != q {
+            let e = bindings::skb_ext_find(next, bindings::skb_ext_id_SKB_EXT_MPTCP)
+                .cast::<bindings::mptcp_ext>();
+            if e.as_ref()
+                .is_some_and(|e| e.use_map() != 0 && e.data_seq == dsn && e.subflow_seq == ssn)
+            {
+                bindings::__skb_ext_del(next, bindings::skb_ext_id_SKB_EXT_MPTCP);
+            }
+            next = (*next).__bindgen_anon_1.__bindgen_anon_1.next;
+        }
     }
 }
 

@@ -587,8 +587,11 @@ t_big_tcp() {
 # send head, and sendmsg may append to it before it leaves: its first
 # mapping, which the peer never saw, must not go out again with the old
 # length.  The server writes 700-octet chunks through a netem queue of one
-# packet; every data segment it sends carries a mapping that covers it, and
-# the data arrives byte-exact through DSS checksums, MPTCP to the end.
+# packet; every data segment it sends carries a mapping that covers it, no
+# two mappings that left overlap unless identical (a stale mapping on the
+# pieces TCP split off a dropped head: the client counted DSSNotMatching
+# and sent MP_FAIL, 2 of 12 runs before that fix), and the data arrives
+# byte-exact through DSS checksums, MPTCP to the end.
 t_local_drop() {
   local td drops rc
   lsmod | grep -q '^mptcp ' || insmod "$KO" || fail "insmod"
