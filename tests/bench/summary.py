@@ -4,8 +4,13 @@
 import re, statistics, sys
 
 runs = {}   # (kernel, topo, proto) -> [(round, mbps, is_mptcp)]
+mem = {}    # (kernel, proto) -> [(KiB per connection, conns, is_mptcp count)]
 for path in sys.argv[1:]:
     for line in open(path, errors="replace"):
+        if line.startswith("MEM "):
+            kv = dict(re.findall(r"(\w+)=(\S+)", line))
+            mem.setdefault((kv["kernel"], kv["proto"]), []).append(
+                (float(kv["kib_per_conn"]), int(kv["conns"]), int(kv["is_mptcp"])))
         if line.startswith("BENCH "):
             kv = dict(re.findall(r"(\w+)=(\S+)", line))
             runs.setdefault((kv["kernel"], kv["topo"], kv["proto"]), []).append(
@@ -56,3 +61,21 @@ if any(x[2] == 0 for k, t, p in runs if k == "ours" and p == "mptcp" for x in ru
     print("note: on our kernel the IPPROTO_MPTCP connection is a plain-TCP fallback today (no MPTCP on the\n"
           "      wire), so its ratio measures the cost of our forwarding layer (msk -> TCP subflow), not MPTCP.")
 print("(MPTCP/TCP = ratio of the medians; paired = median of the per-round ratios)")
+
+if mem:
+    print()
+    print("memory per established idle connection, both ends (slab + TCP socket memory, KiB;"
+          " min-max of the runs)")
+    base = {}
+    for k in kernels + [k for k, _ in mem if k not in kernels]:
+        m, tc = mem.get((k, "mptcp"), []), mem.get((k, "tcp"), [])
+        if not m or not tc:
+            continue
+        mm, tt = statistics.median(x[0] for x in m), statistics.median(x[0] for x in tc)
+        base[k] = mm
+        ism = sorted({x[2] for x in m})
+        print(f"  {k:9} MPTCP {mm:6.2f} [{min(x[0] for x in m):.2f}-{max(x[0] for x in m):.2f}]"
+              f"  TCP {tt:6.2f} [{min(x[0] for x in tc):.2f}-{max(x[0] for x in tc):.2f}]"
+              f"  MPTCP-TCP {mm - tt:+6.2f}  ({m[0][1]} conns, is_mptcp {ism})")
+    if "ours" in base and "reference" in base:
+        print(f"  ours/reference (MPTCP) = {base['ours'] / base['reference']:.3f}")
