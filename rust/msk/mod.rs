@@ -36,7 +36,7 @@
 
 use core::mem::{offset_of, size_of};
 use core::ptr;
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use kernel::bindings;
 use kernel::error::to_result;
@@ -77,6 +77,10 @@ pub(crate) struct MptcpSock {
     inuse: bool,
     /// Place on the `ss -M` list, from init to destroy (see `diag.rs`).
     diag: diag::Link,
+    /// TCP_INQ: recvmsg adds a TCP_CM_INQ cmsg (mainline's
+    /// `msk->recvmsg_inq`).  An atomic flag: set by setsockopt, read by
+    /// recvmsg, no lock needed; an accepted msk inherits the listener's.
+    recvmsg_inq: AtomicBool,
 }
 
 /// The IPv6 msk: mainline's layout, `ipv6_pinfo` after the msk.

@@ -21,6 +21,7 @@ use crate::subflow;
 const SOL_SOCKET: c_int = bindings::SOL_SOCKET as c_int;
 /// `TCP_IS_MPTCP` (uapi `linux/tcp.h`).
 const TCP_IS_MPTCP: c_int = 43;
+const TCP_INQ: c_int = bindings::TCP_INQ as c_int;
 
 // `__poll_t` bits (uapi eventpoll.h; bindgen cannot see the casts).
 const EPOLLOUT: c_uint = 0x0004;
@@ -195,6 +196,9 @@ unsafe extern "C" fn msk_accept(
         let newsk = (*tmp).sk;
         (*tmp).sk = ptr::null_mut();
         (*msk(newsk)).first.store(sub, Ordering::Release);
+        // Inherited, as a mainline msk cloned from its listener.
+        let inq = (*msk(sk)).recvmsg_inq.load(Ordering::Relaxed);
+        (*msk(newsk)).recvmsg_inq.store(inq, Ordering::Relaxed);
         bindings::sock_graft(newsk, newsock);
         bindings::sock_release(tmp);
         (*newsock).state = bindings::socket_state_SS_CONNECTED;
@@ -274,11 +278,34 @@ unsafe extern "C" fn msk_poll(
 /// Only the kernel calls this, through the table it is registered in,
 /// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn msk_ioctl(sock: *mut bindings::socket, cmd: c_uint, arg: c_ulong) -> c_int {
-    // SAFETY: as msk_bind.
+    // asm-generic/ioctls.h (SIOCINQ is FIONREAD, SIOCOUTQ is TIOCOUTQ).
+    const SIOCINQ: c_uint = 0x541b;
+    const SIOCOUTQ: c_uint = 0x5411;
+    const SIOCOUTQNSD: c_uint = bindings::SIOCOUTQNSD;
+    // SAFETY: as msk_bind; `arg` is the user pointer of the ioctl call for
+    // these commands.
     unsafe {
-        with_first(sock, |sub, o| match o.ioctl {
-            Some(ioctl) => ioctl(sub, cmd, arg),
-            None => errno(bindings::ENOTTY),
+        with_first(sock, |sub, o| {
+            let ssk = (*sub).sk;
+            if !matches!(cmd, SIOCINQ | SIOCOUTQ | SIOCOUTQNSD) {
+                return match o.ioctl {
+                    Some(ioctl) => ioctl(sub, cmd, arg),
+                    None => errno(bindings::ENOTTY),
+                };
+            }
+            // Answered by the msk (mainline's mptcp_ioctl()): the data
+            // level's counts, not the subflow's.
+            if bindings::inet_sk_state_load(ssk) == bindings::TCP_LISTEN as c_int {
+                return errno(bindings::EINVAL);
+            }
+            let v = match cmd {
+                SIOCINQ => c_int::try_from(subflow::rx_inq(ssk)).unwrap_or(c_int::MAX),
+                _ => subflow::outq(ssk, cmd == SIOCOUTQNSD),
+            };
+            match sockopt::put_user_int(arg as *mut c_int, v) {
+                Ok(()) => 0,
+                Err(e) => e.to_errno(),
+            }
         })
     }
 }
@@ -354,6 +381,20 @@ unsafe extern "C" fn msk_setsockopt(
     // Mainline's allow-list, before anything reaches the subflow.
     if let Err(e) = sockopt::setsockopt_check(level, optname) {
         return e.to_errno();
+    }
+    if level == SOL_TCP && optname == TCP_INQ {
+        // The msk's own (mainline): its recvmsg adds the cmsg.
+        // SAFETY: `optval`/`optlen` come from the setsockopt call.
+        return match unsafe { sockopt::get_sockptr_int(optval, optlen) } {
+            Ok(v @ 0..=1) => {
+                // SAFETY: a live socket of ours has a live msk.
+                let m = unsafe { &*msk((*sock).sk) };
+                m.recvmsg_inq.store(v == 1, Ordering::Relaxed);
+                0
+            }
+            Ok(_) => errno(bindings::EINVAL),
+            Err(e) => e.to_errno(),
+        };
     }
     // SAFETY: as msk_bind.
     unsafe {
@@ -443,6 +484,10 @@ unsafe extern "C" fn msk_getsockopt(
     // SAFETY: as msk_bind.
     unsafe {
         with_first(sock, |sub, o| {
+            if level == SOL_TCP && optname == TCP_INQ {
+                let v = (*msk((*sock).sk)).recvmsg_inq.load(Ordering::Relaxed);
+                return put_int(optval, optlen, c_int::from(v));
+            }
             if level == SOL_TCP && optname == TCP_IS_MPTCP {
                 // 1 unless fallen back, as mainline (a fresh socket reads 1).
                 let v = c_int::from(!sockopt::is_fallback((*sub).sk));
@@ -531,28 +576,60 @@ unsafe extern "C" fn msk_recvmsg(
     len: usize,
     flags: c_int,
 ) -> c_int {
-    if len == 0 && flags & bindings::MSG_ERRQUEUE as c_int == 0 {
+    let passthrough = flags & (bindings::MSG_ERRQUEUE | bindings::MSG_OOB) as c_int != 0;
+    let ret = if len == 0 && !passthrough {
         // Nothing to copy: return at once, as mainline's mptcp_recvmsg
         // (whose copy loop never runs) and TCP do; TCP's own loop would
         // wait for one byte it cannot copy.
         // SAFETY: a live socket has a live sk.
         let listening =
             unsafe { bindings::inet_sk_state_load((*sock).sk) } == bindings::TCP_LISTEN as c_int;
-        return if listening {
-            errno(bindings::ENOTCONN)
-        } else {
-            0
-        };
+        if listening {
+            return errno(bindings::ENOTCONN);
+        }
+        0
+    } else {
+        // SAFETY: as msk_bind.
+        unsafe {
+            with_first(sock, |sub, o| {
+                error_to_subflow((*sock).sk, sub);
+                match o.recvmsg {
+                    Some(recvmsg) => super::rx::recvmsg(sub, recvmsg, msg, len, flags),
+                    None => errno(bindings::EOPNOTSUPP),
+                }
+            })
+        }
+    };
+    // SAFETY: a live socket of ours has a live msk.
+    let inq = unsafe { &*msk((*sock).sk) }
+        .recvmsg_inq
+        .load(Ordering::Relaxed);
+    if inq && ret >= 0 && !passthrough {
+        // SAFETY: as msk_bind; `msg` is the caller's.
+        unsafe { inq_cmsg(sock, msg) };
     }
-    // SAFETY: as msk_bind.
+    ret
+}
+
+/// The TCP_CM_INQ cmsg after a read (mainline's mptcp_recvmsg()): what is
+/// left to read at the data level.
+///
+/// # Safety
+///
+/// `sock` a live msk socket, `msg` the recvmsg call's; process context.
+unsafe fn inq_cmsg(sock: *mut bindings::socket, msg: *mut bindings::msghdr) {
+    // SAFETY: per the caller.
     unsafe {
-        with_first(sock, |sub, o| {
-            error_to_subflow((*sock).sk, sub);
-            match o.recvmsg {
-                Some(recvmsg) => super::rx::recvmsg(sub, recvmsg, msg, len, flags),
-                None => errno(bindings::EOPNOTSUPP),
-            }
-        })
+        with_first(sock, |sub, _| {
+            let mut inq: c_int = c_int::try_from(subflow::rx_inq((*sub).sk)).unwrap_or(c_int::MAX);
+            bindings::put_cmsg(
+                msg,
+                SOL_TCP,
+                bindings::TCP_CM_INQ as c_int,
+                size_of::<c_int>() as c_int,
+                ptr::addr_of_mut!(inq).cast(),
+            )
+        });
     }
 }
 

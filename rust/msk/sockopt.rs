@@ -25,7 +25,7 @@ use core::mem::{offset_of, size_of, MaybeUninit};
 use core::ptr;
 
 use kernel::bindings;
-use kernel::ffi::{c_char, c_int};
+use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
 use crate::subflow;
@@ -120,10 +120,30 @@ unsafe fn get_user_int(p: *const c_int) -> Result<c_int> {
     Ok(v)
 }
 
+/// The int value of a setsockopt() option, as mainline's
+/// `mptcp_get_int_option()`: EINVAL if `optlen` is short.
+///
+/// # Safety
+///
+/// `optval` is the option pointer of the setsockopt call (a user pointer,
+/// checked by copy_from_user, or a kernel one valid for `optlen` bytes).
+pub(crate) unsafe fn get_sockptr_int(optval: bindings::sockptr_t, optlen: c_uint) -> Result<c_int> {
+    if (optlen as usize) < size_of::<c_int>() {
+        return Err(EINVAL);
+    }
+    if optval.is_kernel() {
+        // SAFETY: a kernel sockptr is valid for `optlen` bytes (# Safety),
+        // checked above to hold an int; it may be unaligned.
+        return Ok(unsafe { ptr::read_unaligned(optval.__bindgen_anon_1.kernel.cast::<c_int>()) });
+    }
+    // SAFETY: a user pointer, checked by copy_from_user.
+    unsafe { get_user_int(optval.__bindgen_anon_1.user.cast::<c_int>()) }
+}
+
 /// # Safety
 ///
 /// `p` is a user pointer (checked by copy_to_user).
-unsafe fn put_user_int(p: *mut c_int, v: c_int) -> Result {
+pub(crate) unsafe fn put_user_int(p: *mut c_int, v: c_int) -> Result {
     // SAFETY: `v` is a valid kernel source; the user pointer is checked.
     unsafe { copy_out(p.cast(), ptr::addr_of!(v).cast(), size_of::<c_int>()) }
 }

@@ -101,8 +101,8 @@ use rx::{data_ack, data_ready, SkipRing};
 pub(crate) use datafin::{close_deferrable, close_poll, data_fin_timer, msk_state, shutdown_send};
 pub(crate) use handshake::{syn_options, synack_options};
 pub(crate) use incoming::incoming_options;
-pub(crate) use rx::rx_readable;
-pub(crate) use tx::{established_options, write_options};
+pub(crate) use rx::{rx_inq, rx_readable};
+pub(crate) use tx::{established_options, outq, write_options};
 
 /// Subflow states (`SubflowSlot::state`).
 pub(crate) mod state {

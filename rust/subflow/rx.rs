@@ -48,6 +48,11 @@ impl SkipRing {
         self.len == SKIP_RING
     }
 
+    /// The ranges, in sequence order.
+    fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        (0..self.len).filter_map(move |i| self.r.get((self.head + i) % SKIP_RING).copied())
+    }
+
     fn last(&self) -> Option<(u32, u32)> {
         (self.len > 0)
             .then(|| self.r.get((self.head + self.len - 1) % SKIP_RING).copied())
@@ -341,6 +346,55 @@ pub(crate) unsafe fn rx_readable(sk: *mut bindings::sock) -> Option<u32> {
             } else {
                 0
             });
+        }
+    }
+}
+
+/// The msk's count of octets a reader can take now, mainline's
+/// `mptcp_inq_hint()` (SIOCINQ and the TCP_INQ cmsg): queued octets whose
+/// mapping is checked, less the data-level duplicates to skip; with none,
+/// 1 once the peer closed (its DATA_FIN in order, or the subflow's FIN) or
+/// the socket is closed, else 0.  Plain TCP subflows count as TCP does,
+/// without their FIN.
+///
+/// # Safety
+///
+/// `sk` is a live subflow (or plain TCP socket), process context, not
+/// locked.
+pub(crate) unsafe fn rx_inq(sk: *mut bindings::sock) -> u32 {
+    // SAFETY: per the caller; the context is only borrowed under the lock,
+    // and the borrow ends before release_sock() (which may run our hooks
+    // from the backlog).
+    unsafe {
+        bindings::lock_sock(sk);
+        let tp = bindings::tcp_sk(sk);
+        let done = (*sk).__sk_common.__bindgen_anon_5.skc_flags
+            & (1 << bindings::sock_flags_SOCK_DONE)
+            != 0;
+        let copied = (*tp).copied_seq;
+        // A FIN takes a sequence number; it is not data.
+        let mut limit = (*tp).rcv_nxt.wrapping_sub(u32::from(done));
+        let mut closed = done
+            || (*sk).sk_shutdown & bindings::RCV_SHUTDOWN as u8 != 0
+            || bindings::inet_sk_state_load(sk) == bindings::TCP_CLOSE as c_int;
+        let inq = match ctx(sk) {
+            Some(mut c) => {
+                if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+                    rx_advance(sk, &mut c);
+                    if seq::before(c.rx_seq, limit) {
+                        limit = c.rx_seq;
+                    }
+                    closed |= c.data_fin_done;
+                }
+                seq::octets_outside(copied, limit, c.skips.iter())
+            }
+            None => seq::octets_outside(copied, limit, core::iter::empty()),
+        };
+        bindings::release_sock(sk);
+        if inq == 0 && closed {
+            1
+        } else {
+            inq
         }
     }
 }

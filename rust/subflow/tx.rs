@@ -414,3 +414,44 @@ pub(crate) unsafe fn write_options(ptr: *mut u8, opts: *const bindings::mptcp_ou
         ptr::copy_nonoverlapping(ptr::addr_of!((*opts).__bindgen_anon_1).cast::<u8>(), ptr, n);
     }
 }
+
+/// SIOCOUTQ (`unsent` false: octets not yet acknowledged) or SIOCOUTQNSD
+/// (`unsent`: octets not yet sent) of the msk, as mainline's
+/// `mptcp_ioctl_outq()`: 0 during the handshake, else the subflow's queue;
+/// on an MPTCP connection our DATA_FIN counts until the peer's DATA_ACK
+/// covers it and the subflow's FIN does not (it is not connection data).
+///
+/// # Safety
+///
+/// `sk` is a live subflow (or plain TCP socket), process context, not
+/// locked.
+pub(crate) unsafe fn outq(sk: *mut bindings::sock, unsent: bool) -> i32 {
+    const HANDSHAKE: u32 = bindings::TCPF_SYN_SENT | bindings::TCPF_SYN_RECV;
+    const FIN_QUEUED: u32 =
+        bindings::TCPF_FIN_WAIT1 | bindings::TCPF_CLOSING | bindings::TCPF_LAST_ACK;
+    // SAFETY: per the caller; the context is only borrowed under the lock,
+    // and the borrow ends before release_sock().
+    unsafe {
+        bindings::lock_sock(sk);
+        let st = 1u32 << (bindings::inet_sk_state_load(sk) as u32 & 31);
+        let tp = bindings::tcp_sk(sk);
+        let mut v = 0u64;
+        if st & HANDSHAKE == 0 {
+            let from = if unsent { (*tp).snd_nxt } else { (*tp).snd_una };
+            v = u64::from((*tp).write_seq.wrapping_sub(from));
+            if let Some(c) = ctx(sk) {
+                if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+                    // A queued FIN is the last octet counted, while counted.
+                    if st & FIN_QUEUED != 0 {
+                        v = v.saturating_sub(1);
+                    }
+                    if !unsent && c.data_fin_tx.is_some() && !c.data_fin_tx_acked {
+                        v += 1;
+                    }
+                }
+            }
+        }
+        bindings::release_sock(sk);
+        i32::try_from(v).unwrap_or(i32::MAX)
+    }
+}

@@ -182,6 +182,16 @@ t_recv_zero() {
   topo_down
 }
 
+# The msk's counts as mainline's (TCP is the oracle): SIOCINQ/SIOCOUTQ/
+# SIOCOUTQNSD, the TCP_INQ cmsg (1 after the peer's DATA_FIN), MSG_PEEK,
+# MSG_WAITALL.
+t_inq() {
+  topo_up
+  ip netns exec ns1 python3 "$ROOT/tests/tools/inq.py" tcp || fail "TCP"
+  ip netns exec ns1 python3 "$ROOT/tests/tools/inq.py" mptcp || fail "MPTCP"
+  topo_down
+}
+
 # DATA_ACK width on the wire as mainline's: 32-bit until the peer maps with
 # 64-bit DSNs, 64-bit after (tcpdump on the loopback of a namespace).
 t_data_ack_width() {

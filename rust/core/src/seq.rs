@@ -103,9 +103,49 @@ pub const fn mptcp_expand_seq(old_seq: u64, cur_seq: u64, use_64bit: bool) -> u6
     }
 }
 
+/// Octets in the 32-bit sequence range `[from, to)` that lie in none of
+/// `skips` (`(start, len)` ranges, disjoint): what a reader at `from` can
+/// take of the octets queued up to `to` when the ranges are consumed
+/// unseen.  0 when `to` is not after `from`.
+#[must_use]
+pub fn octets_outside(from: u32, to: u32, skips: impl Iterator<Item = (u32, u32)>) -> u32 {
+    if !before(from, to) {
+        return 0;
+    }
+    let mut n = to.wrapping_sub(from);
+    for (start, len) in skips {
+        let end = start.wrapping_add(len);
+        let lo = if before(start, from) { from } else { start };
+        let hi = if before(to, end) { to } else { end };
+        if before(lo, hi) {
+            n = n.saturating_sub(hi.wrapping_sub(lo));
+        }
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn octets_outside_skips() {
+        assert_eq!(octets_outside(10, 10, [].into_iter()), 0);
+        assert_eq!(octets_outside(10, 5, [].into_iter()), 0);
+        assert_eq!(octets_outside(10, 110, [].into_iter()), 100);
+        // One range inside, one straddling each end, one outside.
+        let skips = [(0, 15), (50, 10), (100, 20), (200, 5)];
+        assert_eq!(
+            octets_outside(10, 110, skips.into_iter()),
+            100 - 5 - 10 - 10
+        );
+        // Across the 32-bit wrap.
+        let from = u32::MAX - 9;
+        assert_eq!(
+            octets_outside(from, 10, [(u32::MAX - 1, 4)].into_iter()),
+            16
+        );
+    }
 
     #[test]
     fn before_after_32_basic() {
