@@ -21,6 +21,7 @@ mod hooks;
 mod mib;
 mod msk;
 mod subflow;
+mod sys;
 mod token;
 
 // The protocol core.  Not all of it is used by the glue yet (stage 1 runs

@@ -7,7 +7,7 @@
 use core::ffi::c_void;
 use core::mem::size_of;
 use core::ptr;
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::Ordering;
 
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
@@ -17,6 +17,7 @@ use super::sockopt::{self, SOL_TCP};
 use super::{errno, family, msk, ops, with_first, IPPROTO_MPTCP, IPPROTO_TCP, SOCK_STREAM};
 use crate::ctl;
 use crate::subflow;
+use crate::sys::{Sock, TcpSock};
 
 const SOL_SOCKET: c_int = bindings::SOL_SOCKET as c_int;
 /// `TCP_IS_MPTCP` (uapi `linux/tcp.h`).
@@ -256,15 +257,12 @@ unsafe extern "C" fn msk_poll(
         // there, as mainline's __mptcp_error_report() does: a non-blocking
         // connect() that failed reports ECONNREFUSED after poll.  Taken
         // with an atomic exchange, so it is reported once.
-        let sk = (*sock).sk;
-        let ssk_err = AtomicI32::from_ptr(ptr::addr_of_mut!((*(*sub).sk).sk_err));
-        if ssk_err.load(Ordering::Relaxed) != 0 {
-            let err = ssk_err.swap(0, Ordering::AcqRel);
-            if err != 0 {
-                AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(err, Ordering::Release);
-            }
+        let msk_sk = Sock::from_raw((*sock).sk);
+        let err = Sock::from_raw((*sub).sk).take_error();
+        if err != 0 {
+            msk_sk.set_error(err);
         }
-        if AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).load(Ordering::Acquire) != 0 {
+        if msk_sk.has_error() {
             mask |= EPOLLERR;
         }
         mask
@@ -299,8 +297,10 @@ unsafe extern "C" fn msk_ioctl(sock: *mut bindings::socket, cmd: c_uint, arg: c_
                 return errno(bindings::EINVAL);
             }
             let v = match cmd {
-                SIOCINQ => c_int::try_from(subflow::rx_inq(ssk)).unwrap_or(c_int::MAX),
-                _ => subflow::outq(ssk, cmd == SIOCOUTQNSD),
+                SIOCINQ => {
+                    c_int::try_from(subflow::rx_inq(TcpSock::from_raw(ssk))).unwrap_or(c_int::MAX)
+                }
+                _ => subflow::outq(TcpSock::from_raw(ssk), cmd == SIOCOUTQNSD),
             };
             match sockopt::put_user_int(arg as *mut c_int, v) {
                 Ok(()) => 0,
@@ -509,23 +509,10 @@ unsafe extern "C" fn msk_getsockopt(
 /// Hands an error that poll moved to the msk back to the subflow, where
 /// TCP's send/recv/connect report it with TCP's ordering rules (queued data
 /// first, then the error).
-///
-/// # Safety
-///
-/// `sk` a live msk, `sub` its live subflow.
-unsafe fn error_to_subflow(sk: *mut bindings::sock, sub: *mut bindings::socket) {
-    // SAFETY: per the caller; sk_err is only accessed atomically here and
-    // in TCP (WRITE_ONCE/xchg).
-    unsafe {
-        let msk_err = AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err));
-        if msk_err.load(Ordering::Relaxed) == 0 {
-            return;
-        }
-        let err = msk_err.swap(0, Ordering::AcqRel);
-        if err != 0 {
-            let ssk_err = AtomicI32::from_ptr(ptr::addr_of_mut!((*(*sub).sk).sk_err));
-            let _ = ssk_err.compare_exchange(0, err, Ordering::AcqRel, Ordering::Relaxed);
-        }
+fn error_to_subflow(msk_sk: &Sock, ssk: &Sock) {
+    let err = msk_sk.take_error();
+    if err != 0 {
+        ssk.set_error_if_none(err);
     }
 }
 
@@ -543,7 +530,7 @@ unsafe extern "C" fn msk_sendmsg(
     // SAFETY: as msk_bind.
     unsafe {
         with_first(sock, |sub, o| {
-            error_to_subflow((*sock).sk, sub);
+            error_to_subflow(Sock::from_raw((*sock).sk), Sock::from_raw((*sub).sk));
             let Some(sendmsg) = o.sendmsg else {
                 return errno(bindings::EOPNOTSUPP);
             };
@@ -592,7 +579,7 @@ unsafe extern "C" fn msk_recvmsg(
         // SAFETY: as msk_bind.
         unsafe {
             with_first(sock, |sub, o| {
-                error_to_subflow((*sock).sk, sub);
+                error_to_subflow(Sock::from_raw((*sock).sk), Sock::from_raw((*sub).sk));
                 match o.recvmsg {
                     Some(recvmsg) => super::rx::recvmsg(sub, recvmsg, msg, len, flags),
                     None => errno(bindings::EOPNOTSUPP),
@@ -621,7 +608,8 @@ unsafe fn inq_cmsg(sock: *mut bindings::socket, msg: *mut bindings::msghdr) {
     // SAFETY: per the caller.
     unsafe {
         with_first(sock, |sub, _| {
-            let mut inq: c_int = c_int::try_from(subflow::rx_inq((*sub).sk)).unwrap_or(c_int::MAX);
+            let mut inq: c_int = c_int::try_from(subflow::rx_inq(TcpSock::from_raw((*sub).sk)))
+                .unwrap_or(c_int::MAX);
             bindings::put_cmsg(
                 msg,
                 SOL_TCP,

@@ -22,13 +22,11 @@
 //! Locking: the subflow's socket lock (lock_sock) around each readability
 //! check and wait; TCP's calls take it themselves.
 
-use core::ptr;
-use core::sync::atomic::{AtomicI32, Ordering};
-
 use kernel::bindings;
 use kernel::ffi::{c_int, c_long};
 
 use crate::subflow;
+use crate::sys::{self, Sock, TcpSock};
 
 const MSG_PEEK: c_int = bindings::MSG_PEEK as c_int;
 const MSG_DONTWAIT: c_int = bindings::MSG_DONTWAIT as c_int;
@@ -38,75 +36,52 @@ const MSG_PASSTHROUGH: c_int = (bindings::MSG_ERRQUEUE | bindings::MSG_OOB) as c
 /// What a reader waiting for data on `ssk` gets: `Ok(n)` octets readable
 /// now (n > 0), `Ok(0)` when the subflow is plain TCP (read it as such), or
 /// `Err(ret)`: the value recvmsg returns with nothing copied (0 at EOF,
-/// -errno).  Waits up to `*timeo` (0: non-blocking).
-///
-/// # Safety
-///
-/// `ssk` is a live subflow of a live msk; process context, not locked.
-unsafe fn wait_readable(ssk: *mut bindings::sock, timeo: &mut c_long) -> Result<u32, c_int> {
-    // SAFETY: per the caller; the lock is held across checks and waits
-    // (sk_wait_data() drops it while sleeping).
-    unsafe {
-        bindings::lock_sock(ssk);
-        let res = loop {
-            match subflow::rx_readable(ssk) {
-                None => break Ok(0),
-                Some(0) => {}
-                Some(n) => break Ok(n),
-            }
-            if let Some(ret) = no_data_return(ssk, *timeo) {
-                break Err(ret);
-            }
-            let head = ptr::addr_of_mut!((*ssk).sk_receive_queue).cast::<bindings::sk_buff>();
-            let mut tail = (*head).__bindgen_anon_1.__bindgen_anon_1.prev;
-            if tail == head {
-                tail = ptr::null_mut();
-            }
-            bindings::sk_wait_data(ssk, timeo, tail);
-        };
-        bindings::release_sock(ssk);
-        res
+/// -errno).  Waits up to `*timeo` (0: non-blocking); process context.
+fn wait_readable(ssk: &TcpSock, timeo: &mut c_long) -> Result<u32, c_int> {
+    // The lock is held across checks and waits (dropped while sleeping).
+    let mut g = ssk.lock();
+    loop {
+        match subflow::rx_readable(&g) {
+            None => return Ok(0),
+            Some(0) => {}
+            Some(n) => return Ok(n),
+        }
+        if let Some(ret) = no_data_return(g.sock(), *timeo) {
+            return Err(ret);
+        }
+        g.wait_data(timeo);
     }
 }
 
 /// TCP's answer when nothing can be copied (tcp_recvmsg_locked(), copied
-/// == 0), or None to wait.
-///
-/// # Safety
-///
-/// `ssk` live and locked.
-unsafe fn no_data_return(ssk: *mut bindings::sock, timeo: c_long) -> Option<c_int> {
-    // SAFETY: the caller guarantees: `ssk` live and locked.
-    unsafe {
-        if (*ssk).__sk_common.__bindgen_anon_5.skc_flags & (1 << bindings::sock_flags_SOCK_DONE)
-            != 0
-        {
-            return Some(0);
-        }
-        let err = AtomicI32::from_ptr(ptr::addr_of_mut!((*ssk).sk_err));
-        if err.load(Ordering::Acquire) != 0 {
-            return Some(-err.swap(0, Ordering::AcqRel));
-        }
-        if (*ssk).sk_shutdown & bindings::RCV_SHUTDOWN as u8 != 0 {
-            return Some(0);
-        }
-        if bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int {
-            return Some(-(bindings::ENOTCONN as c_int));
-        }
-        if timeo == 0 {
-            return Some(-(bindings::EAGAIN as c_int));
-        }
-        if bindings::signal_pending(bindings::get_current()) != 0 {
-            // sock_intr_errno()
-            let e = if timeo == c_long::MAX {
-                bindings::ERESTARTSYS
-            } else {
-                bindings::EINTR
-            };
-            return Some(-(e as c_int));
-        }
-        None
+/// == 0), or None to wait.  `ssk` locked.
+fn no_data_return(ssk: &Sock, timeo: c_long) -> Option<c_int> {
+    if ssk.is_done() {
+        return Some(0);
     }
+    let err = ssk.take_error();
+    if err != 0 {
+        return Some(-err);
+    }
+    if ssk.shutdown() & bindings::RCV_SHUTDOWN as u8 != 0 {
+        return Some(0);
+    }
+    if ssk.state() == bindings::TCP_CLOSE as c_int {
+        return Some(-(bindings::ENOTCONN as c_int));
+    }
+    if timeo == 0 {
+        return Some(-(bindings::EAGAIN as c_int));
+    }
+    if sys::signal_pending() {
+        // sock_intr_errno()
+        let e = if timeo == c_long::MAX {
+            bindings::ERESTARTSYS
+        } else {
+            bindings::EINTR
+        };
+        return Some(-(e as c_int));
+    }
+    None
 }
 
 /// recvmsg of the msk on its subflow `sub` (TCP's `recvmsg` op).
@@ -122,57 +97,58 @@ pub(crate) unsafe fn recvmsg(
     len: usize,
     flags: c_int,
 ) -> c_int {
-    // SAFETY: the caller guarantees: `sub` is the live first subflow of a live msk; `msg` valid;
-    // process context.
-    unsafe {
-        if flags & MSG_PASSTHROUGH != 0 {
-            return recv(sub, msg, len, flags);
+    if flags & MSG_PASSTHROUGH != 0 {
+        // SAFETY: the caller's arguments, as TCP's recvmsg takes them.
+        return unsafe { recv(sub, msg, len, flags) };
+    }
+    // SAFETY: the first subflow of a live msk is a live TCP socket, which
+    // the msk keeps for this call (# Safety).
+    let ssk = unsafe { TcpSock::from_raw((*sub).sk) };
+    let len = len.min(c_int::MAX as usize);
+    let mut timeo = if flags & MSG_DONTWAIT != 0 {
+        0
+    } else {
+        ssk.rcvtimeo()
+    };
+    let target = if flags & MSG_WAITALL != 0 && flags & MSG_PEEK == 0 {
+        len
+    } else {
+        usize::try_from(ssk.rcvlowat())
+            .unwrap_or(1)
+            .clamp(1, len.max(1))
+    };
+    let mut copied = 0usize;
+    while copied < len {
+        let mut t = if copied >= target { 0 } else { timeo };
+        let n = match wait_readable(ssk, &mut t) {
+            // Plain TCP: its recvmsg does everything.
+            // SAFETY: as the call above.
+            Ok(0) if copied == 0 => return unsafe { recv(sub, msg, len, flags) },
+            Ok(0) => break,
+            Ok(n) => n as usize,
+            Err(ret) if copied == 0 => return ret,
+            Err(_) => break,
+        };
+        if copied < target {
+            timeo = t;
         }
-        let ssk = (*sub).sk;
-        let len = len.min(c_int::MAX as usize);
-        let mut timeo = if flags & MSG_DONTWAIT != 0 {
-            0
-        } else {
-            (*ssk).sk_rcvtimeo
-        };
-        let target = if flags & MSG_WAITALL != 0 && flags & MSG_PEEK == 0 {
-            len
-        } else {
-            usize::try_from((*ssk).sk_rcvlowat)
-                .unwrap_or(1)
-                .clamp(1, len.max(1))
-        };
-        let mut copied = 0usize;
-        while copied < len {
-            let mut t = if copied >= target { 0 } else { timeo };
-            let n = match wait_readable(ssk, &mut t) {
-                // Plain TCP: its recvmsg does everything.
-                Ok(0) if copied == 0 => return recv(sub, msg, len, flags),
-                Ok(0) => break,
-                Ok(n) => n as usize,
-                Err(ret) if copied == 0 => return ret,
-                Err(_) => break,
-            };
-            if copied < target {
-                timeo = t;
+        let want = (len - copied).min(n);
+        // SAFETY: as the call above; non-blocking, for octets queued.
+        let r = unsafe { recv(sub, msg, want, flags | MSG_DONTWAIT) };
+        if r < 0 {
+            if copied == 0 && r != -(bindings::EAGAIN as c_int) {
+                return r;
             }
-            let want = (len - copied).min(n);
-            let r = recv(sub, msg, want, flags | MSG_DONTWAIT);
-            if r < 0 {
-                if copied == 0 && r != -(bindings::EAGAIN as c_int) {
-                    return r;
-                }
-                if copied > 0 {
-                    break;
-                }
-                // EAGAIN with nothing copied: another reader took the data.
-                continue;
-            }
-            copied += r as usize;
-            if r == 0 || flags & MSG_PEEK != 0 {
+            if copied > 0 {
                 break;
             }
+            // EAGAIN with nothing copied: another reader took the data.
+            continue;
         }
-        copied as c_int
+        copied += r as usize;
+        if r == 0 || flags & MSG_PEEK != 0 {
+            break;
+        }
     }
+    copied as c_int
 }

@@ -84,6 +84,7 @@ use kernel::prelude::*;
 use crate::crypto;
 use crate::global::Global;
 use crate::options::{self, ResetReason};
+use crate::sys::sock::TcpGuard;
 
 mod checksum;
 mod datafin;
@@ -326,6 +327,13 @@ pub(crate) unsafe fn ctx<'a>(sk: *mut bindings::sock) -> Option<CtxRef<'a>> {
         slot,
         state: &slot.state,
     })
+}
+
+/// The context of a subflow locked by `g`, as [`ctx`].
+pub(crate) fn ctx_locked<'a>(g: &'a TcpGuard<'_>) -> Option<CtxRef<'a>> {
+    // SAFETY: a live full TCP socket (the guard's invariant), locked for as
+    // long as the returned reference borrows `g`.
+    unsafe { ctx(g.sock().as_ptr()) }
 }
 
 /// A re-entered context was reported (log once).

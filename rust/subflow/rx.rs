@@ -13,9 +13,10 @@ use kernel::bindings;
 use kernel::ffi::c_int;
 
 use super::checksum::csum_advance;
-use super::{ctx, is_mptcp_state, CtxRef, SubflowCtx};
+use super::{ctx, ctx_locked, is_mptcp_state, CtxRef, SubflowCtx};
 use crate::options::{DataSeq, ResetReason};
 use crate::seq;
+use crate::sys::sock::{TcpGuard, TcpSock};
 
 /// Ranges of queued subflow octets to skip, in sequence order.  Bounded:
 /// when full, the walk waits for the reader to consume the first range
@@ -294,59 +295,53 @@ unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
 /// octets, so it never reads a duplicate nor an unchecked octet.
 ///
 /// None: the subflow is not ours or never ran MPTCP (plain TCP rules).
-///
-/// # Safety
-///
-/// `sk` is a live subflow, process context, locked by the caller with
-/// lock_sock().
-pub(crate) unsafe fn rx_readable(sk: *mut bindings::sock) -> Option<u32> {
-    // SAFETY: the caller guarantees: `sk` is a live subflow, process context, locked by the caller with
-    // lock_sock().
-    unsafe {
-        let tp = bindings::tcp_sk(sk);
-        loop {
-            let mut guard = ctx(sk)?;
-            let c = &mut guard;
-            let walking = is_mptcp_state(c.state.load(Ordering::Relaxed));
-            if !walking && c.skips.front().is_none() {
-                return None;
-            }
-            let mut limit = if walking {
-                rx_advance(sk, c);
-                c.rx_seq
-            } else {
-                (*tp).rcv_nxt
-            };
-            let copied = (*tp).copied_seq;
-            if let Some((s, n)) = c.skips.front() {
-                if s == copied {
-                    // The range is at the head: consume what of it is
-                    // queued, as read (advances copied_seq, frees the skbs,
-                    // may send a window update).
-                    let queued = (*tp).rcv_nxt.wrapping_sub(copied).min(n);
-                    if queued == 0 {
-                        return Some(0);
-                    }
-                    c.skips.pop();
-                    if queued < n {
-                        let _ = c.skips.push_front(s.wrapping_add(queued), n - queued);
-                    }
-                    // The borrow ends before this call (TCP may re-enter
-                    // our option hooks): the next round fetches it again.
-                    drop(guard);
-                    bindings::tcp_read_done(sk, queued as usize);
-                    continue;
-                }
-                if seq::before(s, limit) {
-                    limit = s;
-                }
-            }
-            return Some(if seq::before(copied, limit) {
-                limit.wrapping_sub(copied)
-            } else {
-                0
-            });
+pub(crate) fn rx_readable(g: &TcpGuard<'_>) -> Option<u32> {
+    let sk = g.sock().as_ptr();
+    loop {
+        let mut c = ctx_locked(g)?;
+        let walking = is_mptcp_state(c.state.load(Ordering::Relaxed));
+        if !walking && c.skips.front().is_none() {
+            return None;
         }
+        let seqs = g.seqs();
+        let mut limit = if walking {
+            // SAFETY: the subflow is locked (`g`).
+            unsafe { rx_advance(sk, &mut c) };
+            c.rx_seq
+        } else {
+            seqs.rcv_nxt
+        };
+        // The walk does not read from the queue: copied_seq is as before.
+        let copied = seqs.copied_seq;
+        if let Some((s, n)) = c.skips.front() {
+            if s == copied {
+                // The range is at the head: consume what of it is queued,
+                // as read (advances copied_seq, frees the skbs, may send a
+                // window update).
+                let queued = g.seqs().rcv_nxt.wrapping_sub(copied).min(n);
+                if queued == 0 {
+                    return Some(0);
+                }
+                c.skips.pop();
+                if queued < n {
+                    let _ = c.skips.push_front(s.wrapping_add(queued), n - queued);
+                }
+                // The borrow ends before this call (TCP may re-enter our
+                // option hooks): the next round fetches it again.
+                drop(c);
+                // SAFETY: locked (`g`); `queued` octets are in the queue.
+                unsafe { bindings::tcp_read_done(sk, queued as usize) };
+                continue;
+            }
+            if seq::before(s, limit) {
+                limit = s;
+            }
+        }
+        return Some(if seq::before(copied, limit) {
+            limit.wrapping_sub(copied)
+        } else {
+            0
+        });
     }
 }
 
@@ -355,47 +350,37 @@ pub(crate) unsafe fn rx_readable(sk: *mut bindings::sock) -> Option<u32> {
 /// mapping is checked, less the data-level duplicates to skip; with none,
 /// 1 once the peer closed (its DATA_FIN in order, or the subflow's FIN) or
 /// the socket is closed, else 0.  Plain TCP subflows count as TCP does,
-/// without their FIN.
-///
-/// # Safety
-///
-/// `sk` is a live subflow (or plain TCP socket), process context, not
-/// locked.
-pub(crate) unsafe fn rx_inq(sk: *mut bindings::sock) -> u32 {
-    // SAFETY: per the caller; the context is only borrowed under the lock,
-    // and the borrow ends before release_sock() (which may run our hooks
-    // from the backlog).
-    unsafe {
-        bindings::lock_sock(sk);
-        let tp = bindings::tcp_sk(sk);
-        let done = (*sk).__sk_common.__bindgen_anon_5.skc_flags
-            & (1 << bindings::sock_flags_SOCK_DONE)
-            != 0;
-        let copied = (*tp).copied_seq;
-        // A FIN takes a sequence number; it is not data.
-        let mut limit = (*tp).rcv_nxt.wrapping_sub(u32::from(done));
-        let mut closed = done
-            || (*sk).sk_shutdown & bindings::RCV_SHUTDOWN as u8 != 0
-            || bindings::inet_sk_state_load(sk) == bindings::TCP_CLOSE as c_int;
-        let inq = match ctx(sk) {
-            Some(mut c) => {
-                if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
-                    rx_advance(sk, &mut c);
-                    if seq::before(c.rx_seq, limit) {
-                        limit = c.rx_seq;
-                    }
-                    closed |= c.data_fin_done;
+/// without their FIN.  Process context.
+pub(crate) fn rx_inq(ssk: &TcpSock) -> u32 {
+    let g = ssk.lock();
+    let seqs = g.seqs();
+    let done = ssk.is_done();
+    // A FIN takes a sequence number; it is not data.
+    let mut limit = seqs.rcv_nxt.wrapping_sub(u32::from(done));
+    let mut closed = done
+        || ssk.shutdown() & bindings::RCV_SHUTDOWN as u8 != 0
+        || ssk.state() == bindings::TCP_CLOSE as c_int;
+    // The context borrow ends before the guard (release_sock() may run our
+    // hooks from the backlog).
+    let inq = match ctx_locked(&g) {
+        Some(mut c) => {
+            if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+                // SAFETY: the subflow is locked (`g`).
+                unsafe { rx_advance(ssk.as_ptr(), &mut c) };
+                if seq::before(c.rx_seq, limit) {
+                    limit = c.rx_seq;
                 }
-                seq::octets_outside(copied, limit, c.skips.iter())
+                closed |= c.data_fin_done;
             }
-            None => seq::octets_outside(copied, limit, core::iter::empty()),
-        };
-        bindings::release_sock(sk);
-        if inq == 0 && closed {
-            1
-        } else {
-            inq
+            seq::octets_outside(seqs.copied_seq, limit, c.skips.iter())
         }
+        None => seq::octets_outside(seqs.copied_seq, limit, core::iter::empty()),
+    };
+    drop(g);
+    if inq == 0 && closed {
+        1
+    } else {
+        inq
     }
 }
 

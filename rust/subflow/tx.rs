@@ -15,13 +15,14 @@ use kernel::ffi::c_uint;
 use super::checksum::skb_sum;
 use super::datafin::with_data_fin;
 use super::rx::data_ack_opt;
-use super::{cap_flags, ctx, fallback, is_mptcp_state, state, CtxRef, MPTCP_VERSION};
+use super::{cap_flags, ctx, ctx_locked, fallback, is_mptcp_state, state, CtxRef, MPTCP_VERSION};
 use crate::csum::DssCsum;
 use crate::options::{
     DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFail, MpFastclose, MpTcpRst,
     MptcpOption,
 };
 use crate::seq;
+use crate::sys::sock::TcpSock;
 
 const TCPOPT_NOP: u8 = 1;
 /// DSS with 64-bit DATA_ACK and 64-bit mapping, padded: what `tcp_current_mss`
@@ -420,38 +421,28 @@ pub(crate) unsafe fn write_options(ptr: *mut u8, opts: *const bindings::mptcp_ou
 /// `mptcp_ioctl_outq()`: 0 during the handshake, else the subflow's queue;
 /// on an MPTCP connection our DATA_FIN counts until the peer's DATA_ACK
 /// covers it and the subflow's FIN does not (it is not connection data).
-///
-/// # Safety
-///
-/// `sk` is a live subflow (or plain TCP socket), process context, not
-/// locked.
-pub(crate) unsafe fn outq(sk: *mut bindings::sock, unsent: bool) -> i32 {
+/// Process context.
+pub(crate) fn outq(ssk: &TcpSock, unsent: bool) -> i32 {
     const HANDSHAKE: u32 = bindings::TCPF_SYN_SENT | bindings::TCPF_SYN_RECV;
     const FIN_QUEUED: u32 =
         bindings::TCPF_FIN_WAIT1 | bindings::TCPF_CLOSING | bindings::TCPF_LAST_ACK;
-    // SAFETY: per the caller; the context is only borrowed under the lock,
-    // and the borrow ends before release_sock().
-    unsafe {
-        bindings::lock_sock(sk);
-        let st = 1u32 << (bindings::inet_sk_state_load(sk) as u32 & 31);
-        let tp = bindings::tcp_sk(sk);
-        let mut v = 0u64;
-        if st & HANDSHAKE == 0 {
-            let from = if unsent { (*tp).snd_nxt } else { (*tp).snd_una };
-            v = u64::from((*tp).write_seq.wrapping_sub(from));
-            if let Some(c) = ctx(sk) {
-                if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
-                    // A queued FIN is the last octet counted, while counted.
-                    if st & FIN_QUEUED != 0 {
-                        v = v.saturating_sub(1);
-                    }
-                    if !unsent && c.data_fin_tx.is_some() && !c.data_fin_tx_acked {
-                        v += 1;
-                    }
-                }
+    if ssk.state_in(HANDSHAKE) {
+        return 0;
+    }
+    let g = ssk.lock();
+    let seqs = g.seqs();
+    let from = if unsent { seqs.snd_nxt } else { seqs.snd_una };
+    let mut v = u64::from(seqs.write_seq.wrapping_sub(from));
+    if let Some(c) = ctx_locked(&g) {
+        if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+            // A queued FIN is the last octet counted, while counted.
+            if ssk.state_in(FIN_QUEUED) {
+                v = v.saturating_sub(1);
+            }
+            if !unsent && c.data_fin_tx.is_some() && !c.data_fin_tx_acked {
+                v += 1;
             }
         }
-        bindings::release_sock(sk);
-        i32::try_from(v).unwrap_or(i32::MAX)
     }
+    i32::try_from(v).unwrap_or(i32::MAX)
 }

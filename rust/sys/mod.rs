@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The safe layer over the kernel objects the protocol code touches.
+//!
+//! A kernel object is reached as a borrowed wrapper (`&Sock`, `&TcpSock`),
+//! created once from a raw pointer by an `unsafe fn from_raw` whose caller
+//! states that the object is live for the borrow; after that every method
+//! is safe, and the `unsafe` blocks inside say which invariant they rely
+//! on.  Locks are guards ([`sock::SockGuard`]) that unlock on drop, and
+//! what may only be read under a lock is only reachable through its guard.
+//!
+//! Status (issue 9): this layer is new.  `sock.rs` covers the socket lock,
+//! the socket flags, errors and timeouts, and the TCP sequence numbers the
+//! read and ioctl paths use; `msk/rx.rs` and the subflow's `rx_inq`/`outq`
+//! are written on it.  The other glue files still dereference bindings
+//! directly (their `unsafe` blocks each carry a SAFETY comment); they move
+//! here file by file.
+
+pub(crate) mod sock;
+
+pub(crate) use sock::{Sock, TcpSock};
+
+/// Whether the current task has a signal pending (`signal_pending()`).
+pub(crate) fn signal_pending() -> bool {
+    // SAFETY: `get_current()` is the running task, live while it runs.
+    unsafe { kernel::bindings::signal_pending(kernel::bindings::get_current()) != 0 }
+}

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `struct sock` ([`Sock`]), `struct tcp_sock` ([`TcpSock`]) and the socket
+//! lock ([`SockGuard`], [`TcpGuard`]).
+//!
+//! Invariant of both wrappers: a `&Sock`/`&TcpSock` only exists for a live
+//! full socket (not a request or timewait sock), live at least as long as
+//! the borrow; [`Sock::from_raw`]/[`TcpSock::from_raw`] are where callers
+//! promise it.  A `&TcpSock` is also a TCP socket (its `struct sock` is the
+//! head of a `struct tcp_sock`).
+//!
+//! Locking: fields written by TCP under the socket lock are read through a
+//! guard only; the lockless reads here (`state`, `shutdown`, the error, the
+//! flags) are the ones the kernel itself makes without the lock
+//! (`inet_sk_state_load()`, `READ_ONCE()`, `sock_error()`, `sock_flag()`).
+//! `lock()` may sleep: process context only, as `lock_sock()`.
+
+use core::marker::PhantomData;
+use core::ptr;
+use core::sync::atomic::{AtomicI32, Ordering};
+
+use kernel::bindings;
+use kernel::ffi::{c_int, c_long};
+use kernel::types::Opaque;
+
+/// A live `struct sock` (see the module invariant).
+#[repr(transparent)]
+pub(crate) struct Sock(Opaque<bindings::sock>);
+
+impl Sock {
+    /// # Safety
+    ///
+    /// `sk` points to a live full socket that stays alive for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(sk: *mut bindings::sock) -> &'a Sock {
+        // SAFETY: `Sock` is a transparent wrapper of `sock`; liveness for
+        // 'a is the caller's promise.
+        unsafe { &*sk.cast::<Sock>() }
+    }
+
+    /// The raw pointer, for calls the safe layer does not wrap yet.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::sock {
+        self.0.get()
+    }
+
+    /// `sk_state`, read locklessly (`inet_sk_state_load()`).
+    pub(crate) fn state(&self) -> c_int {
+        // SAFETY: live by the type invariant; the helper reads with acquire.
+        unsafe { bindings::inet_sk_state_load(self.as_ptr()) }
+    }
+
+    /// Whether `sk_state` is one of `TCPF_*` mask `mask`.
+    pub(crate) fn state_in(&self, mask: u32) -> bool {
+        let st = self.state();
+        (0..32).contains(&st) && mask & (1 << st) != 0
+    }
+
+    /// `sock_flag(sk, flag)`.
+    pub(crate) fn flag(&self, flag: u32) -> bool {
+        // SAFETY: live by the type invariant; a word-sized volatile read of
+        // the flags (the kernel's test_bit() reads them without the lock).
+        let flags = unsafe {
+            ptr::read_volatile(ptr::addr_of!(
+                (*self.as_ptr()).__sk_common.__bindgen_anon_5.skc_flags
+            ))
+        };
+        flag < usize::BITS && flags & (1 << flag) != 0
+    }
+
+    /// The peer finished the stream (`SOCK_DONE`: TCP took its FIN).
+    pub(crate) fn is_done(&self) -> bool {
+        self.flag(bindings::sock_flags_SOCK_DONE)
+    }
+
+    /// `sk_shutdown` (`RCV_SHUTDOWN`, `SEND_SHUTDOWN`), read locklessly.
+    pub(crate) fn shutdown(&self) -> u8 {
+        // SAFETY: live by the type invariant; a byte read (READ_ONCE()).
+        unsafe { ptr::read_volatile(ptr::addr_of!((*self.as_ptr()).sk_shutdown)) }
+    }
+
+    fn err(&self) -> &AtomicI32 {
+        // SAFETY: live by the type invariant; `sk_err` is an aligned int
+        // the kernel accesses with READ_ONCE/WRITE_ONCE/xchg().
+        unsafe { AtomicI32::from_ptr(ptr::addr_of_mut!((*self.as_ptr()).sk_err)) }
+    }
+
+    /// Whether a socket error is pending.
+    pub(crate) fn has_error(&self) -> bool {
+        self.err().load(Ordering::Acquire) != 0
+    }
+
+    /// Takes the pending socket error (positive errno, 0 if none), as
+    /// `sock_error()`: reported once.
+    pub(crate) fn take_error(&self) -> c_int {
+        if self.err().load(Ordering::Acquire) == 0 {
+            return 0;
+        }
+        self.err().swap(0, Ordering::AcqRel)
+    }
+
+    /// Sets the socket error (positive errno), as `WRITE_ONCE(sk->sk_err)`.
+    pub(crate) fn set_error(&self, err: c_int) {
+        self.err().store(err, Ordering::Release);
+    }
+
+    /// Sets the socket error unless one is pending already.
+    pub(crate) fn set_error_if_none(&self, err: c_int) {
+        let _ = self
+            .err()
+            .compare_exchange(0, err, Ordering::AcqRel, Ordering::Relaxed);
+    }
+
+    /// `sk_rcvtimeo` (jiffies; `MAX_SCHEDULE_TIMEOUT` = wait forever).
+    pub(crate) fn rcvtimeo(&self) -> c_long {
+        // SAFETY: live by the type invariant; set by setsockopt, read
+        // without the lock as sock_rcvtimeo() does.
+        unsafe { ptr::read_volatile(ptr::addr_of!((*self.as_ptr()).sk_rcvtimeo)) }
+    }
+
+    /// `sk_rcvlowat`.
+    pub(crate) fn rcvlowat(&self) -> c_int {
+        // SAFETY: as `rcvtimeo` (sock_rcvlowat()).
+        unsafe { ptr::read_volatile(ptr::addr_of!((*self.as_ptr()).sk_rcvlowat)) }
+    }
+
+    /// Takes the socket lock (`lock_sock()`); process context.
+    pub(crate) fn lock(&self) -> SockGuard<'_> {
+        // SAFETY: live by the type invariant; released by the guard.
+        unsafe { bindings::lock_sock(self.as_ptr()) };
+        SockGuard {
+            sk: self,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// The socket lock of a [`Sock`], held while this lives (`release_sock()`
+/// on drop, which also processes the backlog).  Not `Send`: released by
+/// the task that took it.
+pub(crate) struct SockGuard<'a> {
+    sk: &'a Sock,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl SockGuard<'_> {
+    /// The locked socket.
+    pub(crate) fn sock(&self) -> &Sock {
+        self.sk
+    }
+
+    /// Waits for data on the receive queue (`sk_wait_data()`: the lock is
+    /// dropped while sleeping, taken again before it returns) until more
+    /// than the current tail is queued, `*timeo` runs out, a signal or a
+    /// socket event.
+    pub(crate) fn wait_data(&mut self, timeo: &mut c_long) {
+        let sk = self.sk.as_ptr();
+        // SAFETY: live and locked (this guard): the receive queue's list
+        // head and tail are stable under the lock.
+        unsafe {
+            let head = ptr::addr_of_mut!((*sk).sk_receive_queue).cast::<bindings::sk_buff>();
+            let mut tail = (*head).__bindgen_anon_1.__bindgen_anon_1.prev;
+            if tail == head {
+                tail = ptr::null_mut();
+            }
+            bindings::sk_wait_data(sk, timeo, tail);
+        }
+    }
+}
+
+impl Drop for SockGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: taken in `Sock::lock`, still live (borrowed).
+        unsafe { bindings::release_sock(self.sk.as_ptr()) };
+    }
+}
+
+/// A live TCP socket (see the module invariant).
+#[repr(transparent)]
+pub(crate) struct TcpSock(Sock);
+
+impl TcpSock {
+    /// # Safety
+    ///
+    /// `sk` points to a live full TCP socket that stays alive for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(sk: *mut bindings::sock) -> &'a TcpSock {
+        // SAFETY: `TcpSock` is a transparent wrapper of `Sock`; the rest is
+        // the caller's promise.
+        unsafe { &*sk.cast::<TcpSock>() }
+    }
+
+    /// Takes the socket lock: [`TcpGuard`] reads the TCP fields.
+    pub(crate) fn lock(&self) -> TcpGuard<'_> {
+        TcpGuard(self.0.lock())
+    }
+}
+
+impl core::ops::Deref for TcpSock {
+    type Target = Sock;
+    fn deref(&self) -> &Sock {
+        &self.0
+    }
+}
+
+/// The sequence numbers of a TCP socket, read together under its lock.
+#[derive(Clone, Copy)]
+pub(crate) struct TcpSeqs {
+    /// Next octet the reader takes.
+    pub(crate) copied_seq: u32,
+    /// Next octet expected from the peer (a FIN counts one).
+    pub(crate) rcv_nxt: u32,
+    /// Oldest octet not acknowledged by the peer.
+    pub(crate) snd_una: u32,
+    /// Next octet to send.
+    pub(crate) snd_nxt: u32,
+    /// End of the queued data (a FIN counts one).
+    pub(crate) write_seq: u32,
+}
+
+/// The socket lock of a [`TcpSock`].
+pub(crate) struct TcpGuard<'a>(SockGuard<'a>);
+
+impl TcpGuard<'_> {
+    /// The sequence numbers, as TCP left them under this lock.
+    pub(crate) fn seqs(&self) -> TcpSeqs {
+        // SAFETY: a live TCP socket (type invariant), locked (this guard):
+        // TCP writes these fields under the lock or with it owned by softirq,
+        // which the lock excludes.
+        unsafe {
+            let tp = bindings::tcp_sk(self.0.sk.as_ptr());
+            TcpSeqs {
+                copied_seq: (*tp).copied_seq,
+                rcv_nxt: (*tp).rcv_nxt,
+                snd_una: (*tp).snd_una,
+                snd_nxt: (*tp).snd_nxt,
+                write_seq: (*tp).write_seq,
+            }
+        }
+    }
+}
+
+impl TcpGuard<'_> {
+    /// The locked socket.
+    pub(crate) fn sock(&self) -> &Sock {
+        self.0.sock()
+    }
+
+    /// As [`SockGuard::wait_data`].
+    pub(crate) fn wait_data(&mut self, timeo: &mut c_long) {
+        self.0.wait_data(timeo)
+    }
+}
