@@ -28,6 +28,7 @@ use kernel::prelude::*;
 
 use crate::global::Global;
 use crate::subflow;
+use crate::sys::TcpSock;
 
 /// One closing subflow.
 struct Node {
@@ -129,7 +130,7 @@ pub(super) unsafe fn defer_release(sock: *mut bindings::socket) -> bool {
         return false;
     };
     // SAFETY: live, unlocked subflow, process context (# Safety).
-    if !unsafe { subflow::close_deferrable(ssk) } {
+    if !subflow::close_deferrable(unsafe { TcpSock::from_raw(ssk) }) {
         return false;
     }
     locked(|head| {
@@ -154,7 +155,7 @@ unsafe extern "C" fn work_fn(_work: *mut bindings::work_struct) {
         list = node.next.take();
         let expired = t.wrapping_sub(node.deadline) < u64::MAX / 2;
         // SAFETY: the node owns the live subflow socket; process context.
-        if unsafe { subflow::close_poll((*node.sock).sk, expired, t) } {
+        if subflow::close_poll(unsafe { TcpSock::from_raw((*node.sock).sk) }, expired, t) {
             // SAFETY: owned by the node, released once (TCP's close).
             unsafe { bindings::sock_release(node.sock) };
         } else {

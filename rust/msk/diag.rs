@@ -207,7 +207,10 @@ unsafe fn sync(sk: *mut bindings::sock) -> Option<*mut bindings::sock> {
         (*i).inet_saddr = (*si).inet_saddr;
         // The data-level state while the subflow is open (msk lock, then
         // subflow lock: the documented order).
-        let st = crate::subflow::msk_state(ssk, bindings::inet_sk_state_load(ssk));
+        let st = crate::subflow::msk_state(
+            crate::sys::TcpSock::from_raw(ssk),
+            bindings::inet_sk_state_load(ssk),
+        );
         if bindings::inet_sk_state_load(sk) != bindings::TCP_LISTEN as c_int {
             bindings::inet_sk_state_store(sk, st);
         }

@@ -349,7 +349,9 @@ unsafe extern "C" fn msk_shutdown(sock: *mut bindings::socket, how: c_int) -> c_
             };
             // The send side of an MPTCP connection ends with our DATA_FIN,
             // ahead of the subflow's FIN (RFC 8684 §3.3.3).
-            if (how == SHUT_WR || how == SHUT_RDWR) && crate::subflow::shutdown_send((*sub).sk) {
+            if (how == SHUT_WR || how == SHUT_RDWR)
+                && crate::subflow::shutdown_send(TcpSock::from_raw((*sub).sk))
+            {
                 super::arm_data_fin_timer(sk);
                 if how == SHUT_RDWR {
                     return shutdown(sub, SHUT_RD);

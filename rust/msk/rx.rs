@@ -41,7 +41,7 @@ fn wait_readable(ssk: &TcpSock, timeo: &mut c_long) -> Result<u32, c_int> {
     // The lock is held across checks and waits (dropped while sleeping).
     let mut g = ssk.lock();
     loop {
-        match subflow::rx_readable(&g) {
+        match subflow::rx_readable(&mut g) {
             None => return Ok(0),
             Some(0) => {}
             Some(n) => return Ok(n),

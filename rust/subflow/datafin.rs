@@ -30,10 +30,11 @@ use kernel::bindings;
 use kernel::ffi::c_int;
 
 use super::checksum::skb_sum;
-use super::{ctx, state, uncount_estab, SubflowCtx};
+use super::{ctx, ctx_locked, state, uncount_estab, SubflowCtx};
 use crate::csum::DssCsum;
 use crate::options::{DataSeq, DssMapping};
 use crate::seq;
+use crate::sys::TcpSock;
 
 /// The DSN of the next octet we would send: IDSN + (write_seq - ISN).
 fn write_dsn(c: &SubflowCtx, write_seq: u32) -> u64 {
@@ -45,32 +46,21 @@ fn write_dsn(c: &SubflowCtx, write_seq: u32) -> u64 {
 /// can wait for the DATA_FIN exchange before TCP closes it (an established
 /// MPTCP connection, no unread data, no SO_LINGER with a zero timeout:
 /// those close abortively at once, as TCP does).  If so, our DATA_FIN is
-/// queued (unless shutdown() already did).
-///
-/// # Safety
-///
-/// `ssk` is a live TCP socket, not locked by the caller; process context.
-pub(crate) unsafe fn close_deferrable(ssk: *mut bindings::sock) -> bool {
-    // SAFETY: `ssk` is live and unlocked, process context (# Safety).
-    let pending = unsafe {
-        bindings::lock_sock(ssk);
-        let tp = bindings::tcp_sk(ssk);
-        let unread = (*tp).rcv_nxt != (*tp).copied_seq;
-        let abort_linger =
-            bindings::sock_flag(ssk, bindings::sock_flags_SOCK_LINGER) && (*ssk).sk_lingertime == 0;
-        let queued = ctx(ssk).map(|c| {
-            let st = c.state.load(Ordering::Relaxed);
-            (st == state::ESTABLISHED || st == state::MPC_ACK_PENDING) && c.data_fin_tx.is_some()
-        });
-        bindings::release_sock(ssk);
-        if unread || abort_linger {
-            return false;
-        }
-        queued
-    };
-    // SAFETY: `ssk` is live and unlocked (released above), process context:
-    // this fn's # Safety, which is shutdown_send's.
-    pending == Some(true) || unsafe { shutdown_send(ssk) }
+/// queued (unless shutdown() already did).  Process context.
+pub(crate) fn close_deferrable(ssk: &TcpSock) -> bool {
+    let g = ssk.lock();
+    let seqs = g.seqs();
+    let unread = seqs.rcv_nxt != seqs.copied_seq;
+    let abort_linger = g.linger_zero();
+    let queued = ctx_locked(&g).map(|c| {
+        let st = c.state.load(Ordering::Relaxed);
+        (st == state::ESTABLISHED || st == state::MPC_ACK_PENDING) && c.data_fin_tx.is_some()
+    });
+    drop(g);
+    if unread || abort_linger {
+        return false;
+    }
+    queued == Some(true) || shutdown_send(ssk)
 }
 
 /// The connection state `ss -M` reports for an msk whose subflow `ssk` is
@@ -78,23 +68,18 @@ pub(crate) unsafe fn close_deferrable(ssk: *mut bindings::sock) -> bool {
 /// close state of RFC 8684 §3.3.3 (mainline's msk states: FIN_WAIT1 until
 /// our DATA_FIN is acked, FIN_WAIT2, CLOSE_WAIT after the peer's,
 /// LAST_ACK, CLOSE when both are acked); else the subflow's own.
-///
-/// # Safety
-///
-/// `ssk` is a live TCP socket, not locked by the caller, whose msk the
-/// caller has locked; process context.
-pub(crate) unsafe fn msk_state(ssk: *mut bindings::sock, tcp_state: c_int) -> c_int {
+/// The subflow is locked here, nested under the msk's lock held by the
+/// caller; process context.
+pub(crate) fn msk_state(ssk: &TcpSock, tcp_state: c_int) -> c_int {
     const E: c_int = bindings::TCP_ESTABLISHED as c_int;
     const CW: c_int = bindings::TCP_CLOSE_WAIT as c_int;
     if tcp_state != E && tcp_state != CW {
         return tcp_state;
     }
-    // SAFETY: `ssk` is live and unlocked, process context (# Safety).  The
-    // msk (held) and its subflow share a lockdep class (AF_INET/AF_INET6
+    // The msk (held) and its subflow share a lockdep class (AF_INET/AF_INET6
     // sockets): the subflow lock nests one level under the msk's.
-    unsafe { bindings::lock_sock_nested(ssk, SINGLE_DEPTH_NESTING) };
-    // SAFETY: locked above.
-    let st = unsafe { ctx(ssk) }.and_then(|c| {
+    let g = ssk.lock_nested();
+    let st = ctx_locked(&g).and_then(|c| {
         let s = c.state.load(Ordering::Relaxed);
         (s == state::ESTABLISHED || s == state::MPC_ACK_PENDING).then(|| {
             match (
@@ -111,29 +96,19 @@ pub(crate) unsafe fn msk_state(ssk: *mut bindings::sock, tcp_state: c_int) -> c_
             }
         })
     });
-    // SAFETY: locked above.
-    unsafe { bindings::release_sock(ssk) };
+    drop(g);
     st.unwrap_or(tcp_state)
 }
 
 /// A closed connection's subflow waiting in `msk/closing.rs`: resends our
 /// DATA_FIN when due and tells whether TCP may close the subflow now: both
 /// DATA_FINs acked, the connection no longer MPTCP or no longer open, or
-/// `expired` (the close timeout).
-///
-/// # Safety
-///
-/// `ssk` is a live TCP socket, not locked by the caller; process context.
-pub(crate) unsafe fn close_poll(ssk: *mut bindings::sock, expired: bool, now: u64) -> bool {
-    // SAFETY: `ssk` is live and unlocked, process context (# Safety).
-    unsafe { bindings::lock_sock(ssk) };
-    // SAFETY: locked.
-    let tcp_state = unsafe { bindings::inet_sk_state_load(ssk) };
-    let open = tcp_state == bindings::TCP_ESTABLISHED as c_int
-        || tcp_state == bindings::TCP_CLOSE_WAIT as c_int;
+/// `expired` (the close timeout).  Process context.
+pub(crate) fn close_poll(ssk: &TcpSock, expired: bool, now: u64) -> bool {
+    let mut g = ssk.lock();
+    let open = ssk.state_in(bindings::TCPF_ESTABLISHED | bindings::TCPF_CLOSE_WAIT);
     let mut resend = false;
-    // SAFETY: locked; the reference is dropped before tcp_send_ack.
-    let ready = match open.then(|| unsafe { ctx(ssk) }).flatten() {
+    let ready = match open.then(|| ctx_locked(&g)).flatten() {
         None => true,
         Some(mut c) => {
             let st = c.state.load(Ordering::Relaxed);
@@ -143,18 +118,11 @@ pub(crate) unsafe fn close_poll(ssk: *mut bindings::sock, expired: bool, now: u6
             } else if c.data_fin_tx_acked {
                 c.data_fin_done
             } else {
-                // SAFETY: locked.
-                let (all_sent, rto) = unsafe {
-                    let tp = bindings::tcp_sk(ssk);
-                    let icsk = ssk.cast::<bindings::inet_connection_sock>();
-                    (
-                        (*tp).snd_nxt == (*tp).write_seq,
-                        u64::from((*icsk).icsk_rto),
-                    )
-                };
+                let seqs = g.seqs();
+                let all_sent = seqs.snd_nxt == seqs.write_seq;
                 if all_sent && now.wrapping_sub(c.data_fin_tx_due) < u64::MAX / 2 {
                     c.data_fin_tx_tries = c.data_fin_tx_tries.saturating_add(1);
-                    let base = rto.clamp(RTO_MIN, RTO_MAX);
+                    let base = u64::from(g.rto()).clamp(RTO_MIN, RTO_MAX);
                     c.data_fin_tx_due =
                         now.wrapping_add((base << c.data_fin_tx_tries.min(10)).min(RTO_MAX));
                     resend = true;
@@ -163,12 +131,8 @@ pub(crate) unsafe fn close_poll(ssk: *mut bindings::sock, expired: bool, now: u6
             }
         }
     };
-    // SAFETY: locked; no context reference is live.
-    unsafe {
-        if resend {
-            bindings::tcp_send_ack(ssk);
-        }
-        bindings::release_sock(ssk);
+    if resend {
+        g.send_ack();
     }
     ready
 }
@@ -177,50 +141,34 @@ pub(crate) unsafe fn close_poll(ssk: *mut bindings::sock, expired: bool, now: u6
 /// the send side shut (sendmsg fails with EPIPE, as after tcp_shutdown) and
 /// queues our DATA_FIN, sent at once if all data is out.  Returns false
 /// when the connection is not MPTCP (or not established): the caller then
-/// shuts the subflow down as plain TCP.
-///
-/// # Safety
-///
-/// `ssk` is a live TCP socket, not locked by the caller; process context.
-pub(crate) unsafe fn shutdown_send(ssk: *mut bindings::sock) -> bool {
-    // SAFETY: `ssk` is live and unlocked, process context (# Safety).
-    unsafe { bindings::lock_sock(ssk) };
-    // SAFETY: locked above.
-    let tcp_state = unsafe { bindings::inet_sk_state_load(ssk) };
-    let open = tcp_state == bindings::TCP_ESTABLISHED as c_int
-        || tcp_state == bindings::TCP_CLOSE_WAIT as c_int;
+/// shuts the subflow down as plain TCP.  Process context.
+pub(crate) fn shutdown_send(ssk: &TcpSock) -> bool {
+    let mut g = ssk.lock();
+    let open = ssk.state_in(bindings::TCPF_ESTABLISHED | bindings::TCPF_CLOSE_WAIT);
     let mut handled = false;
     let mut send_now = false;
-    // SAFETY: locked above; the reference is dropped before tcp_send_ack.
-    if let Some(mut c) = open.then(|| unsafe { ctx(ssk) }).flatten() {
+    let seqs = g.seqs();
+    if let Some(mut c) = open.then(|| ctx_locked(&g)).flatten() {
         let st = c.state.load(Ordering::Relaxed);
-        // SAFETY: locked.
-        let (shut, write_seq, snd_nxt) = unsafe {
-            let tp = bindings::tcp_sk(ssk);
-            ((*ssk).sk_shutdown, (*tp).write_seq, (*tp).snd_nxt)
-        };
         if (st == state::ESTABLISHED || st == state::MPC_ACK_PENDING)
-            && shut & bindings::SEND_SHUTDOWN as u8 == 0
+            && ssk.shutdown() & bindings::SEND_SHUTDOWN as u8 == 0
         {
-            c.data_fin_tx = Some(write_dsn(&c, write_seq));
+            c.data_fin_tx = Some(write_dsn(&c, seqs.write_seq));
             c.data_fin_tx_acked = false;
             c.data_fin_tx_tries = 0;
-            // SAFETY: locked.
-            unsafe {
-                (*ssk).sk_shutdown |= bindings::SEND_SHUTDOWN as u8;
-                uncount_estab(ssk, &mut c);
-            }
+            // SAFETY: a live subflow, locked (`g`).
+            unsafe { uncount_estab(ssk.as_ptr(), &mut c) };
             handled = true;
-            send_now = snd_nxt == write_seq;
+            send_now = seqs.snd_nxt == seqs.write_seq;
         }
     }
-    // SAFETY: locked; no context reference is live (TCP re-enters our
-    // option hooks when it sends).
-    unsafe {
-        if send_now {
-            bindings::tcp_send_ack(ssk);
-        }
-        bindings::release_sock(ssk);
+    if handled {
+        g.shut_send();
+    }
+    // No context reference is live (TCP re-enters our option hooks when it
+    // sends).
+    if send_now {
+        g.send_ack();
     }
     handled
 }

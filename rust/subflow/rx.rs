@@ -295,7 +295,7 @@ unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
 /// octets, so it never reads a duplicate nor an unchecked octet.
 ///
 /// None: the subflow is not ours or never ran MPTCP (plain TCP rules).
-pub(crate) fn rx_readable(g: &TcpGuard<'_>) -> Option<u32> {
+pub(crate) fn rx_readable(g: &mut TcpGuard<'_>) -> Option<u32> {
     let sk = g.sock().as_ptr();
     loop {
         let mut c = ctx_locked(g)?;
@@ -329,8 +329,7 @@ pub(crate) fn rx_readable(g: &TcpGuard<'_>) -> Option<u32> {
                 // The borrow ends before this call (TCP may re-enter our
                 // option hooks): the next round fetches it again.
                 drop(c);
-                // SAFETY: locked (`g`); `queued` octets are in the queue.
-                unsafe { bindings::tcp_read_done(sk, queued as usize) };
+                g.read_done(queued);
                 continue;
             }
             if seq::before(s, limit) {

@@ -191,6 +191,19 @@ impl TcpSock {
     pub(crate) fn lock(&self) -> TcpGuard<'_> {
         TcpGuard(self.0.lock())
     }
+
+    /// As [`lock`](Self::lock), for a socket whose lockdep class is held
+    /// already one level up (`lock_sock_nested(sk, SINGLE_DEPTH_NESTING)`):
+    /// a subflow under its msk (both are AF_INET/AF_INET6 sockets).
+    pub(crate) fn lock_nested(&self) -> TcpGuard<'_> {
+        const SINGLE_DEPTH_NESTING: c_int = 1;
+        // SAFETY: live by the type invariant; released by the guard.
+        unsafe { bindings::lock_sock_nested(self.as_ptr(), SINGLE_DEPTH_NESTING) };
+        TcpGuard(SockGuard {
+            sk: &self.0,
+            _not_send: PhantomData,
+        })
+    }
 }
 
 impl core::ops::Deref for TcpSock {
@@ -238,6 +251,42 @@ impl TcpGuard<'_> {
 }
 
 impl TcpGuard<'_> {
+    /// The retransmission timeout (`icsk_rto`, jiffies).
+    pub(crate) fn rto(&self) -> u32 {
+        // SAFETY: a live TCP socket (an inet_connection_sock), locked.
+        unsafe { (*self.0.sk.as_ptr().cast::<bindings::inet_connection_sock>()).icsk_rto }
+    }
+
+    /// Whether close() must abort at once: SO_LINGER with a zero timeout.
+    pub(crate) fn linger_zero(&self) -> bool {
+        let sk = self.0.sk;
+        // SAFETY: live and locked; setsockopt writes it under the lock.
+        sk.flag(bindings::sock_flags_SOCK_LINGER) && unsafe { (*sk.as_ptr()).sk_lingertime } == 0
+    }
+
+    /// Shuts the send side (`sk_shutdown |= SEND_SHUTDOWN`), as
+    /// tcp_shutdown() marks it: sendmsg fails with EPIPE.
+    pub(crate) fn shut_send(&mut self) {
+        // SAFETY: live and locked: the writers of sk_shutdown hold the lock.
+        unsafe { (*self.0.sk.as_ptr()).sk_shutdown |= bindings::SEND_SHUTDOWN as u8 };
+    }
+
+    /// Sends an ACK now (`tcp_send_ack()`).  `&mut self`: no borrow of
+    /// what the guard protects lives across it (TCP re-enters our option
+    /// hooks when it sends).
+    pub(crate) fn send_ack(&mut self) {
+        // SAFETY: a live TCP socket, locked.
+        unsafe { bindings::tcp_send_ack(self.0.sk.as_ptr()) };
+    }
+
+    /// Consumes `n` octets at the head of the receive queue as read
+    /// (`tcp_read_done()`: advances copied_seq, frees the skbs, may send a
+    /// window update).  `&mut self` as [`send_ack`](Self::send_ack).
+    pub(crate) fn read_done(&mut self, n: u32) {
+        // SAFETY: a live TCP socket, locked; TCP stops at what is queued.
+        unsafe { bindings::tcp_read_done(self.0.sk.as_ptr(), n as usize) };
+    }
+
     /// The locked socket.
     pub(crate) fn sock(&self) -> &Sock {
         self.0.sock()
