@@ -327,7 +327,7 @@ unsafe extern "C" fn dump_one(
             let mut ret = None;
             if let Some(ssk) = sync(sk) {
                 let mut info = bindings::mptcp_info::default();
-                subflow::mptcp_info(ssk, &mut info);
+                subflow::mptcp_info(crate::sys::TcpSock::from_raw(ssk), &mut info);
                 if info.mptcpi_token == want && info.mptcpi_token != 0 {
                     ret = Some(reply_one(sk, cb, req, in_skb, net));
                 }
@@ -431,7 +431,7 @@ unsafe extern "C" fn get_info(
             // holds u64s: fill an aligned, zeroed copy (padding included,
             // so no old skb memory reaches user space) and copy its bytes.
             let mut tmp = core::mem::MaybeUninit::<bindings::mptcp_info>::zeroed();
-            subflow::mptcp_info(ssk, &mut *tmp.as_mut_ptr());
+            subflow::mptcp_info(crate::sys::TcpSock::from_raw(ssk), &mut *tmp.as_mut_ptr());
             ptr::copy_nonoverlapping(
                 tmp.as_ptr().cast::<u8>(),
                 info.cast::<u8>(),

@@ -336,7 +336,7 @@ unsafe fn info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut c_int
     // SAFETY: per the caller; `len` fits a c_int.
     unsafe {
         put_zeroed::<bindings::mptcp_info>(optval.cast(), |mi| {
-            subflow::mptcp_info(ssk, mi);
+            subflow::mptcp_info(crate::sys::TcpSock::from_raw(ssk), mi);
             put_user_int(optlen, len as c_int)?;
             Ok(len)
         })
@@ -481,7 +481,7 @@ unsafe fn full_info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut 
             if len > 0 {
                 // Left zero when the subflow is not (yet) in MPTCP state
                 // (listener, connect in progress, fresh socket).
-                subflow::mptcp_info(ssk, &mut mfi.mptcp_info);
+                subflow::mptcp_info(crate::sys::TcpSock::from_raw(ssk), &mut mfi.mptcp_info);
                 copylen = len.min(size_of::<bindings::mptcp_info>() as u32);
             }
             mfi.size_tcpinfo_kernel = size_of::<bindings::tcp_info>() as u32;

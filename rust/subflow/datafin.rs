@@ -252,9 +252,6 @@ pub(super) fn data_ack_received(c: &mut SubflowCtx, ack: DataSeq) {
     }
 }
 
-/// lockdep's `SINGLE_DEPTH_NESTING`.
-pub(super) const SINGLE_DEPTH_NESTING: c_int = 1;
-
 /// TCP_RTO_MIN and TCP_RTO_MAX (200 ms, 120 s), in jiffies.
 const RTO_MIN: u64 = bindings::HZ as u64 / 5;
 const RTO_MAX: u64 = 120 * bindings::HZ as u64;

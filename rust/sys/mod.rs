@@ -20,6 +20,19 @@ pub(crate) mod sock;
 
 pub(crate) use sock::{Sock, TcpSock};
 
+/// `jiffies`, low 32 bits (`tcp_jiffies32`).
+pub(crate) fn jiffies32() -> u32 {
+    // SAFETY: `jiffies` is a kernel global, always readable; a volatile
+    // read, as READ_ONCE(jiffies).
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(kernel::bindings::jiffies)) as u32 }
+}
+
+/// `jiffies_to_msecs()`.
+pub(crate) fn jiffies_to_msecs(j: u32) -> u32 {
+    // SAFETY: a pure conversion.
+    unsafe { kernel::bindings::jiffies_to_msecs(j as _) }
+}
+
 /// Whether the current task has a signal pending (`signal_pending()`).
 pub(crate) fn signal_pending() -> bool {
     // SAFETY: `get_current()` is the running task, live while it runs.

@@ -228,6 +228,21 @@ pub(crate) struct TcpSeqs {
     pub(crate) write_seq: u32,
 }
 
+/// TCP's byte counters and activity stamps (as in `tcp_info`), read
+/// together under the lock.
+#[derive(Clone, Copy)]
+pub(crate) struct TcpStats {
+    pub(crate) bytes_retrans: u64,
+    pub(crate) bytes_sent: u64,
+    pub(crate) bytes_received: u64,
+    pub(crate) bytes_acked: u64,
+    /// Last data sent, last data received, last ACK received (jiffies,
+    /// 32 bits as `tcp_jiffies32`).
+    pub(crate) lsndtime: u32,
+    pub(crate) lrcvtime: u32,
+    pub(crate) rcv_tstamp: u32,
+}
+
 /// The socket lock of a [`TcpSock`].
 pub(crate) struct TcpGuard<'a>(SockGuard<'a>);
 
@@ -251,6 +266,23 @@ impl TcpGuard<'_> {
 }
 
 impl TcpGuard<'_> {
+    /// The byte counters and activity stamps.
+    pub(crate) fn stats(&self) -> TcpStats {
+        // SAFETY: as `seqs`.
+        unsafe {
+            let tp = bindings::tcp_sk(self.0.sk.as_ptr());
+            TcpStats {
+                bytes_retrans: (*tp).bytes_retrans,
+                bytes_sent: (*tp).bytes_sent,
+                bytes_received: (*tp).bytes_received,
+                bytes_acked: (*tp).bytes_acked,
+                lsndtime: (*tp).lsndtime,
+                lrcvtime: (*tp).inet_conn.icsk_ack.lrcvtime,
+                rcv_tstamp: (*tp).rcv_tstamp,
+            }
+        }
+    }
+
     /// The retransmission timeout (`icsk_rto`, jiffies).
     pub(crate) fn rto(&self) -> u32 {
         // SAFETY: a live TCP socket (an inet_connection_sock), locked.
