@@ -144,6 +144,52 @@ unsafe extern "C" fn msk_listen(sock: *mut bindings::socket, backlog: c_int) -> 
     }
 }
 
+/// The `SOL_SOCKET` options of a new accepted msk `newsk`, from its TCP
+/// child `ssk`, which inherited them from the subflow listener (where
+/// setsockopt on the listening msk applied them): getsockopt reads the
+/// msk, which mainline clones from its listener.  Flags tied to global
+/// state (SOCK_TIMESTAMP, SOCK_TIMESTAMPING_RX_SOFTWARE: the timestamp
+/// static key) are not copied.
+///
+/// # Safety
+///
+/// Both live; `newsk` not yet visible to anyone else.
+unsafe fn inherit_sol_socket(newsk: *mut bindings::sock, ssk: *const bindings::sock) {
+    use bindings::*;
+    const FLAGS: [u32; 14] = [
+        sock_flags_SOCK_URGINLINE,
+        sock_flags_SOCK_KEEPOPEN,
+        sock_flags_SOCK_LINGER,
+        sock_flags_SOCK_BROADCAST,
+        sock_flags_SOCK_DBG,
+        sock_flags_SOCK_RCVTSTAMP,
+        sock_flags_SOCK_RCVTSTAMPNS,
+        sock_flags_SOCK_LOCALROUTE,
+        sock_flags_SOCK_RXQ_OVFL,
+        sock_flags_SOCK_WIFI_STATUS,
+        sock_flags_SOCK_NOFCS,
+        sock_flags_SOCK_SELECT_ERR_QUEUE,
+        sock_flags_SOCK_TSTAMP_NEW,
+        sock_flags_SOCK_RCVMARK,
+    ];
+    let mask = FLAGS.iter().fold(0usize, |m, f| m | (1 << f));
+    // SAFETY: per the caller; `newsk` is private to this accept.
+    unsafe {
+        // Field by field through the raw pointers: `ssk` is shared.
+        let nf = ptr::addr_of_mut!((*newsk).__sk_common.__bindgen_anon_5.skc_flags);
+        *nf = (*nf & !mask) | ((*ssk).__sk_common.__bindgen_anon_5.skc_flags & mask);
+        (*newsk).sk_rcvbuf = (*ssk).sk_rcvbuf;
+        (*newsk).sk_sndbuf = (*ssk).sk_sndbuf;
+        (*newsk).sk_userlocks = (*ssk).sk_userlocks;
+        (*newsk).sk_rcvlowat = (*ssk).sk_rcvlowat;
+        (*newsk).sk_rcvtimeo = (*ssk).sk_rcvtimeo;
+        (*newsk).sk_sndtimeo = (*ssk).sk_sndtimeo;
+        (*newsk).sk_priority = (*ssk).sk_priority;
+        (*newsk).sk_mark = (*ssk).sk_mark;
+        (*newsk).sk_lingertime = (*ssk).sk_lingertime;
+    }
+}
+
 /// Kernel callback.
 ///
 /// # Safety
@@ -200,6 +246,7 @@ unsafe extern "C" fn msk_accept(
         // Inherited, as a mainline msk cloned from its listener.
         let inq = (*msk(sk)).recvmsg_inq.load(Ordering::Relaxed);
         (*msk(newsk)).recvmsg_inq.store(inq, Ordering::Relaxed);
+        inherit_sol_socket(newsk, (*sub).sk);
         bindings::sock_graft(newsk, newsock);
         bindings::sock_release(tmp);
         (*newsock).state = bindings::socket_state_SS_CONNECTED;

@@ -192,6 +192,16 @@ t_inq() {
   topo_down
 }
 
+# A fast writer and a slow reader: the connection's memory stays within the
+# socket buffers (SO_RCVBUF/SO_SNDBUF before connect; peaks printed), the
+# data byte-exact, and the accepted msk reports its listener's options.
+t_slow_reader() {
+  topo_up
+  ip netns exec ns1 python3 "$ROOT/tests/tools/slow_reader.py" tcp || fail "TCP"
+  ip netns exec ns1 python3 "$ROOT/tests/tools/slow_reader.py" mptcp || fail "MPTCP"
+  topo_down
+}
+
 # DATA_ACK width on the wire as mainline's: 32-bit until the peer maps with
 # 64-bit DSNs, 64-bit after (tcpdump on the loopback of a namespace).
 t_data_ack_width() {

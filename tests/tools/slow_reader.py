@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""A fast writer and a slow reader on one connection over loopback (the
+current namespace): the connection's memory must stay within the socket
+buffers the application set, and every octet arrive intact.
+
+The writer sends --bytes as fast as it can; the reader takes --chunk octets
+every --pause seconds.  Meanwhile `ss -tmn` and `ss -Mmn` are sampled: the
+reader's memory is the receive memory (skmem r) of its msk and its subflow,
+the writer's is the send queue (skmem w) of both; the msk's `rb`/`tb` are
+the limits (SO_RCVBUF/SO_SNDBUF, set before connect, so autotuning is off).
+Prints the figures as one JSON line; exit 0 if the data is byte-exact and
+the peaks stay within the buffers plus --slack octets (TCP may overshoot
+by about one skb).  Usage: slow_reader.py mptcp|tcp [options].
+
+For reference, on a mainline 6.18 host with the defaults: TCP reader 522 KB,
+writer 535 KB (rb = tb = 524288); MPTCP reader 525 KB, writer 717 KB: its
+subflows' send queues hold copies on top of the msk's (the check is written
+for our module, whose msk keeps no second copy today).
+"""
+import argparse, hashlib, json, re, socket, subprocess, sys, threading, time
+
+import mptcplib as ml
+
+ap = argparse.ArgumentParser()
+ap.add_argument("proto", choices=("mptcp", "tcp"))
+ap.add_argument("--bytes", type=int, default=8 << 20)
+ap.add_argument("--rcvbuf", type=int, default=256 << 10)
+ap.add_argument("--sndbuf", type=int, default=256 << 10)
+ap.add_argument("--chunk", type=int, default=64 << 10)
+ap.add_argument("--pause", type=float, default=0.02)
+ap.add_argument("--slack", type=int, default=128 << 10)
+a = ap.parse_args()
+proto = ml.protocol(a.proto)
+
+ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+ls.bind(("127.0.0.1", 0))
+ls.listen(1)
+port = ls.getsockname()[1]
+c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, a.sndbuf)
+c.connect(("127.0.0.1", port))
+s, _ = ls.accept()
+# The accepted socket inherits the listener's SOL_SOCKET options (TCP and
+# mainline MPTCP clone it from the listener).
+for opt in (socket.SO_RCVBUF, socket.SO_KEEPALIVE):
+    got, want = s.getsockopt(socket.SOL_SOCKET, opt), ls.getsockopt(socket.SOL_SOCKET, opt)
+    assert got == want, f"accepted socket: option {opt} is {got}, the listener's {want}"
+
+SKMEM = re.compile(r"skmem:\(([^)]*)\)")
+
+
+def skmem(args, filt):
+    """Sum of the skmem fields of the sockets `ss args filt` lists."""
+    out = subprocess.run(["ss", "-Hn", "-m", *args, filt], capture_output=True,
+                         text=True).stdout
+    tot = {}
+    for m in SKMEM.finditer(out):
+        for f in m.group(1).split(","):
+            k = f.rstrip("0123456789")
+            tot[k] = tot.get(k, 0) + int(f[len(k):])
+    return tot
+
+
+peak = {"reader_r": 0, "writer_w": 0}
+limits = {"rb": 0, "tb": 0}
+samples = 0
+done = threading.Event()
+
+
+def sample():
+    global samples
+    while not done.is_set():
+        kinds = [["-t"]] + ([["-M"]] if proto == ml.IPPROTO_MPTCP else [])
+        rd = [skmem(k, f"sport = :{port}") for k in kinds]
+        wr = [skmem(k, f"dport = :{port}") for k in kinds]
+        peak["reader_r"] = max(peak["reader_r"], sum(x.get("r", 0) for x in rd))
+        peak["writer_w"] = max(peak["writer_w"], sum(x.get("w", 0) for x in wr))
+        # The limits of the socket the application configured (the msk
+        # on MPTCP: the last kind listed).
+        limits["rb"] = max(limits["rb"], rd[-1].get("rb", 0))
+        limits["tb"] = max(limits["tb"], wr[-1].get("tb", 0))
+        samples += 1
+        time.sleep(0.05)
+
+
+payload = bytes(range(256)) * 4096  # 1 MiB pattern
+sent_sha = hashlib.sha256()
+
+
+def writer():
+    left = a.bytes
+    while left:
+        n = min(left, len(payload))
+        c.sendall(payload[:n])
+        sent_sha.update(payload[:n])
+        left -= n
+    c.shutdown(socket.SHUT_WR)
+
+
+sampler = threading.Thread(target=sample, daemon=True)
+sampler.start()
+wt = threading.Thread(target=writer)
+t0 = time.monotonic()
+wt.start()
+recv_sha, got = hashlib.sha256(), 0
+while True:
+    d = s.recv(a.chunk)
+    if not d:
+        break
+    recv_sha.update(d)
+    got += len(d)
+    time.sleep(a.pause)
+wt.join()
+done.set()
+sampler.join()
+res = {
+    "proto": a.proto, "bytes": got, "intact": got == a.bytes and
+    recv_sha.digest() == sent_sha.digest(), "secs": round(time.monotonic() - t0, 2),
+    "samples": samples, "so_rcvbuf": a.rcvbuf, "so_sndbuf": a.sndbuf, **limits, **peak,
+    "is_mptcp": int(ml.is_mptcp(c)) if proto == ml.IPPROTO_MPTCP else 0,
+}
+print(json.dumps(res))
+for x in (c, s, ls):
+    x.close()
+ok = (res["intact"] and samples >= 5 and limits["rb"] > 0 and limits["tb"] > 0 and
+      peak["reader_r"] <= limits["rb"] + a.slack and peak["writer_w"] <= limits["tb"] + a.slack
+      and (proto != ml.IPPROTO_MPTCP or res["is_mptcp"] == 1))
+sys.exit(0 if ok else 1)
