@@ -14,6 +14,7 @@ use kernel::ffi::c_int;
 
 use super::checksum::csum_advance;
 use super::{ctx, ctx_locked, is_mptcp_state, CtxRef, SubflowCtx};
+use crate::mapping::{self, WalkStep};
 use crate::options::{DataSeq, ResetReason};
 use crate::seq;
 use crate::sys::sock::{TcpGuard, TcpSock};
@@ -255,26 +256,26 @@ unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
                 if off < payload {
                     let at = dsn.wrapping_add(u64::from(off));
                     let want = rx_dsn_at(c, c.rx_seq);
-                    if at != want {
-                        if !seq::before64(at, want) {
+                    match mapping::walk_step(at, want, payload - off) {
+                        WalkStep::Deliver => {}
+                        WalkStep::Ahead => {
                             c.rx_corrupt = true;
                             return;
                         }
-                        if c.skips.is_full() {
-                            // Wait for the reader to consume a range.
-                            return;
+                        // Wait for the reader to consume a range.
+                        WalkStep::Duplicate(_) if c.skips.is_full() => return,
+                        WalkStep::Duplicate(dup) => {
+                            c.skips.push(c.rx_seq, dup);
+                            c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
+                            // SAFETY: socket locked.
+                            unsafe {
+                                crate::ctl::mib_add(
+                                    bindings::sock_net(sk),
+                                    crate::mib::DUPLICATE_DATA,
+                                    1,
+                                )
+                            };
                         }
-                        let dup = want.wrapping_sub(at).min(u64::from(payload - off)) as u32;
-                        c.skips.push(c.rx_seq, dup);
-                        c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
-                        // SAFETY: socket locked.
-                        unsafe {
-                            crate::ctl::mib_add(
-                                bindings::sock_net(sk),
-                                crate::mib::DUPLICATE_DATA,
-                                1,
-                            )
-                        };
                     }
                 }
                 c.rx_cur = Some(key);

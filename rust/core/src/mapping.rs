@@ -98,6 +98,38 @@ pub const fn expand_data_ack(snd_una: u64, snd_nxt: u64, data_ack: u64, ack64: b
     }
 }
 
+/// What the receive walk does with in-order octets whose mapping gives
+/// the first of them DSN `dsn`, when the stream expects `want` next; the
+/// mapping covers `left` (> 0) of them.  One rule for the kernel glue's walk
+/// over the subflow's receive queue and the core endpoint's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WalkStep {
+    /// The next octets of the stream: hand all `left` to the reader.
+    Deliver,
+    /// Data the stream has already, sent again at new subflow sequence
+    /// numbers (RFC 8684 §3.3.1: a peer may re-send data not yet DATA_ACKed
+    /// or probe a closed window with it): skip this many octets (at most
+    /// `left`), counted in `DuplicateData`.
+    Duplicate(u32),
+    /// Ahead of the stream: with one subflow carrying the data in order,
+    /// octets in between are missing (mainline would queue them out of
+    /// order); the connection is reset (`DSSCorruptionReset`).
+    Ahead,
+}
+
+/// The [`WalkStep`] for octets mapped at `dsn` when `want` is expected.
+#[must_use]
+pub fn walk_step(dsn: u64, want: u64, left: u32) -> WalkStep {
+    if dsn == want {
+        WalkStep::Deliver
+    } else if before64(dsn, want) {
+        let behind = want.wrapping_sub(dsn);
+        WalkStep::Duplicate(u32::try_from(behind).map_or(left, |b| b.min(left)))
+    } else {
+        WalkStep::Ahead
+    }
+}
+
 /// How a newly received mapping relates to the current one, by content
 /// (see [`Mapping::relation`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -358,3 +358,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn walk_step_rule() {
+    assert_eq!(walk_step(100, 100, 10), WalkStep::Deliver);
+    // One octet already received (a re-send or a window probe).
+    assert_eq!(walk_step(99, 100, 10), WalkStep::Duplicate(1));
+    // All of it behind: skip only what the mapping covers here.
+    assert_eq!(walk_step(50, 100, 10), WalkStep::Duplicate(10));
+    assert_eq!(walk_step(101, 100, 10), WalkStep::Ahead);
+    // Across the 64-bit wrap.
+    assert_eq!(walk_step(u64::MAX, 1, 10), WalkStep::Duplicate(2));
+    assert_eq!(walk_step(2, u64::MAX, 10), WalkStep::Ahead);
+}
+
+proptest! {
+    /// Duplicate skips exactly the octets before `want`, never more than
+    /// the mapping covers; Deliver only at `want`.
+    #[test]
+    fn walk_step_consistent(want in any::<u64>(), back in 0u64..100_000, left in 1u32..70_000) {
+        let dsn = want.wrapping_sub(back);
+        match walk_step(dsn, want, left) {
+            WalkStep::Deliver => prop_assert_eq!(back, 0),
+            WalkStep::Duplicate(n) => {
+                prop_assert!(back > 0);
+                prop_assert_eq!(u64::from(n), back.min(u64::from(left)));
+            }
+            WalkStep::Ahead => prop_assert!(false, "behind is never ahead"),
+        }
+        if back > 0 {
+            prop_assert_eq!(walk_step(want.wrapping_add(back), want, left), WalkStep::Ahead);
+        }
+    }
+}

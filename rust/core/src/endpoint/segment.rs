@@ -23,7 +23,7 @@ use super::{
 };
 use crate::crypto;
 use crate::csum::{self, DssCsum};
-use crate::mapping::{expand_data_ack, expand_dsn, Mapping};
+use crate::mapping::{expand_data_ack, expand_dsn, walk_step, Mapping, WalkStep};
 use crate::options::{
     DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFail, MpFastclose, MpTcpRst,
     MptcpOption, MptcpOptions, ResetReason, MPTCP_CAP_CHECKSUM_REQD, TCPOPT_NOP,
@@ -596,21 +596,18 @@ impl Endpoint {
                 continue;
             };
             let want = self.rcv_dsn;
-            if dsn == want {
-                out.push(at(p), at(p.saturating_add(left)));
-                self.rcv_dsn = want.wrapping_add(u64::from(left));
-                p = p.saturating_add(left);
-            } else if crate::seq::before64(dsn, want) {
-                // Data we already have, sent again at new subflow sequence
-                // numbers (RFC 8684 §3.3.1): skip it.
-                let dup = u32::try_from(want.wrapping_sub(dsn))
-                    .unwrap_or(u32::MAX)
-                    .min(left);
-                self.counters.inc(Mib::DuplicateData);
-                p = p.saturating_add(dup);
-            } else {
-                // Ahead: octets the only subflow never carried are missing.
-                return Err(());
+            match walk_step(dsn, want, left) {
+                WalkStep::Deliver => {
+                    out.push(at(p), at(p.saturating_add(left)));
+                    self.rcv_dsn = want.wrapping_add(u64::from(left));
+                    p = p.saturating_add(left);
+                }
+                WalkStep::Duplicate(dup) => {
+                    self.counters.inc(Mib::DuplicateData);
+                    p = p.saturating_add(dup);
+                }
+                // Octets the only subflow never carried are missing.
+                WalkStep::Ahead => return Err(()),
             }
         }
         Ok(())
