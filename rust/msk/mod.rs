@@ -45,6 +45,7 @@ use kernel::prelude::*;
 
 use crate::ctl;
 use crate::global::Global;
+use crate::sys::Sock;
 
 mod closing;
 mod diag;
@@ -205,7 +206,7 @@ unsafe extern "C" fn msk_timer(t: *mut bindings::timer_list) {
         let first = (*msk(sk)).first.load(Ordering::Acquire);
         if !first.is_null() && !(*first).sk.is_null() {
             if let Some(delay) = crate::subflow::data_fin_timer((*first).sk) {
-                let now = ptr::read_volatile(ptr::addr_of!(bindings::jiffies));
+                let now = crate::sys::jiffies();
                 bindings::sk_reset_timer(sk, t, now.wrapping_add(delay as _));
             }
         }
@@ -232,7 +233,7 @@ pub(super) unsafe fn arm_data_fin_timer(sk: *mut bindings::sock) {
     // SAFETY: `sk` is a live msk (# Safety); sk_reset_timer takes a
     // reference for the pending timer.
     unsafe {
-        let now = ptr::read_volatile(ptr::addr_of!(bindings::jiffies));
+        let now = crate::sys::jiffies();
         let t = sk_timer(sk);
         bindings::sk_reset_timer(sk, t, now.wrapping_add((bindings::HZ / 5) as _));
     }
@@ -261,8 +262,8 @@ unsafe fn first_subflow(sk: *mut bindings::sock) -> Result<*mut bindings::socket
     if !f.is_null() {
         return Ok(f);
     }
-    // SAFETY: `sk` is live; lock_sock() may sleep, fine in process context.
-    unsafe { bindings::lock_sock(sk) };
+    // SAFETY: `sk` is a live msk (# Safety), alive for this call.
+    let guard = unsafe { Sock::from_raw(sk) }.lock();
     // SAFETY: under the msk lock, the only writer of a null `first`.
     let mut f = unsafe { (*m).first.load(Ordering::Relaxed) };
     let mut err = 0;
@@ -285,8 +286,7 @@ unsafe fn first_subflow(sk: *mut bindings::sock) -> Result<*mut bindings::socket
             unsafe { (*m).first.store(f, Ordering::Release) };
         }
     }
-    // SAFETY: locked above.
-    unsafe { bindings::release_sock(sk) };
+    drop(guard);
     to_result(err).map(|()| f)
 }
 

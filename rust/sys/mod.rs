@@ -20,11 +20,16 @@ pub(crate) mod sock;
 
 pub(crate) use sock::{Sock, TcpSock};
 
-/// `jiffies`, low 32 bits (`tcp_jiffies32`).
-pub(crate) fn jiffies32() -> u32 {
+/// `jiffies`.
+pub(crate) fn jiffies() -> kernel::ffi::c_ulong {
     // SAFETY: `jiffies` is a kernel global, always readable; a volatile
     // read, as READ_ONCE(jiffies).
-    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(kernel::bindings::jiffies)) as u32 }
+    unsafe { core::ptr::read_volatile(core::ptr::addr_of!(kernel::bindings::jiffies)) }
+}
+
+/// `jiffies`, low 32 bits (`tcp_jiffies32`).
+pub(crate) fn jiffies32() -> u32 {
+    jiffies() as u32
 }
 
 /// `jiffies_to_msecs()`.
