@@ -7,16 +7,17 @@ buffers the application set, and every octet arrive intact.
 The writer sends --bytes as fast as it can; the reader takes --chunk octets
 every --pause seconds.  Meanwhile `ss -tmn` and `ss -Mmn` are sampled: the
 reader's memory is the receive memory (skmem r) of its msk and its subflow,
-the writer's is the send queue (skmem w) of both; the msk's `rb`/`tb` are
-the limits (SO_RCVBUF/SO_SNDBUF, set before connect, so autotuning is off).
+the writer's is the send queue (skmem w) of both; the limits are the
+buffers the application's sockets report (SO_RCVBUF/SO_SNDBUF, set before
+connect, so autotuning is off).
 Prints the figures as one JSON line; exit 0 if the data is byte-exact and
 the peaks stay within the buffers plus --slack octets (TCP may overshoot
 by about one skb).  Usage: slow_reader.py mptcp|tcp [options].
 
 For reference, on a mainline 6.18 host with the defaults: TCP reader 522 KB,
-writer 535 KB (rb = tb = 524288); MPTCP reader 525 KB, writer 717 KB: its
-subflows' send queues hold copies on top of the msk's (the check is written
-for our module, whose msk keeps no second copy today).
+writer 530-535 KB (rb = tb = 524288); MPTCP reader 525 KB, writer 600-717
+KB: its subflows' send queues hold copies on top of the msk's (the check is
+written for our module, whose msk keeps no second copy today).
 """
 import argparse, hashlib, json, re, socket, subprocess, sys, threading, time
 
@@ -66,7 +67,10 @@ def skmem(args, filt):
 
 
 peak = {"reader_r": 0, "writer_w": 0}
-limits = {"rb": 0, "tb": 0}
+# The limits: the buffers the application's sockets report (the kernel
+# doubles what setsockopt asked for).
+limits = {"rb": s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+          "tb": c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)}
 samples = 0
 done = threading.Event()
 
@@ -79,10 +83,6 @@ def sample():
         wr = [skmem(k, f"dport = :{port}") for k in kinds]
         peak["reader_r"] = max(peak["reader_r"], sum(x.get("r", 0) for x in rd))
         peak["writer_w"] = max(peak["writer_w"], sum(x.get("w", 0) for x in wr))
-        # The limits of the socket the application configured (the msk
-        # on MPTCP: the last kind listed).
-        limits["rb"] = max(limits["rb"], rd[-1].get("rb", 0))
-        limits["tb"] = max(limits["tb"], wr[-1].get("tb", 0))
         samples += 1
         time.sleep(0.05)
 
