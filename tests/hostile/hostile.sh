@@ -201,28 +201,37 @@ t_hostile_datafin_stale() { DATAFIN_VARIANT=stale t_hostile_datafin; }
 
 # ---- item 4: SYN sanity checks of MPTCP listeners = TCP's --------------------
 
-# syn_probe FAMILY SRC DST PORT: one MP_CAPABLE SYN from the raw peer in ns1
-# (frame to ns2's MAC); prints "synack=True|False" and the counters' deltas.
-syn_probe() {
-  local names="TcpExtListenDrops Ip6InHdrErrors" b a s
-  b=$(ctr ns2 $names)
-  timeout 60 ip netns exec ns1 $HOSTILE syn-probe --iface veth1 --peer-mac "$MAC2" --family "$1" \
-    --src "$2" --dst "$3" --port "$4" --wait 1.5 > /tmp/h_probe.json 2>/tmp/h_probe.err ||
-    { echo "probe failed: $(tail -3 /tmp/h_probe.err)" >&2; }
-  s=$(jget /tmp/h_probe.json 'j["synack"]' 2>/dev/null || echo error)
-  a=$(ctr ns2 $names)
-  echo "synack=$s $(mib_diff "$b" "$a")"
+# syn_table "FAMILY SRC DST|WANT_TCP" ...: each row's SYN against the TCP
+# and the MPTCP listener of ns2, all from one raw-peer process (scapy
+# starts once); the MPTCP listener must react as TCP's, and TCP's must be
+# WANT_TCP (else the probe is broken).  Returns 1 if a row differs.
+syn_table() {
+  local row fam src dst want args=() rc=0 t m
+  for row in "$@"; do
+    read -r fam src dst <<< "${row%%|*}"
+    args+=(--probe "$fam,$src,$dst,$PORT_TCP" --probe "$fam,$src,$dst,$PORT_MPTCP")
+  done
+  timeout 120 ip netns exec ns1 $HOSTILE syn-probes --iface veth1 --peer-mac "$MAC2" \
+    --ctr-ns ns2 --ctr TcpExtListenDrops --ctr Ip6InHdrErrors --wait 1.5 "${args[@]}" \
+    > /tmp/h_probe.json 2>/tmp/h_probe.err ||
+    { echo "probes failed: $(tail -3 /tmp/h_probe.err)"; return 1; }
+  for row in "$@"; do
+    read -r fam src dst <<< "${row%%|*}"; want=${row#*|}
+    t=$(probe_result "$fam,$src,$dst,$PORT_TCP"); m=$(probe_result "$fam,$src,$dst,$PORT_MPTCP")
+    printf '%-24s -> %-24s tcp:   %s\n%52s %s\n' "$src" "$dst" "$t" "mptcp:" "$m"
+    [ "$t" = "$want" ] || { echo "  tcp: want $want (test broken?)"; rc=1; continue; }
+    [ "$m" = "$t" ] || { echo "  mptcp differs from tcp"; rc=1; }
+  done
+  return $rc
 }
 
-# syn_compare FAMILY SRC DST WANT_TCP: the SYN against the TCP and the MPTCP
-# listener of ns2; the MPTCP listener must react as TCP's, and TCP's must
-# be WANT_TCP (else the probe is broken).
-syn_compare() {
-  local t m
-  t=$(syn_probe "$1" "$2" "$3" "$PORT_TCP"); m=$(syn_probe "$1" "$2" "$3" "$PORT_MPTCP")
-  printf '%-24s -> %-24s tcp:   %s\n%52s %s\n' "$2" "$3" "$t" "mptcp:" "$m"
-  [ "$t" = "$4" ] || { echo "  tcp: want $4 (test broken?)"; return 1; }
-  [ "$m" = "$t" ] || { echo "  mptcp differs from tcp"; return 1; }
+# probe_result PROBE: the result line of PROBE in /tmp/h_probe.json.
+probe_result() {
+  /usr/bin/python3 -c 'import json, sys
+for line in open("/tmp/h_probe.json"):
+    j = json.loads(line)
+    if j["probe"] == sys.argv[1]:
+        print(j["result"])' "$1"
 }
 
 # hostile_listeners FAMILY [--transparent]: a TCP and an MPTCP listener in
@@ -250,15 +259,14 @@ t_hostile_synack_bcast() {
   hostile_setup
   raw_ns ns1
   hostile_listeners 4
-  local rc=0
-  syn_compare 4 10.0.1.1 10.0.1.2 "synack=True TcpExtListenDrops=0 Ip6InHdrErrors=0" || rc=1  # control
-  syn_compare 4 10.0.1.1 10.0.1.255 "synack=False TcpExtListenDrops=1 Ip6InHdrErrors=0" || rc=1
-  syn_compare 4 10.0.1.1 224.0.0.1 "synack=False TcpExtListenDrops=1 Ip6InHdrErrors=0" || rc=1
+  local rc=0 ctl="synack=True TcpExtListenDrops=0 Ip6InHdrErrors=0"
+  local drop="synack=False TcpExtListenDrops=1 Ip6InHdrErrors=0"
+  syn_table "4 10.0.1.1 10.0.1.2|$ctl" "4 10.0.1.1 10.0.1.255|$drop" "4 10.0.1.1 224.0.0.1|$drop" ||
+    rc=1  # the first row is the control
   hostile_listeners_stop
   echo "transparent listeners:"
   hostile_listeners 4 --transparent
-  syn_compare 4 10.0.1.1 10.0.1.2 "synack=True TcpExtListenDrops=0 Ip6InHdrErrors=0" || rc=1  # control
-  syn_compare 4 10.0.1.1 10.0.1.255 "synack=False TcpExtListenDrops=1 Ip6InHdrErrors=0" || rc=1
+  syn_table "4 10.0.1.1 10.0.1.2|$ctl" "4 10.0.1.1 10.0.1.255|$drop" || rc=1
   hostile_listeners_stop
   hostile_live
   topo_down
@@ -274,11 +282,11 @@ t_hostile_synack_v6() {
   raw_ns ns1
   ip -n ns2 -6 route add ::ffff:0:0/96 via fd00:1::1 dev veth2 || fail "route"
   hostile_listeners 6
-  local rc=0
-  syn_compare 6 fd00:1::1 fd00:1::2 "synack=True TcpExtListenDrops=0 Ip6InHdrErrors=0" || rc=1  # control
-  syn_compare 6 ::ffff:10.0.1.1 fd00:1::2 "synack=False TcpExtListenDrops=0 Ip6InHdrErrors=1" || rc=1
-  syn_compare 6 fd00:1::1 ff02::1 "synack=False TcpExtListenDrops=1 Ip6InHdrErrors=0" || rc=1
-  syn_compare 4 10.0.1.1 10.0.1.255 "synack=False TcpExtListenDrops=1 Ip6InHdrErrors=0" || rc=1
+  local rc=0 ctl="synack=True TcpExtListenDrops=0 Ip6InHdrErrors=0"
+  local drop="synack=False TcpExtListenDrops=1 Ip6InHdrErrors=0"
+  syn_table "6 fd00:1::1 fd00:1::2|$ctl" \
+    "6 ::ffff:10.0.1.1 fd00:1::2|synack=False TcpExtListenDrops=0 Ip6InHdrErrors=1" \
+    "6 fd00:1::1 ff02::1|$drop" "4 10.0.1.1 10.0.1.255|$drop" || rc=1  # the first row is the control
   hostile_listeners_stop
   hostile_live
   topo_down

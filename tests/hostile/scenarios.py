@@ -14,14 +14,15 @@ asserts on it.  "listening" on stderr means a server end is ready.
         sends a DSS with DATA_FIN, data-level length 1 (no mapped payload)
         on a segment carrying 1 octet; --variant stale: "abc", a DATA_FIN
         behind it, "def", then the real DATA_FIN
-    syn-probe --iface --peer-mac --src --dst --port --family 4|6
-        one MP_CAPABLE SYN; did a SYN-ACK come back?
+    syn-probes --iface --peer-mac --ctr-ns NS --ctr NAME... --probe FAM,SRC,DST,PORT...
+        for each --probe one MP_CAPABLE SYN: did a SYN-ACK come back, and
+        how did NS's counters NAME change around it
   socket ends:
     listen  --family --proto --port --seconds [--transparent]
     accept  --family --proto --port --timeout
     client  --addr --port --timeout
 """
-import argparse, os, socket, sys, time
+import argparse, os, socket, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import mptcplib as ml  # noqa: E402
@@ -116,16 +117,41 @@ def cmd_datafin_server(a):
     ml.print_json(res)
 
 
-def cmd_syn_probe(a):
-    mr, peer = raw_peer(a)
-    c = mr.Conn(peer, a.src, a.dst, mr.syn_port(), a.port)
-    # Any source address may answer (a broadcast destination's reply
-    # comes from it): match on ports only.
-    # One SYN only: the listener's drop counters must count exactly one.
-    c.send("S", [("MSS", 1400), mr.mpc_syn(ml.MPTCP_CAP_HMAC_SHA256)])
-    p = peer.recv(lambda ip, tcp: tcp.sport == c.dport and tcp.dport == c.sport, a.wait)
-    ml.print_json({"synack": bool(p is not None and p[mr.TCP].flags.S and p[mr.TCP].flags.A),
-                   "reply": None if p is None else mr.describe(p[mr.TCP])})
+def counters(ns, names):
+    """{name: value} of nstat's absolute counters in namespace NS."""
+    out = subprocess.run(["ip", "netns", "exec", ns, "nstat", "-asz"], capture_output=True,
+                         text=True, check=True).stdout
+    vals = dict.fromkeys(names, 0)
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[0] in vals:
+            vals[f[0]] = int(f[1])
+    return vals
+
+
+def cmd_syn_probes(a):
+    """For each --probe FAMILY,SRC,DST,PORT one MP_CAPABLE SYN, whether a
+    SYN-ACK came back, and the change of the --ctr counters of namespace
+    --ctr-ns around it, as one JSON line {"probe": ..., "result":
+    "synack=B NAME=delta ..."}; one process for all (scapy starts once).
+    Any source address may answer (a broadcast destination's reply comes
+    from it): matched on ports only.  One SYN per probe: the listener's
+    drop counters must count exactly one."""
+    import mptcp_raw as mr
+    peers = {}
+    for probe in a.probe:
+        fam, src, dst, port = probe.split(",")
+        if fam not in peers:
+            peers[fam] = mr.RawPeer(a.iface, a.peer_mac, int(fam))
+        peer = peers[fam]
+        before = counters(a.ctr_ns, a.ctr)
+        c = mr.Conn(peer, src, dst, mr.syn_port(), int(port))
+        c.send("S", [("MSS", 1400), mr.mpc_syn(ml.MPTCP_CAP_HMAC_SHA256)])
+        p = peer.recv(lambda ip, tcp: tcp.sport == c.dport and tcp.dport == c.sport, a.wait)
+        synack = bool(p is not None and p[mr.TCP].flags.S and p[mr.TCP].flags.A)
+        after = counters(a.ctr_ns, a.ctr)
+        res = " ".join([f"synack={synack}"] + [f"{n}={after[n] - before[n]}" for n in a.ctr])
+        ml.print_json({"probe": probe, "result": res})
 
 
 def listener(a):
@@ -181,7 +207,8 @@ def cmd_client(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["mpc-data", "datafin-server", "syn-probe", "listen", "accept", "client"])
+    ap.add_argument("cmd", choices=["mpc-data", "datafin-server", "syn-probes", "listen", "accept",
+                                       "client"])
     ap.add_argument("--iface")
     ap.add_argument("--peer-mac")
     ap.add_argument("--src")
@@ -195,8 +222,11 @@ def main():
     ap.add_argument("--timeout", type=float, default=10)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--transparent", action="store_true", help="listen/accept: a transparent-proxy listener")
+    ap.add_argument("--probe", action="append", default=[], help="syn-probes: FAMILY,SRC,DST,PORT")
+    ap.add_argument("--ctr", action="append", default=[], help="syn-probes: a counter to report")
+    ap.add_argument("--ctr-ns", help="syn-probes: the namespace of the counters")
     a = ap.parse_args()
-    {"mpc-data": cmd_mpc_data, "datafin-server": cmd_datafin_server, "syn-probe": cmd_syn_probe,
+    {"mpc-data": cmd_mpc_data, "datafin-server": cmd_datafin_server, "syn-probes": cmd_syn_probes,
      "listen": cmd_listen, "accept": cmd_accept, "client": cmd_client}[a.cmd](a)
 
 
