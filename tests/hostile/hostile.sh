@@ -211,7 +211,8 @@ syn_table() {
     read -r fam src dst <<< "${row%%|*}"
     args+=(--probe "$fam,$src,$dst,$PORT_TCP" --probe "$fam,$src,$dst,$PORT_MPTCP")
   done
-  timeout 120 ip netns exec ns1 $HOSTILE syn-probes --iface veth1 --peer-mac "$MAC2" \
+  # --port 0: the common socket options want one; each --probe has its own.
+  timeout 120 ip netns exec ns1 $HOSTILE syn-probes --iface veth1 --peer-mac "$MAC2" --port 0 \
     --ctr-ns ns2 --ctr TcpExtListenDrops --ctr Ip6InHdrErrors --wait 1.5 "${args[@]}" \
     > /tmp/h_probe.json 2>/tmp/h_probe.err ||
     { echo "probes failed: $(tail -3 /tmp/h_probe.err)"; return 1; }

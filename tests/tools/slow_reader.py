@@ -4,7 +4,7 @@
 current namespace): the connection's memory must stay within the socket
 buffers the application set, and every octet arrive intact.
 
-The writer sends --bytes as fast as it can; the reader takes --chunk octets
+The writer sends --bytes (16 MiB) as fast as it can; the reader takes --chunk octets
 every --pause seconds.  Meanwhile `ss -tmn` and `ss -Mmn` are sampled: the
 reader's memory is the receive memory (skmem r) of its msk and its subflow,
 the writer's is the send queue (skmem w) of both; the limits are the
@@ -25,7 +25,7 @@ import mptcplib as ml
 
 ap = argparse.ArgumentParser()
 ap.add_argument("proto", choices=("mptcp", "tcp"))
-ap.add_argument("--bytes", type=int, default=8 << 20)
+ap.add_argument("--bytes", type=int, default=16 << 20)
 ap.add_argument("--rcvbuf", type=int, default=256 << 10)
 ap.add_argument("--sndbuf", type=int, default=256 << 10)
 ap.add_argument("--chunk", type=int, default=64 << 10)
