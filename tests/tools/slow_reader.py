@@ -106,6 +106,11 @@ sampler.start()
 wt = threading.Thread(target=writer)
 t0 = time.monotonic()
 wt.start()
+# The reader starts once the sampler has seen the writer run into full
+# buffers a few times: the peak is then sampled however slow `ss` is (a
+# debug kernel takes ~1 s per sample).
+while samples < 5 and time.monotonic() - t0 < 120:
+    time.sleep(0.05)
 recv_sha, got = hashlib.sha256(), 0
 while True:
     d = s.recv(a.chunk)

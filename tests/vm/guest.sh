@@ -197,8 +197,8 @@ t_inq() {
 # data byte-exact, and the accepted msk reports its listener's options.
 t_slow_reader() {
   topo_up
-  ip netns exec ns1 python3 "$ROOT/tests/tools/slow_reader.py" tcp || fail "TCP"
-  ip netns exec ns1 python3 "$ROOT/tests/tools/slow_reader.py" mptcp || fail "MPTCP"
+  ip netns exec ns1 timeout 300 python3 "$ROOT/tests/tools/slow_reader.py" tcp || fail "TCP"
+  ip netns exec ns1 timeout 300 python3 "$ROOT/tests/tools/slow_reader.py" mptcp || fail "MPTCP"
   topo_down
 }
 

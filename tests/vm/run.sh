@@ -8,13 +8,14 @@ start=$(date +%s)
 rc=0
 # FLAVOUR=debug (build/kdir then points at the debug kernel): KASAN's
 # shadow memory needs more guest memory.
-mem=2G; [ "${FLAVOUR:-default}" = debug ] && mem=3G
+# KASAN/lockdep make every test 1.5-3x slower: the guest's time limit too.
+mem=2G timeout=1800; [ "${FLAVOUR:-default}" = debug ] && mem=3G timeout=5400
 # A hostile-peer test (tests/hostile) can freeze the guest outright (a CPU
 # spinning in softirq); a guest silent this long during one is killed.
 HOSTILE_SILENCE=${HOSTILE_SILENCE:-300}
 log=$(mktemp /tmp/mptcp-rs-vm-test.XXXXXX)
 # Its own process group, so the watchdog can end the VM and nothing else.
-setsid "$ROOT/qemu/vm.sh" --kernel ours --mem "$mem" ${VM_APPEND:+--append "$VM_APPEND"} -- env ONLY="${ONLY:-}" REPEAT="${REPEAT:-1}" bash "$ROOT/tests/vm/guest.sh" \
+setsid "$ROOT/qemu/vm.sh" --kernel ours --mem "$mem" --timeout "$timeout" ${VM_APPEND:+--append "$VM_APPEND"} -- env ONLY="${ONLY:-}" REPEAT="${REPEAT:-1}" bash "$ROOT/tests/vm/guest.sh" \
   > "$log" 2>&1 &
 vm=$!
 tail -f -n +1 --pid=$vm "$log" &

@@ -5,8 +5,8 @@
 //! `mptcp_data_queue_ofo()`, `__mptcp_ofo_queue()`).
 //!
 //! [`OfoQueue`] holds `ack_seq` (the next DSN expected, mainline
-//! `msk->ack_seq`) and up to `N` out-of-order DSN ranges. It never sees
-//! data: the caller keeps the octets (skbs) and applies each [`Decision`]
+//! `msk->ack_seq`) and the out-of-order DSN ranges, in a [`RangeStore`]
+//! the caller chooses. It never sees data: the caller keeps the octets (skbs) and applies each [`Decision`]
 //! to its own store, which then mirrors the queue entry for entry. For
 //! every segment (an skb's DSN and length) [`OfoQueue::insert`] says
 //! whether it is
@@ -22,7 +22,18 @@
 //! - already fully queued ([`Decision::Duplicate`]),
 //! - beyond the receive window ([`Decision::OutOfWindow`], only with
 //!   [`OfoQueue::insert_in_window`]), or
-//! - out of order with no free entry ([`Decision::Full`]).
+//! - out of order with no room for a new entry ([`Decision::Full`]).
+//!
+//! What bounds the queue is the receive buffer, as in mainline (which
+//! charges every queued skb to the msk's receive memory): with
+//! [`OfoQueue::insert_in_window`] every queued octet lies in
+//! `[ack_seq, max_seq)`, so a caller passing `max_seq = ack_seq + rcvbuf`
+//! never queues more than `rcvbuf` octets ([`OfoQueue::queued`]), and as
+//! every entry holds at least one octet, never more than `rcvbuf` entries.
+//! A growable store ([`RangeStore`] for a vector whose growth may fail)
+//! therefore needs no count limit of its own; [`ArrayStore`] is the
+//! allocation-free store with a fixed number of entries, for callers that
+//! want one.
 //!
 //! Queued entries are sorted, never overlap, and may touch (an entry is
 //! only ever extended at its end, as mainline's `mptcp_ooo_try_coalesce()`
@@ -199,29 +210,149 @@ fn bump(counter: &mut u64) {
     *counter = counter.wrapping_add(1);
 }
 
-/// The data-level receive state: `ack_seq` and at most `N` out-of-order
-/// DSN ranges, sorted, disjoint, non-empty. See the module documentation.
+/// A new entry did not fit in a [`RangeStore`] (no free slot, or the
+/// allocation to grow it failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NoRoom;
+
+/// Where an [`OfoQueue`] keeps its entries: an ordered sequence of ranges
+/// the queue keeps sorted and disjoint. Only [`RangeStore::try_insert`]
+/// may fail; the queue calls it before changing anything else, so a
+/// failure leaves the queue as it was.
+pub trait RangeStore {
+    /// Number of entries.
+    fn len(&self) -> usize;
+    /// Whether there is no entry.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The entry at `index`, if any.
+    fn get(&self, index: usize) -> Option<DsnRange>;
+    /// Replaces the entry at `index` (no-op past the end).
+    fn set(&mut self, index: usize, r: DsnRange);
+    /// Inserts `r` before the entry at `index` (`index <= len`).
+    ///
+    /// # Errors
+    /// [`NoRoom`] when the store cannot hold one more entry; it is then
+    /// unchanged.
+    fn try_insert(&mut self, index: usize, r: DsnRange) -> Result<(), NoRoom>;
+    /// Removes `count` entries from `at` on (clamped to the store).
+    fn remove(&mut self, at: usize, count: usize);
+    /// Removes every entry.
+    fn clear(&mut self);
+}
+
+/// An allocation-free [`RangeStore`] of at most `N` entries.
 #[derive(Debug, Clone)]
-pub struct OfoQueue<const N: usize> {
-    /// Next DSN expected in order.
-    ack_seq: u64,
+pub struct ArrayStore<const N: usize> {
     /// The entries; only the first `len` are meaningful.
     ranges: [DsnRange; N],
     /// Number of entries in use.
     len: usize,
+}
+
+impl<const N: usize> ArrayStore<N> {
+    /// An empty store.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            ranges: [DsnRange { start: 0, end: 0 }; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> Default for ArrayStore<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> RangeStore for ArrayStore<N> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&self, index: usize) -> Option<DsnRange> {
+        if index < self.len {
+            self.ranges.get(index).copied()
+        } else {
+            None
+        }
+    }
+
+    fn set(&mut self, index: usize, r: DsnRange) {
+        if index < self.len {
+            if let Some(slot) = self.ranges.get_mut(index) {
+                *slot = r;
+            }
+        }
+    }
+
+    fn try_insert(&mut self, index: usize, r: DsnRange) -> Result<(), NoRoom> {
+        let len = self.len;
+        if len >= N || index > len {
+            return Err(NoRoom);
+        }
+        let tail = self.ranges.get_mut(index..=len).ok_or(NoRoom)?;
+        tail.rotate_right(1);
+        if let Some(slot) = tail.first_mut() {
+            *slot = r;
+        }
+        self.len = len.saturating_add(1);
+        Ok(())
+    }
+
+    fn remove(&mut self, at: usize, count: usize) {
+        let len = self.len;
+        if let Some(tail) = self.ranges.get_mut(at..len) {
+            let count = count.min(tail.len());
+            tail.rotate_left(count);
+            self.len = len.saturating_sub(count);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// An [`OfoQueue`] with an [`ArrayStore`] of `N` entries.
+pub type ArrayOfoQueue<const N: usize> = OfoQueue<ArrayStore<N>>;
+
+/// The data-level receive state: `ack_seq` and the out-of-order DSN
+/// ranges, sorted, disjoint, non-empty, in a [`RangeStore`]. See the
+/// module documentation.
+#[derive(Debug, Clone)]
+pub struct OfoQueue<S> {
+    /// Next DSN expected in order.
+    ack_seq: u64,
+    /// The entries.
+    store: S,
+    /// Octets held by the entries (the sum of their lengths).
+    queued: u64,
     /// Event counters.
     stats: OfoStats,
 }
 
-impl<const N: usize> OfoQueue<N> {
-    /// An empty queue expecting `ack_seq` next (for a new connection: the
-    /// peer's IDSN + 1).
+impl<const N: usize> OfoQueue<ArrayStore<N>> {
+    /// An empty queue of at most `N` entries expecting `ack_seq` next (for
+    /// a new connection: the peer's IDSN + 1).
     #[must_use]
     pub const fn new(ack_seq: u64) -> Self {
+        Self::with_store(ack_seq, ArrayStore::new())
+    }
+}
+
+impl<S: RangeStore> OfoQueue<S> {
+    /// An queue expecting `ack_seq` next that keeps its entries in
+    /// `store`, which must be empty.
+    #[must_use]
+    pub const fn with_store(ack_seq: u64, store: S) -> Self {
         Self {
             ack_seq,
-            ranges: [DsnRange { start: 0, end: 0 }; N],
-            len: 0,
+            store,
+            queued: 0,
             stats: OfoStats {
                 dup_data: 0,
                 ofo_queue: 0,
@@ -233,6 +364,12 @@ impl<const N: usize> OfoQueue<N> {
         }
     }
 
+    /// Octets held out of order (what the caller's store charges).
+    #[must_use]
+    pub const fn queued(&self) -> u64 {
+        self.queued
+    }
+
     /// The next DSN expected in order (the data-level cumulative ack).
     #[must_use]
     pub const fn ack_seq(&self) -> u64 {
@@ -241,26 +378,14 @@ impl<const N: usize> OfoQueue<N> {
 
     /// The number of queued entries.
     #[must_use]
-    pub const fn len(&self) -> usize {
-        self.len
+    pub fn len(&self) -> usize {
+        self.store.len()
     }
 
     /// Whether no entry is queued.
     #[must_use]
-    pub const fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Whether all `N` entries are in use.
-    #[must_use]
-    pub const fn is_full(&self) -> bool {
-        self.len >= N
-    }
-
-    /// The maximum number of entries, `N`.
-    #[must_use]
-    pub const fn capacity(&self) -> usize {
-        N
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
     }
 
     /// The event counters.
@@ -271,17 +396,13 @@ impl<const N: usize> OfoQueue<N> {
 
     /// The queued entries, in DSN order.
     pub fn iter(&self) -> impl Iterator<Item = DsnRange> + '_ {
-        self.ranges.iter().take(self.len).copied()
+        (0..self.store.len()).map_while(|i| self.store.get(i))
     }
 
     /// The entry at `index`, if any.
     #[must_use]
     pub fn get(&self, index: usize) -> Option<DsnRange> {
-        if index < self.len {
-            self.ranges.get(index).copied()
-        } else {
-            None
-        }
+        self.store.get(index)
     }
 
     /// Whether the first entry starts at or before `ack_seq`, i.e.
@@ -300,7 +421,8 @@ impl<const N: usize> OfoQueue<N> {
     /// Drops every entry and restarts at `ack_seq` (counters are kept).
     pub fn reset(&mut self, ack_seq: u64) {
         self.ack_seq = ack_seq;
-        self.len = 0;
+        self.store.clear();
+        self.queued = 0;
     }
 
     /// Takes the first entry if it starts at or before `ack_seq`, and
@@ -366,12 +488,12 @@ impl<const N: usize> OfoQueue<N> {
     fn first_ending_after(&self, seq: u64) -> usize {
         self.iter()
             .position(|r| after64(r.end, seq))
-            .unwrap_or(self.len)
+            .unwrap_or_else(|| self.len())
     }
 
     fn queue_ofo(&mut self, seg: DsnRange, len: u32) -> Decision {
         let mut i = self.first_ending_after(seg.start);
-        let tail = i == self.len;
+        let tail = i == self.len();
         let mut start = seg.start;
         // Left overlap: skip what entry i already holds.
         if let Some(r) = self.get(i) {
@@ -406,9 +528,15 @@ impl<const N: usize> OfoQueue<N> {
             .checked_sub(1)
             .and_then(|left| self.get(left))
             .is_some_and(|l| l.end == start);
-        if !merged && removed == 0 && self.is_full() {
-            bump(&mut self.stats.full);
-            return Decision::Full;
+        let range = DsnRange { start, end };
+        // The only step that can fail comes first: a new entry that
+        // replaces none.
+        if !merged && removed == 0 {
+            if self.store.try_insert(i, range).is_err() {
+                bump(&mut self.stats.full);
+                return Decision::Full;
+            }
+            self.queued = self.queued.wrapping_add(range.len());
         }
         bump(&mut self.stats.ofo_queue);
         if tail {
@@ -417,17 +545,31 @@ impl<const N: usize> OfoQueue<N> {
         for _ in 0..removed {
             bump(&mut self.stats.dup_data);
         }
-        self.remove(i, removed);
-        let range = DsnRange { start, end };
         let pos = if merged {
+            self.remove(i, removed);
             let pos = i.saturating_sub(1);
-            if let Some(l) = self.ranges.get_mut(pos) {
-                l.end = end;
+            if let Some(l) = self.store.get(pos) {
+                self.store.set(
+                    pos,
+                    DsnRange {
+                        start: l.start,
+                        end,
+                    },
+                );
             }
+            self.queued = self.queued.wrapping_add(range.len());
             bump(&mut self.stats.ofo_merge);
             pos
         } else {
-            self.insert_at(i, range);
+            if removed > 0 {
+                // Reuse the first covered entry's slot for the new one.
+                self.remove(i.saturating_add(1), removed.saturating_sub(1));
+                if let Some(old) = self.store.get(i) {
+                    self.queued = self.queued.wrapping_sub(old.len());
+                }
+                self.store.set(i, range);
+                self.queued = self.queued.wrapping_add(range.len());
+            }
             i
         };
         let trim_front = start.wrapping_sub(seg.start);
@@ -449,26 +591,16 @@ impl<const N: usize> OfoQueue<N> {
         Decision::Duplicate
     }
 
-    /// Removes `count` entries starting at `at` (clamped to the queue).
+    /// Removes `count` entries starting at `at` (clamped to the queue),
+    /// uncharging their octets.
     fn remove(&mut self, at: usize, count: usize) {
-        let len = self.len;
-        if let Some(tail) = self.ranges.get_mut(at..len) {
-            let count = count.min(tail.len());
-            tail.rotate_left(count);
-            self.len = len.saturating_sub(count);
-        }
-    }
-
-    /// Inserts `r` at `at`; the caller has checked there is room.
-    fn insert_at(&mut self, at: usize, r: DsnRange) {
-        let len = self.len;
-        if let Some(tail) = self.ranges.get_mut(at..=len) {
-            tail.rotate_right(1);
-            if let Some(slot) = tail.first_mut() {
-                *slot = r;
+        let end = at.saturating_add(count).min(self.len());
+        for k in at..end {
+            if let Some(r) = self.store.get(k) {
+                self.queued = self.queued.wrapping_sub(r.len());
             }
-            self.len = len.saturating_add(1);
         }
+        self.store.remove(at, count);
     }
 }
 
@@ -476,7 +608,7 @@ impl<const N: usize> OfoQueue<N> {
 mod tests {
     use super::*;
 
-    fn ranges<const N: usize>(q: &OfoQueue<N>) -> [(u64, u64); N] {
+    fn ranges<const N: usize>(q: &ArrayOfoQueue<N>) -> [(u64, u64); N] {
         let mut out = [(0, 0); N];
         for (o, r) in out.iter_mut().zip(q.iter()) {
             *o = (r.start, r.end);
@@ -486,7 +618,7 @@ mod tests {
 
     #[test]
     fn in_order_and_old() {
-        let mut q = OfoQueue::<4>::new(100);
+        let mut q = ArrayOfoQueue::<4>::new(100);
         assert_eq!(q.insert(100, 10), Decision::InOrder { trim_front: 0 });
         assert_eq!(q.ack_seq(), 110);
         assert_eq!(q.insert(95, 10), Decision::Old);
@@ -498,7 +630,7 @@ mod tests {
 
     #[test]
     fn ofo_then_fill() {
-        let mut q = OfoQueue::<4>::new(0);
+        let mut q = ArrayOfoQueue::<4>::new(0);
         let d = q.insert(20, 10);
         assert!(matches!(
             d,
@@ -536,7 +668,7 @@ mod tests {
 
     #[test]
     fn full() {
-        let mut q = OfoQueue::<2>::new(0);
+        let mut q = ArrayOfoQueue::<2>::new(0);
         assert!(matches!(q.insert(10, 1), Decision::OutOfOrder(_)));
         assert!(matches!(q.insert(20, 1), Decision::OutOfOrder(_)));
         assert_eq!(q.insert(30, 1), Decision::Full);
@@ -555,7 +687,7 @@ mod tests {
 
     #[test]
     fn zero_capacity() {
-        let mut q = OfoQueue::<0>::new(0);
+        let mut q = ArrayOfoQueue::<0>::new(0);
         assert_eq!(q.insert(10, 1), Decision::Full);
         assert_eq!(q.insert(0, 1), Decision::InOrder { trim_front: 0 });
         assert_eq!(q.pop_ready(), None);

@@ -10,20 +10,64 @@
 use mptcp_core::reassembly::*;
 use proptest::prelude::*;
 
+/// A growable store, as the kernel would keep one (a vector whose growth
+/// may fail); here it never does, so only the window bounds the queue.
+#[derive(Default)]
+struct VecStore(Vec<DsnRange>);
+
+impl RangeStore for VecStore {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn get(&self, index: usize) -> Option<DsnRange> {
+        self.0.get(index).copied()
+    }
+    fn set(&mut self, index: usize, r: DsnRange) {
+        if let Some(x) = self.0.get_mut(index) {
+            *x = r;
+        }
+    }
+    fn try_insert(&mut self, index: usize, r: DsnRange) -> Result<(), NoRoom> {
+        self.0.try_reserve(1).map_err(|_| NoRoom)?;
+        self.0.insert(index, r);
+        Ok(())
+    }
+    fn remove(&mut self, at: usize, count: usize) {
+        let end = (at + count).min(self.0.len());
+        self.0.drain(at.min(end)..end);
+    }
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// The caller's side: the octets of each queued entry, and the delivered
 /// stream.
-struct Sim<'a, const N: usize> {
-    q: OfoQueue<N>,
+struct Sim<'a, S> {
+    q: OfoQueue<S>,
+    /// Most entries the store can hold.
+    cap: usize,
+    /// The receive buffer: out-of-order data must end within
+    /// `ack_seq + window` (None: no window, the store's room bounds).
+    window: Option<u64>,
     stream: &'a [u8],
     base: u64,
     store: Vec<(u64, Vec<u8>)>,
     out: Vec<u8>,
 }
 
-impl<'a, const N: usize> Sim<'a, N> {
+impl<'a, const N: usize> Sim<'a, ArrayStore<N>> {
     fn new(base: u64, stream: &'a [u8]) -> Self {
+        Self::with_store(base, stream, ArrayStore::new(), N, None)
+    }
+}
+
+impl<'a, S: RangeStore> Sim<'a, S> {
+    fn with_store(base: u64, stream: &'a [u8], store: S, cap: usize, window: Option<u64>) -> Self {
         Self {
-            q: OfoQueue::new(base),
+            q: OfoQueue::with_store(base, store),
+            cap,
+            window,
             stream,
             base,
             store: Vec::new(),
@@ -38,8 +82,17 @@ impl<'a, const N: usize> Sim<'a, N> {
     }
 
     fn check(&self) {
-        assert!(self.q.len() <= N);
+        assert!(self.q.len() <= self.cap);
         assert_eq!(self.q.len(), self.store.len());
+        let held: usize = self.store.iter().map(|(_, d)| d.len()).sum();
+        assert_eq!(self.q.queued(), held as u64);
+        if let Some(w) = self.window {
+            assert!(
+                self.q.queued() <= w,
+                "{} queued, window {w}",
+                self.q.queued()
+            );
+        }
         for (r, (start, data)) in self.q.iter().zip(&self.store) {
             assert_eq!(r.start, *start);
             assert_eq!(r.len(), data.len() as u64);
@@ -62,7 +115,13 @@ impl<'a, const N: usize> Sim<'a, N> {
 
     fn feed(&mut self, dsn: u64, len: u32) -> Decision {
         let seg = self.bytes(dsn, len as usize);
-        let d = self.q.insert(dsn, len);
+        let d = match self.window {
+            Some(w) => {
+                let max_seq = self.q.ack_seq().wrapping_add(w);
+                self.q.insert_in_window(dsn, len, max_seq)
+            }
+            None => self.q.insert(dsn, len),
+        };
         match d {
             Decision::Old | Decision::Duplicate | Decision::Full | Decision::OutOfWindow => {}
             Decision::InOrder { trim_front } => {
@@ -109,7 +168,7 @@ impl<'a, const N: usize> Sim<'a, N> {
 #[test]
 fn mainline_like_sequence() {
     let stream: Vec<u8> = (0..100u8).collect();
-    let mut s = Sim::<8>::new(1000, &stream);
+    let mut s = Sim::<ArrayStore<8>>::new(1000, &stream);
     // Out of order, then tail merge.
     assert!(matches!(
         s.feed(1020, 10),
@@ -213,7 +272,7 @@ fn mainline_like_sequence() {
 
 #[test]
 fn window_limit() {
-    let mut q = OfoQueue::<4>::new(0);
+    let mut q = ArrayOfoQueue::<4>::new(0);
     assert_eq!(q.insert_in_window(100, 10, 105), Decision::OutOfWindow);
     assert!(matches!(
         q.insert_in_window(100, 5, 105),
@@ -231,7 +290,7 @@ fn window_limit() {
 fn wraps_around_u64() {
     let stream: Vec<u8> = (0..=255u8).collect();
     let base = u64::MAX - 100;
-    let mut s = Sim::<4>::new(base, &stream);
+    let mut s = Sim::<ArrayStore<4>>::new(base, &stream);
     s.feed(base.wrapping_add(150), 50);
     s.feed(base.wrapping_add(90), 30);
     s.feed(base.wrapping_add(200), 56);
@@ -243,7 +302,7 @@ fn wraps_around_u64() {
 
 #[test]
 fn advance_for_data_fin() {
-    let mut q = OfoQueue::<4>::new(10);
+    let mut q = ArrayOfoQueue::<4>::new(10);
     assert!(matches!(q.insert(11, 5), Decision::OutOfOrder(_)));
     // A DATA_FIN at DSN 10 consumed outside the queue.
     q.advance_ack_seq(1);
@@ -289,11 +348,15 @@ fn segments(
 }
 
 fn run<const N: usize>(base: u64, stream: &[u8], segs: &[(usize, usize)]) {
-    let mut s = Sim::<N>::new(base, stream);
+    run_sim(Sim::<ArrayStore<N>>::new(base, stream), stream, segs);
+}
+
+fn run_sim<S: RangeStore>(mut s: Sim<'_, S>, stream: &[u8], segs: &[(usize, usize)]) {
+    let base = s.base;
     let mut pending: Vec<(usize, usize)> = segs.to_vec();
-    // Each round feeds what is pending; segments dropped as Full are
-    // "retransmitted" in the next round. The segment holding ack_seq is
-    // always accepted, so every round makes progress.
+    // Each round feeds what is pending; segments dropped as Full or
+    // OutOfWindow are "retransmitted" in the next round. The segment
+    // holding ack_seq is always accepted, so every round makes progress.
     for _round in 0..=segs.len() + 1 {
         if pending.is_empty() {
             break;
@@ -301,7 +364,7 @@ fn run<const N: usize>(base: u64, stream: &[u8], segs: &[(usize, usize)]) {
         let mut again = Vec::new();
         for &(off, len) in &pending {
             let d = s.feed(base.wrapping_add(off as u64), len as u32);
-            if d == Decision::Full {
+            if d == Decision::Full || d == Decision::OutOfWindow {
                 again.push((off, len));
             }
         }
@@ -356,19 +419,38 @@ proptest! {
         run::<1>(base, &stream, &segs);
     }
 
+    /// A growable store: no count limit, and the receive window alone
+    /// bounds what is queued (`queued() <= window`, checked after every
+    /// segment), yet everything arrives byte-exactly.
+    #[test]
+    fn window_bounds_a_growable_store(
+        base in base_dsn(),
+        stream in proptest::collection::vec(any::<u8>(), 1..3000),
+        window in 1u64..2000,
+        cuts in proptest::collection::vec(any::<usize>(), 0..80),
+        dups in proptest::collection::vec((any::<usize>(), 0usize..300), 0..30),
+        keys in proptest::collection::vec(any::<u32>(), 120),
+    ) {
+        let segs = segments(stream.len(), &cuts, &dups, &keys);
+        let sim = Sim::with_store(base, &stream, VecStore::default(), usize::MAX, Some(window));
+        run_sim(sim, &stream, &segs);
+    }
+
     #[test]
     fn arbitrary_inserts_never_break_invariants(
         ack in any::<u64>(),
         ops in proptest::collection::vec((-300i64..3000, 0u32..400, any::<bool>()), 0..200),
     ) {
-        let mut q = OfoQueue::<8>::new(ack);
+        let mut q = ArrayOfoQueue::<8>::new(ack);
         for (rel, len, pop) in ops {
             let dsn = q.ack_seq().wrapping_add(rel as u64);
             let _ = q.insert(dsn, len);
             if pop {
                 while q.pop_ready().is_some() {}
             }
-            prop_assert!(q.len() <= q.capacity());
+            prop_assert!(q.len() <= 8);
+            let held: u64 = q.iter().map(|r| r.len()).sum();
+            prop_assert_eq!(q.queued(), held);
             let v: Vec<DsnRange> = q.iter().collect();
             for r in &v {
                 prop_assert!(!r.is_empty());
