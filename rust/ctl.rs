@@ -17,8 +17,8 @@ use kernel::error::to_result;
 use kernel::ffi::{c_char, c_int, c_uint};
 use kernel::prelude::*;
 
-use crate::global::Global;
 use crate::mib::{MIB_MAX, MIB_NAMES};
+use crate::sys::global::Global;
 
 /// Schedulers this module implements (`net.mptcp.available_schedulers`).
 pub(crate) const SCHEDULERS: &[&str] = &["default"];
@@ -54,15 +54,9 @@ pub(crate) struct Pernet {
     tokens: AtomicU32,
 }
 
-static PERNET_ID: Global<c_uint> = {
-    // SAFETY: zero is a valid `c_uint`.
-    unsafe { Global::zeroed() }
-};
+static PERNET_ID: Global<c_uint> = Global::new(0);
 
-static PERNET_OPS: Global<bindings::pernet_operations> = {
-    // SAFETY: `pernet_operations` is valid when zeroed (pointers, Option<fn>).
-    unsafe { Global::zeroed() }
-};
+static PERNET_OPS: Global<bindings::pernet_operations> = Global::zeroed();
 
 // Bounds for the proc_*_minmax handlers (read-only for the kernel).
 static ZERO: c_uint = 0;

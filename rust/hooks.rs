@@ -12,14 +12,11 @@ use kernel::error::to_result;
 use kernel::prelude::*;
 
 use crate::ctl;
-use crate::global::Global;
 use crate::subflow;
+use crate::sys::global::Global;
 use kernel::ffi::c_uint;
 
-static HOOK_OPS: Global<bindings::mptcp_hook_ops> = {
-    // SAFETY: the ops table holds only `Option<fn>` fields.
-    unsafe { Global::zeroed() }
-};
+static HOOK_OPS: Global<bindings::mptcp_hook_ops> = Global::zeroed();
 
 /// `/proc/net/netstat`: the `MPTcpExt` lines.
 ///

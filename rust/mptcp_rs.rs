@@ -16,7 +16,6 @@
 use kernel::prelude::*;
 
 mod ctl;
-mod global;
 mod hooks;
 mod mib;
 mod msk;

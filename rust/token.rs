@@ -44,14 +44,14 @@
 //! subflow context, and so every token, is gone); in between it is read
 //! without a lock.  The per-namespace counts are atomics.
 
-use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
 
 use kernel::bindings;
 use kernel::c_str;
 use kernel::prelude::*;
 
-use crate::global::Global;
+use crate::sys::global::Global;
+use crate::sys::sync::{LockKey, SpinLockBh};
 
 /// Smallest table: 4096 buckets.
 const MIN_BUCKETS: usize = 1 << 12;
@@ -68,29 +68,25 @@ struct Node {
     next: Option<KBox<Node>>,
 }
 
-/// A hash bucket.
-struct Bucket {
-    /// Protects `head` and `len`.  Taken with BHs disabled.
-    lock: UnsafeCell<bindings::spinlock_t>,
-    /// The chain, in no particular order.  Protected by `lock`.
-    head: UnsafeCell<Option<KBox<Node>>>,
-    /// Nodes in `head`, at most [`MAX_CHAIN`].  Protected by `lock`.
-    len: UnsafeCell<u32>,
+/// A hash bucket's chain, under the bucket's lock (taken with BHs
+/// disabled).
+struct Chain {
+    /// The nodes, in no particular order.
+    head: Option<KBox<Node>>,
+    /// Nodes in `head`, at most [`MAX_CHAIN`].
+    len: u32,
 }
+
+/// A hash bucket.
+type Bucket = SpinLockBh<Chain>;
 
 /// The buckets (a power of two of them); `None` outside the module's
 /// lifetime.  Written only by [`init`] and [`exit`] (see the module doc),
 /// read without a lock in between.  The buckets never move once
 /// allocated: the vector is never grown.
-static TABLE: Global<Option<KVVec<Bucket>>> = {
-    // SAFETY: written with `ptr::write` by `init()` before any read.
-    unsafe { Global::zeroed() }
-};
+static TABLE: Global<Option<KVVec<Bucket>>> = Global::new(None);
 /// The lockdep class of every bucket lock (never nested).
-static LOCK_KEY: Global<bindings::lock_class_key> = {
-    // SAFETY: a lockdep class key is valid zeroed (static storage).
-    unsafe { Global::zeroed() }
-};
+static LOCK_KEY: LockKey = Global::zeroed();
 
 /// The table, while the module is live.
 fn table() -> Option<&'static [Bucket]> {
@@ -108,18 +104,12 @@ fn bucket(t: &[Bucket], net: usize, token: u32) -> Option<&Bucket> {
     t.get(((token ^ mix) as usize) & (t.len().wrapping_sub(1)))
 }
 
-/// Runs `f` on the bucket's chain and length under its lock.
-fn with_bucket<R>(b: &Bucket, f: impl FnOnce(&mut Option<KBox<Node>>, &mut u32) -> R) -> R {
-    // SAFETY: the lock was initialised by `init()`; spinlock_t starts with
-    // its raw_spinlock_t in every configuration without PREEMPT_RT.
-    unsafe { bindings::_raw_spin_lock_bh(b.lock.get().cast()) };
-    // SAFETY: `head` and `len` are only accessed under `lock`, held here,
-    // so these are the only references to them.
-    let (head, len) = unsafe { (&mut *b.head.get(), &mut *b.len.get()) };
-    let r = f(head, len);
-    // SAFETY: locked above.
-    unsafe { bindings::_raw_spin_unlock_bh(b.lock.get().cast()) };
-    r
+/// Runs `f` on the bucket's chain and length under its lock; `None` if
+/// the lock is not initialised (never after `init()`).
+fn with_bucket<R>(b: &Bucket, f: impl FnOnce(&mut Option<KBox<Node>>, &mut u32) -> R) -> Option<R> {
+    let mut chain = b.lock()?;
+    let Chain { head, len } = &mut *chain;
+    Some(f(head, len))
 }
 
 /// Claims `token` in `net`; false if it is in use there, its bucket is
@@ -149,16 +139,18 @@ pub(crate) fn claim(net: *const bindings::net, token: u32) -> bool {
     };
     // Insert unless taken or full; a refused node comes back to be freed
     // outside the lock.
-    let refused = with_bucket(b, |head, len| {
+    let mut node = Some(node);
+    let _ = with_bucket(b, |head, len| {
         if *len >= MAX_CHAIN || contains(head, net as usize, token) {
-            return Some(node);
+            return;
         }
-        let mut node = node;
-        node.next = head.take();
-        *head = Some(node);
-        *len += 1;
-        None
+        if let Some(mut n) = node.take() {
+            n.next = head.take();
+            *head = Some(n);
+            *len += 1;
+        }
     });
+    let refused = node;
     match refused {
         None => true,
         Some(node) => {
@@ -204,7 +196,8 @@ pub(crate) fn release(net: *const bindings::net, token: u32) {
             *len = len.saturating_sub(1);
         }
         removed
-    });
+    })
+    .flatten();
     if removed.is_some() {
         drop(removed);
         // SAFETY: `net` is the live namespace of the caller's socket; the
@@ -235,29 +228,17 @@ pub(crate) fn init() -> Result {
     let n = bucket_count();
     let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
     for _ in 0..n {
-        let b = Bucket {
-            // SAFETY: a zeroed spinlock_t is valid memory; it is
-            // initialised in place below, before any use.
-            lock: UnsafeCell::new(unsafe { MaybeUninit::zeroed().assume_init() }),
-            head: UnsafeCell::new(None),
-            len: UnsafeCell::new(0),
-        };
+        let b = Bucket::new(Chain { head: None, len: 0 });
         // Within the capacity: no reallocation, the buckets stay put.
         v.push(b, GFP_KERNEL)?;
     }
-    for b in v.iter() {
-        // SAFETY: `b` lives in the vector's final buffer and is not yet
-        // shared; the name and key are static.
-        unsafe {
-            bindings::__spin_lock_init(
-                b.lock.get(),
-                c_str!("mptcp_token_bucket").as_char_ptr(),
-                LOCK_KEY.get(),
-            )
-        };
-    }
     // SAFETY: module init, no concurrent user; publishes the table.
     unsafe { core::ptr::write(TABLE.get(), Some(v)) };
+    // The locks are initialised where they stay (until `exit()`); a bucket
+    // refuses to lock before (no claim can come before init returns).
+    for b in table().unwrap_or_default() {
+        b.init(c_str!("mptcp_token_bucket"), &LOCK_KEY);
+    }
     pr_info!(
         "MPTCP token table: {} buckets, at most {} tokens per bucket and {} per namespace\n",
         n,
@@ -281,7 +262,8 @@ pub(crate) fn exit() {
         let mut rest = with_bucket(b, |head, len| {
             *len = 0;
             head.take()
-        });
+        })
+        .flatten();
         while let Some(mut n) = rest {
             rest = n.next.take();
             left += 1;

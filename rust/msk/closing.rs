@@ -26,8 +26,9 @@ use kernel::bindings;
 use kernel::c_str;
 use kernel::prelude::*;
 
-use crate::global::Global;
 use crate::subflow;
+use crate::sys::global::Global;
+use crate::sys::sync::{LockKey, SpinLockBh};
 use crate::sys::TcpSock;
 
 /// One closing subflow.
@@ -43,31 +44,11 @@ struct Node {
 // work) and only used in process context by the work.
 unsafe impl Send for Node {}
 
-static LIST: Global<bindings::spinlock_t> = {
-    // SAFETY: initialised by `register()` before any use.
-    unsafe { Global::zeroed() }
-};
-static LIST_KEY: Global<bindings::lock_class_key> = {
-    // SAFETY: a lockdep class key is valid zeroed (static storage).
-    unsafe { Global::zeroed() }
-};
-/// The head of the list, under `LIST`.
-static HEAD: Global<Option<KBox<Node>>> = {
-    // SAFETY: an all-zero `Option<KBox<_>>` is `None` (null-pointer niche).
-    unsafe { Global::zeroed() }
-};
-static WORK: Global<bindings::delayed_work> = {
-    // SAFETY: initialised by `register()` before any use.
-    unsafe { Global::zeroed() }
-};
-static WORK_KEY: Global<bindings::lock_class_key> = {
-    // SAFETY: a lockdep class key is valid zeroed (static storage).
-    unsafe { Global::zeroed() }
-};
-static TIMER_KEY: Global<bindings::lock_class_key> = {
-    // SAFETY: a lockdep class key is valid zeroed (static storage).
-    unsafe { Global::zeroed() }
-};
+static LIST: SpinLockBh<Option<KBox<Node>>> = SpinLockBh::new(None);
+static LIST_KEY: LockKey = Global::zeroed();
+static WORK: Global<bindings::delayed_work> = Global::zeroed();
+static WORK_KEY: Global<bindings::lock_class_key> = Global::zeroed();
+static TIMER_KEY: Global<bindings::lock_class_key> = Global::zeroed();
 
 /// Poll interval of the list: 100 ms.
 const POLL: u64 = bindings::HZ as u64 / 10;
@@ -77,16 +58,16 @@ fn now() -> u64 {
     unsafe { ptr::read_volatile(ptr::addr_of!(bindings::jiffies)) as u64 }
 }
 
-/// Runs `f` on the list head under the list lock.
-fn locked<R>(f: impl FnOnce(&mut Option<KBox<Node>>) -> R) -> R {
-    // SAFETY: `LIST` was initialised by `register()`, which runs before any
-    // msk can exist; spinlock_t starts with its raw_spinlock_t.
-    unsafe { bindings::_raw_spin_lock_bh(LIST.get().cast()) };
-    // SAFETY: `HEAD` is only reached under the lock taken above.
-    let r = f(unsafe { &mut *HEAD.get() });
-    // SAFETY: locked above.
-    unsafe { bindings::_raw_spin_unlock_bh(LIST.get().cast()) };
-    r
+/// Runs `f` on the list head under the list lock.  `register()`
+/// initialises the lock in module init, before the protocol is registered
+/// and so before any msk can exist: `f` always runs (were the lock not
+/// initialised, `f` would not run and listed subflows would leak, never
+/// be touched unlocked).
+fn locked<R: Default>(f: impl FnOnce(&mut Option<KBox<Node>>) -> R) -> R {
+    match LIST.lock() {
+        Some(mut head) => f(&mut head),
+        None => R::default(),
+    }
 }
 
 /// Schedules the work in `delay` jiffies (no-op if already pending).
@@ -180,13 +161,9 @@ unsafe extern "C" fn work_fn(_work: *mut bindings::work_struct) {
 
 /// Sets up the lock and the work; before any msk exists.
 pub(super) fn register() {
-    // SAFETY: module init, nothing uses the statics yet.
+    LIST.init(c_str!("mptcp_closing_list"), &LIST_KEY);
+    // SAFETY: module init, nothing uses the work yet.
     unsafe {
-        bindings::__spin_lock_init(
-            LIST.get(),
-            c_str!("mptcp_closing_list").as_char_ptr(),
-            LIST_KEY.get(),
-        );
         let w = WORK.get();
         bindings::init_work_with_key(
             ptr::addr_of_mut!((*w).work),

@@ -19,7 +19,7 @@
 //! # Locking
 //!
 //! `LIST` (a spinlock, taken with BHs off) protects the list links and
-//! `HEAD`; nothing else is done under it (an msk is taken with a reference,
+//! the list's ends; nothing else is done under it (an msk is taken with a reference,
 //! then the lock is dropped).  An msk is reported under its socket lock,
 //! which keeps its subflow alive: `msk_close` marks the msk closed under
 //! that lock before `msk_destroy` releases the subflow, and [`sync`] skips
@@ -35,8 +35,9 @@ use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 
 use super::{msk, MptcpSock, IPPROTO_MPTCP};
-use crate::global::Global;
 use crate::subflow;
+use crate::sys::global::Global;
+use crate::sys::sync::{LockKey, SpinLockBh};
 
 /// An msk's place on the diag list.  Protected by `LIST`.
 pub(crate) struct Link {
@@ -45,41 +46,36 @@ pub(crate) struct Link {
     linked: bool,
 }
 
-/// The list lock (see the module doc).
-static LIST: Global<bindings::spinlock_t> = {
-    // SAFETY: initialised by `register()` before any use.
-    unsafe { Global::zeroed() }
-};
-static LIST_KEY: Global<bindings::lock_class_key> = {
-    // SAFETY: a lockdep class key is valid zeroed (static storage).
-    unsafe { Global::zeroed() }
-};
-/// First and last msk on the list, or null.  Protected by `LIST`.  New
-/// msks go to the tail, so a dump's position stays valid across its calls
-/// unless msks before it go away (then it skips some, as mainline's may).
-static HEAD: Global<*mut MptcpSock> = {
-    // SAFETY: a null pointer.
-    unsafe { Global::zeroed() }
-};
-static TAIL: Global<*mut MptcpSock> = {
-    // SAFETY: a null pointer.
-    unsafe { Global::zeroed() }
-};
+/// First and last msk on the list, or null.  New msks go to the tail, so
+/// a dump's position stays valid across its calls unless msks before it go
+/// away (then it skips some, as mainline's may).
+struct Ends {
+    head: *mut MptcpSock,
+    tail: *mut MptcpSock,
+}
 
-static HANDLER: Global<bindings::inet_diag_handler> = {
-    // SAFETY: integers, raw pointers and `Option<fn>` only.
-    unsafe { Global::zeroed() }
-};
+// SAFETY: the pointers are only followed under `LIST`, whichever CPU holds
+// it (module doc); they are not tied to a thread.
+unsafe impl Send for Ends {}
 
-/// Runs `f` under the list lock.
-fn locked<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: `LIST` was initialised by `register()`, which runs before any
-    // msk can exist; spinlock_t starts with its raw_spinlock_t.
-    unsafe { bindings::_raw_spin_lock_bh(LIST.get().cast()) };
-    let r = f();
-    // SAFETY: locked above.
-    unsafe { bindings::_raw_spin_unlock_bh(LIST.get().cast()) };
-    r
+/// The list lock and the list's ends (see the module doc).
+static LIST: SpinLockBh<Ends> = SpinLockBh::new(Ends {
+    head: ptr::null_mut(),
+    tail: ptr::null_mut(),
+});
+static LIST_KEY: LockKey = Global::zeroed();
+
+static HANDLER: Global<bindings::inet_diag_handler> = Global::zeroed();
+
+/// Runs `f` on the list's ends under the list lock.  `register()`
+/// initialises the lock in module init, before any msk can exist, so `f`
+/// always runs (were it not initialised, nothing would be tracked or
+/// dumped, and nothing touched unlocked).
+fn locked<R: Default>(f: impl FnOnce(&mut Ends) -> R) -> R {
+    match LIST.lock() {
+        Some(mut ends) => f(&mut ends),
+        None => R::default(),
+    }
 }
 
 /// Puts a new msk on the list.
@@ -88,23 +84,23 @@ fn locked<R>(f: impl FnOnce() -> R) -> R {
 ///
 /// `m` is a live msk not on the list, process context.
 pub(super) unsafe fn track(m: *mut MptcpSock) {
-    locked(|| {
-        // SAFETY: the links, `HEAD` and `TAIL` are protected by `LIST`,
-        // held; `m` and every msk on the list are live (an msk leaves the
-        // list in `untrack`, before it is freed).
+    locked(|ends| {
+        // SAFETY: the links and the ends are protected by `LIST`, held;
+        // `m` and every msk on the list are live (an msk leaves the list in
+        // `untrack`, before it is freed).
         unsafe {
-            let tail = *TAIL.get();
+            let tail = ends.tail;
             (*m).diag = Link {
                 prev: tail,
                 next: ptr::null_mut(),
                 linked: true,
             };
             if tail.is_null() {
-                *HEAD.get() = m;
+                ends.head = m;
             } else {
                 (*tail).diag.next = m;
             }
-            *TAIL.get() = m;
+            ends.tail = m;
         }
     });
 }
@@ -115,7 +111,7 @@ pub(super) unsafe fn track(m: *mut MptcpSock) {
 ///
 /// `m` is a live msk, called once from its destruction.
 pub(super) unsafe fn untrack(m: *mut MptcpSock) {
-    locked(|| {
+    locked(|ends| {
         // SAFETY: as in `track`.
         unsafe {
             let Link { prev, next, linked } = (*m).diag;
@@ -123,12 +119,12 @@ pub(super) unsafe fn untrack(m: *mut MptcpSock) {
                 return;
             }
             if prev.is_null() {
-                *HEAD.get() = next;
+                ends.head = next;
             } else {
                 (*prev).diag.next = next;
             }
             if next.is_null() {
-                *TAIL.get() = prev;
+                ends.tail = prev;
             } else {
                 (*next).diag.prev = prev;
             }
@@ -150,10 +146,10 @@ impl Default for Link {
 /// The first msk of `net` at or after position `pos` of the list, with a
 /// reference taken, and the position after it; None at the end.
 fn nth(net: *const bindings::net, pos: usize) -> Option<(*mut bindings::sock, usize)> {
-    locked(|| {
+    locked(|ends| {
         // SAFETY: under `LIST` every msk on the list is live (module doc).
         unsafe {
-            let mut m = *HEAD.get();
+            let mut m = ends.head;
             let mut i = 0;
             while !m.is_null() {
                 let sk = m.cast::<bindings::sock>();
@@ -443,14 +439,10 @@ unsafe extern "C" fn get_info(
 
 /// Registers the handler.
 pub(crate) fn register(module: &'static ThisModule) -> Result {
+    LIST.init(c_str!("mptcp_diag_list"), &LIST_KEY);
     // SAFETY: module init, before any msk exists and before the handler
     // is visible.
     unsafe {
-        bindings::__spin_lock_init(
-            LIST.get(),
-            c_str!("mptcp_diag_list").as_char_ptr(),
-            LIST_KEY.get(),
-        );
         let h = &mut *HANDLER.get();
         h.owner = module.as_ptr();
         h.dump = Some(dump);

@@ -44,7 +44,7 @@ use kernel::ffi::{c_char, c_int, c_long, c_uint};
 use kernel::prelude::*;
 
 use crate::ctl;
-use crate::global::Global;
+use crate::sys::global::Global;
 use crate::sys::Sock;
 
 mod closing;
@@ -319,30 +319,12 @@ unsafe fn with_first(
 
 // ---- registration -------------------------------------------------------------
 
-static MPTCP_PROT: Global<bindings::proto> = {
-    // SAFETY: `struct proto` is valid zeroed.
-    unsafe { Global::zeroed() }
-};
-static MPTCP_V6_PROT: Global<bindings::proto> = {
-    // SAFETY: `struct proto` is valid zeroed.
-    unsafe { Global::zeroed() }
-};
-static MPTCP_STREAM_OPS: Global<bindings::proto_ops> = {
-    // SAFETY: `struct proto_ops` is valid zeroed.
-    unsafe { Global::zeroed() }
-};
-static MPTCP_V6_STREAM_OPS: Global<bindings::proto_ops> = {
-    // SAFETY: `struct proto_ops` is valid zeroed.
-    unsafe { Global::zeroed() }
-};
-static MPTCP_PROTOSW: Global<bindings::inet_protosw> = {
-    // SAFETY: `struct inet_protosw` is valid zeroed.
-    unsafe { Global::zeroed() }
-};
-static MPTCP_V6_PROTOSW: Global<bindings::inet_protosw> = {
-    // SAFETY: `struct inet_protosw` is valid zeroed.
-    unsafe { Global::zeroed() }
-};
+static MPTCP_PROT: Global<bindings::proto> = Global::zeroed();
+static MPTCP_V6_PROT: Global<bindings::proto> = Global::zeroed();
+static MPTCP_STREAM_OPS: Global<bindings::proto_ops> = Global::zeroed();
+static MPTCP_V6_STREAM_OPS: Global<bindings::proto_ops> = Global::zeroed();
+static MPTCP_PROTOSW: Global<bindings::inet_protosw> = Global::zeroed();
+static MPTCP_V6_PROTOSW: Global<bindings::inet_protosw> = Global::zeroed();
 
 fn set_name(dst: &mut [c_char; 32], name: &[u8]) {
     for (d, s) in dst.iter_mut().zip(name) {

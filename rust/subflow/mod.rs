@@ -82,8 +82,8 @@ use kernel::ffi::c_int;
 use kernel::prelude::*;
 
 use crate::crypto;
-use crate::global::Global;
 use crate::options::{self, ResetReason};
+use crate::sys::global::Global;
 use crate::sys::sock::TcpGuard;
 
 mod checksum;
@@ -248,39 +248,18 @@ impl Drop for CtxRef<'_> {
     }
 }
 
-static ULP_OPS: Global<bindings::tcp_ulp_ops> = {
-    // SAFETY: `tcp_ulp_ops` is valid zeroed.
-    unsafe { Global::zeroed() }
-};
-static AF_OPS_V4: Global<bindings::inet_connection_sock_af_ops> = {
-    // SAFETY: valid zeroed; filled at init from `ipv4_specific`.
-    unsafe { Global::zeroed() }
-};
-static AF_OPS_V6: Global<bindings::inet_connection_sock_af_ops> = {
-    // SAFETY: valid zeroed; filled at init from `ipv6_specific`.
-    unsafe { Global::zeroed() }
-};
+static ULP_OPS: Global<bindings::tcp_ulp_ops> = Global::zeroed();
+static AF_OPS_V4: Global<bindings::inet_connection_sock_af_ops> = Global::zeroed();
+static AF_OPS_V6: Global<bindings::inet_connection_sock_af_ops> = Global::zeroed();
 /// For v6 subflows talking to v4-mapped addresses: `ipv6_mapped` (IPv4
 /// transmission, IPv6 socket options) with our wrappers, as mainline's
 /// `subflow_v6m_specific`.
-static AF_OPS_V6M: Global<bindings::inet_connection_sock_af_ops> = {
-    // SAFETY: valid zeroed; filled at init.
-    unsafe { Global::zeroed() }
-};
-static REQ_OPS_V4: Global<bindings::tcp_request_sock_ops> = {
-    // SAFETY: valid zeroed; filled at init from `tcp_request_sock_ipv4_ops`.
-    unsafe { Global::zeroed() }
-};
-static REQ_OPS_V6: Global<bindings::tcp_request_sock_ops> = {
-    // SAFETY: valid zeroed; filled at init from `tcp_request_sock_ipv6_ops`.
-    unsafe { Global::zeroed() }
-};
+static AF_OPS_V6M: Global<bindings::inet_connection_sock_af_ops> = Global::zeroed();
+static REQ_OPS_V4: Global<bindings::tcp_request_sock_ops> = Global::zeroed();
+static REQ_OPS_V6: Global<bindings::tcp_request_sock_ops> = Global::zeroed();
 /// Secret for the server's per-connection keys (see
 /// [`server_key`](handshake::server_key)).
-static KEY_SECRET: Global<[u8; 32]> = {
-    // SAFETY: zero bytes are a valid array; randomised at init.
-    unsafe { Global::zeroed() }
-};
+static KEY_SECRET: Global<[u8; 32]> = Global::new([0; 32]);
 
 /// The slot of a subflow, if it is one of ours.
 ///

@@ -16,7 +16,9 @@
 //! directly (their `unsafe` blocks each carry a SAFETY comment); they move
 //! here file by file.
 
+pub(crate) mod global;
 pub(crate) mod sock;
+pub(crate) mod sync;
 
 pub(crate) use sock::{Sock, TcpSock};
 
