@@ -67,7 +67,8 @@ pub(crate) fn close_deferrable(ssk: &TcpSock) -> bool {
 /// in TCP state `tcp_state`: while the subflow is open, the data-level
 /// close state of RFC 8684 §3.3.3 (mainline's msk states: FIN_WAIT1 until
 /// our DATA_FIN is acked, FIN_WAIT2, CLOSE_WAIT after the peer's,
-/// LAST_ACK, CLOSE when both are acked); else the subflow's own.
+/// LAST_ACK, CLOSING when both were sent before either arrived, CLOSE when
+/// both are acked); else the subflow's own.
 /// The subflow is locked here, nested under the msk's lock held by the
 /// caller; process context.
 pub(crate) fn msk_state(ssk: &TcpSock, tcp_state: c_int) -> c_int {
@@ -91,7 +92,8 @@ pub(crate) fn msk_state(ssk: &TcpSock, tcp_state: c_int) -> c_int {
                 (false, _, true) => CW,
                 (true, false, false) => bindings::TCP_FIN_WAIT1 as c_int,
                 (true, true, false) => bindings::TCP_FIN_WAIT2 as c_int,
-                (true, false, true) => bindings::TCP_LAST_ACK as c_int,
+                (true, false, true) if c.data_fin_rx_first => bindings::TCP_LAST_ACK as c_int,
+                (true, false, true) => bindings::TCP_CLOSING as c_int,
                 (true, true, true) => bindings::TCP_CLOSE as c_int,
             }
         })

@@ -166,6 +166,10 @@ pub(crate) struct SubflowCtx {
     data_fin_dsn: Option<u64>,
     /// The DATA_FIN is in order: the receive side is shut down.
     data_fin_done: bool,
+    /// The peer's DATA_FIN was in order before we queued ours: the msk
+    /// state is LAST_ACK until ours is acked, else (both sides closing at
+    /// once) CLOSING, as mainline's `mptcp_check_data_fin()`.
+    data_fin_rx_first: bool,
     /// DSN of our DATA_FIN, once shutdown(SHUT_WR) queued it
     /// ([`datafin`]).
     data_fin_tx: Option<u64>,

@@ -182,6 +182,7 @@ pub(super) unsafe fn data_fin_reached(sk: *mut bindings::sock, c: &mut CtxRef<'_
         return false;
     }
     c.data_fin_done = true;
+    c.data_fin_rx_first = c.data_fin_tx.is_none();
     true
 }
 

@@ -268,6 +268,16 @@ t_xfer_parallel() {  # 32 concurrent MPTCP connections, 256 KiB each way
 # reply still flows the other way.  Then once more with the path dropping
 # everything when the DATA_FIN leaves: only its retransmission by the msk
 # timer can end the stream.
+# The msk close states `ss -M` shows (RFC 8684 §3.3.3, mainline's):
+# LAST-ACK after the peer's DATA_FIN, CLOSING when both DATA_FINs cross
+# (tests/tools/close_states.py drops one direction with nftables to hold
+# each state; mainline 6.18 gives the same states).
+t_close_states() {
+  topo_up
+  ip netns exec ns1 timeout 120 $PYLIB "$ROOT/tests/tools/close_states.py" || fail "close states"
+  topo_down
+}
+
 t_datafin_order() {
   local port blackout spid
   topo_up
