@@ -7,9 +7,10 @@
 //! interface; out-of-range writes fail with `-EINVAL`, an unknown scheduler
 //! name with `-ENOENT` (as mainline).
 
+use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::ptr;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use kernel::bindings;
 use kernel::c_str;
@@ -19,6 +20,7 @@ use kernel::prelude::*;
 
 use crate::mib::{MIB_MAX, MIB_NAMES};
 use crate::sys::global::Global;
+use crate::sys::Net;
 
 /// Schedulers this module implements (`net.mptcp.available_schedulers`).
 pub(crate) const SCHEDULERS: &[&str] = &["default"];
@@ -32,21 +34,25 @@ const PM_TYPE_MAX: c_uint = 1;
 /// (`pernet_operations.size`) and found with `net_generic()`.
 ///
 /// Locking: the sysctl fields are written by the proc handlers (serialised
-/// per file by the sysctl core) and read locklessly with [`read_u8`] /
-/// [`read_uint`] (READ_ONCE semantics), as mainline does.  MIB counters and
-/// the token count are atomics.
+/// per file by the sysctl core, through `ctl_table.data`) and read
+/// locklessly (READ_ONCE semantics), as mainline does: the scalar ones are
+/// atomics (same layout as the `c_uint`/`u8` the proc handlers write), the
+/// scheduler name is only reached by its proc handler.  MIB counters and
+/// the token count are atomics.  `ctl_table_hdr` is written by
+/// [`pernet_init`] and [`pernet_exit`] only, when no socket of the
+/// namespace exists.
 #[repr(C)]
 pub(crate) struct Pernet {
     ctl_table_hdr: *mut bindings::ctl_table_header,
-    add_addr_timeout: c_uint,
-    blackhole_timeout: c_uint,
-    close_timeout: c_uint,
-    stale_loss_cnt: c_uint,
-    mptcp_enabled: u8,
-    checksum_enabled: u8,
-    allow_join_initial_addr_port: u8,
-    pm_type: u8,
-    scheduler: [u8; SCHED_NAME_MAX],
+    add_addr_timeout: AtomicU32,
+    blackhole_timeout: AtomicU32,
+    close_timeout: AtomicU32,
+    stale_loss_cnt: AtomicU32,
+    mptcp_enabled: AtomicU8,
+    checksum_enabled: AtomicU8,
+    allow_join_initial_addr_port: AtomicU8,
+    pm_type: AtomicU8,
+    scheduler: UnsafeCell<[u8; SCHED_NAME_MAX]>,
     mib: [AtomicU64; MIB_MAX],
     /// Tokens this namespace holds in the token table (`token.rs`), at
     /// most the table's limit; changed only by [`token_charge`] and
@@ -63,72 +69,60 @@ static ZERO: c_uint = 0;
 static ONE: c_uint = 1;
 static PM_TYPE_MAX_VAL: c_uint = PM_TYPE_MAX;
 
-/// The namespace's state.
+/// The raw pernet area of `net`, for its init and exit handlers.
 ///
 /// # Safety
 ///
 /// `net` must be a live namespace and the pernet ops registered.
-pub(crate) unsafe fn pernet(net: *const bindings::net) -> *mut Pernet {
+unsafe fn pernet_ptr(net: *const bindings::net) -> *mut Pernet {
     // SAFETY: per the caller, `net` is live and `PERNET_ID` was assigned by
     // `register_pernet_subsys()` (written once before any namespace could
     // reach this module).
     unsafe { bindings::net_generic(net, *PERNET_ID.get()).cast() }
 }
 
+/// The namespace's state.
+///
+/// Every `&Net` the glue holds belongs to a socket of ours or to a
+/// namespace being set up or torn down while our pernet ops are registered
+/// (module init registers them before the protocol and hooks, exit removes
+/// them after): its pernet area was allocated and set up by
+/// [`pernet_init`] and stays until after its last socket is gone.
+pub(crate) fn pernet(net: &Net) -> &Pernet {
+    // SAFETY: `net` is live for the borrow (`Net`'s invariant) and has our
+    // pernet state (above); shared access is sound, as every field written
+    // concurrently is atomic or behind `UnsafeCell` (type doc).
+    unsafe { &*pernet_ptr(net.as_ptr()) }
+}
+
 /// `net.mptcp.enabled` of the namespace of `net`.
-///
-/// # Safety
-///
-/// As [`pernet`].
-pub(crate) unsafe fn mptcp_enabled(net: *const bindings::net) -> bool {
-    // SAFETY: per the caller; the field is only ever written as a whole byte.
-    unsafe { ptr::read_volatile(ptr::addr_of!((*pernet(net)).mptcp_enabled)) != 0 }
+pub(crate) fn mptcp_enabled(net: &Net) -> bool {
+    pernet(net).mptcp_enabled.load(Ordering::Relaxed) != 0
 }
 
 /// `net.mptcp.checksum_enabled` of the namespace of `net`.
-///
-/// # Safety
-///
-/// As [`pernet`].
-pub(crate) unsafe fn checksum_enabled(net: *const bindings::net) -> bool {
-    // SAFETY: `net` is a live namespace with our pernet state (this fn's # Safety, as `pernet`).
-    unsafe { ptr::read_volatile(ptr::addr_of!((*pernet(net)).checksum_enabled)) != 0 }
+pub(crate) fn checksum_enabled(net: &Net) -> bool {
+    pernet(net).checksum_enabled.load(Ordering::Relaxed) != 0
 }
 
 /// `net.mptcp.close_timeout` of the namespace of `net`, in jiffies: how
 /// long a closed connection waits for the DATA_FIN exchange.
-///
-/// # Safety
-///
-/// As [`pernet`].
-pub(crate) unsafe fn close_timeout(net: *const bindings::net) -> u64 {
-    // SAFETY: `net` is a live namespace with our pernet state (this fn's # Safety, as `pernet`).
-    u64::from(unsafe { ptr::read_volatile(ptr::addr_of!((*pernet(net)).close_timeout)) })
+pub(crate) fn close_timeout(net: &Net) -> u64 {
+    u64::from(pernet(net).close_timeout.load(Ordering::Relaxed))
 }
 
 /// Adds `val` to MIB counter `id` of the namespace of `net`.
-///
-/// # Safety
-///
-/// As [`pernet`].
-pub(crate) unsafe fn mib_add(net: *const bindings::net, id: usize, val: u64) {
-    // SAFETY: `net` is a live namespace with our pernet state (this fn's # Safety, as `pernet`).
-    let p = unsafe { &*pernet(net) };
-    if let Some(c) = p.mib.get(id) {
+pub(crate) fn mib_add(net: &Net, id: usize, val: u64) {
+    if let Some(c) = pernet(net).mib.get(id) {
         c.fetch_add(val, Ordering::Relaxed);
     }
 }
 
 /// Counts one more token for the namespace of `net` unless it already
 /// holds `limit`; true if counted.
-///
-/// # Safety
-///
-/// As [`pernet`].
-pub(crate) unsafe fn token_charge(net: *const bindings::net, limit: usize) -> bool {
+pub(crate) fn token_charge(net: &Net, limit: usize) -> bool {
     let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-    // SAFETY: `net` is a live namespace with our pernet state (this fn's # Safety, as `pernet`).
-    let p = unsafe { &*pernet(net) };
+    let p = pernet(net);
     p.tokens
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
             (n < limit).then(|| n + 1)
@@ -137,33 +131,30 @@ pub(crate) unsafe fn token_charge(net: *const bindings::net, limit: usize) -> bo
 }
 
 /// Undoes one [`token_charge`] of the namespace of `net`.
-///
-/// # Safety
-///
-/// As [`pernet`]; the namespace must hold a charge.
-pub(crate) unsafe fn token_uncharge(net: *const bindings::net) {
-    // SAFETY: `net` is a live namespace with our pernet state holding a token charge (# Safety).
-    let p = unsafe { &*pernet(net) };
+pub(crate) fn token_uncharge(net: &Net) {
     // Never below zero, whatever a caller does.
-    let _ = p
+    let _ = pernet(net)
         .tokens
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
 }
 
 fn set_defaults(p: &mut Pernet) {
-    p.mptcp_enabled = 1;
+    *p.mptcp_enabled.get_mut() = 1;
     // TCP_RTO_MAX: 120 s.
-    p.add_addr_timeout = kernel::time::msecs_to_jiffies(120_000) as c_uint;
-    p.blackhole_timeout = 3600;
+    *p.add_addr_timeout.get_mut() = kernel::time::msecs_to_jiffies(120_000) as c_uint;
+    *p.blackhole_timeout.get_mut() = 3600;
     // TCP_TIMEWAIT_LEN: 60 s.
-    p.close_timeout = bindings::TCP_TIMEWAIT_LEN;
-    p.checksum_enabled = 0;
-    p.allow_join_initial_addr_port = 1;
-    p.stale_loss_cnt = 4;
-    p.pm_type = 0;
-    p.scheduler = [0; SCHED_NAME_MAX];
+    *p.close_timeout.get_mut() = bindings::TCP_TIMEWAIT_LEN;
+    *p.checksum_enabled.get_mut() = 0;
+    *p.allow_join_initial_addr_port.get_mut() = 1;
+    *p.stale_loss_cnt.get_mut() = 4;
+    *p.pm_type.get_mut() = 0;
+    let sched = p.scheduler.get_mut();
+    *sched = [0; SCHED_NAME_MAX];
     let name = b"default";
-    p.scheduler[..name.len()].copy_from_slice(name);
+    if let Some(dst) = sched.get_mut(..name.len()) {
+        dst.copy_from_slice(name);
+    }
 }
 
 type Handler = unsafe extern "C" fn(
@@ -265,7 +256,7 @@ static TABLE: [Entry; 10] = [
     ),
     entry(
         c_str!("scheduler"),
-        |p| ptr::addr_of_mut!(p.scheduler).cast(),
+        |p| p.scheduler.get().cast(),
         SCHED_NAME_MAX,
         0o644,
         proc_scheduler,
@@ -274,7 +265,7 @@ static TABLE: [Entry; 10] = [
     ),
     entry(
         c_str!("available_schedulers"),
-        |p| ptr::addr_of_mut!(p.scheduler).cast(),
+        |p| p.scheduler.get().cast(),
         SCHED_NAME_MAX * 8,
         0o444,
         proc_available_schedulers,
@@ -411,7 +402,7 @@ unsafe extern "C" fn proc_available_schedulers(
 unsafe extern "C" fn pernet_init(net: *mut bindings::net) -> c_int {
     // SAFETY: the netns core calls us with a live `net` whose generic area of
     // `size_of::<Pernet>()` zeroed bytes was allocated for `PERNET_ID`.
-    let p = unsafe { &mut *pernet(net) };
+    let p = unsafe { &mut *pernet_ptr(net) };
     set_defaults(p);
 
     let n = TABLE.len();
@@ -467,7 +458,7 @@ unsafe extern "C" fn pernet_init(net: *mut bindings::net) -> c_int {
 /// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn pernet_exit(net: *mut bindings::net) {
     // SAFETY: `net` is live until its exit handlers return.
-    let p = unsafe { &mut *pernet(net) };
+    let p = unsafe { &mut *pernet_ptr(net) };
     let hdr = core::mem::replace(&mut p.ctl_table_hdr, ptr::null_mut());
     if hdr.is_null() {
         return;
@@ -490,7 +481,7 @@ pub(crate) unsafe fn seq_show(seq: *mut bindings::seq_file) {
     // SAFETY: `seq` is the netstat seq_file and its `private` the live namespace (# Safety).
     let net = unsafe { (*seq).private }.cast::<bindings::net>();
     // SAFETY: `net` is the live namespace of the file.
-    let p = unsafe { &*pernet(net) };
+    let p = pernet(unsafe { Net::from_raw(net) });
     let put = |s: &[u8]| {
         // SAFETY: `seq` is valid and `s` is a live buffer.
         unsafe { bindings::seq_write(seq, s.as_ptr().cast(), s.len()) };

@@ -52,6 +52,7 @@ use kernel::prelude::*;
 
 use crate::sys::global::Global;
 use crate::sys::sync::{LockKey, SpinLockBh};
+use crate::sys::Net;
 
 /// Smallest table: 4096 buckets.
 const MIN_BUCKETS: usize = 1 << 12;
@@ -114,34 +115,30 @@ fn with_bucket<R>(b: &Bucket, f: impl FnOnce(&mut Option<KBox<Node>>, &mut u32) 
 
 /// Claims `token` in `net`; false if it is in use there, its bucket is
 /// full, the namespace holds its limit of tokens, or no memory.
-pub(crate) fn claim(net: *const bindings::net, token: u32) -> bool {
+pub(crate) fn claim(net: &Net, token: u32) -> bool {
     let Some(t) = table() else { return false };
-    let Some(b) = bucket(t, net as usize, token) else {
+    let Some(b) = bucket(t, net.as_ptr() as usize, token) else {
         return false;
     };
-    // SAFETY: `net` is the live namespace of the caller's socket, so its
-    // pernet state exists (the module's pernet ops are registered while
-    // sockets can reach us).
-    if !unsafe { crate::ctl::token_charge(net, t.len()) } {
+    if !crate::ctl::token_charge(net, t.len()) {
         return false;
     }
     let Ok(node) = KBox::new(
         Node {
             token,
-            net: net as usize,
+            net: net.as_ptr() as usize,
             next: None,
         },
         GFP_ATOMIC,
     ) else {
-        // SAFETY: as above; undoes the charge.
-        unsafe { crate::ctl::token_uncharge(net) };
+        crate::ctl::token_uncharge(net);
         return false;
     };
     // Insert unless taken or full; a refused node comes back to be freed
     // outside the lock.
     let mut node = Some(node);
     let _ = with_bucket(b, |head, len| {
-        if *len >= MAX_CHAIN || contains(head, net as usize, token) {
+        if *len >= MAX_CHAIN || contains(head, net.as_ptr() as usize, token) {
             return;
         }
         if let Some(mut n) = node.take() {
@@ -155,8 +152,7 @@ pub(crate) fn claim(net: *const bindings::net, token: u32) -> bool {
         None => true,
         Some(node) => {
             drop(node);
-            // SAFETY: as above; undoes the charge.
-            unsafe { crate::ctl::token_uncharge(net) };
+            crate::ctl::token_uncharge(net);
             false
         }
     }
@@ -174,9 +170,9 @@ fn contains(mut cur: &Option<KBox<Node>>, net: usize, token: u32) -> bool {
 }
 
 /// Releases a token claimed with [`claim`].
-pub(crate) fn release(net: *const bindings::net, token: u32) {
+pub(crate) fn release(net: &Net, token: u32) {
     let Some(t) = table() else { return };
-    let Some(b) = bucket(t, net as usize, token) else {
+    let Some(b) = bucket(t, net.as_ptr() as usize, token) else {
         return;
     };
     let removed = with_bucket(b, |head, len| {
@@ -185,7 +181,7 @@ pub(crate) fn release(net: *const bindings::net, token: u32) {
         let mut removed = None;
         while let Some(mut n) = rest {
             rest = n.next.take();
-            if removed.is_none() && n.token == token && n.net == net as usize {
+            if removed.is_none() && n.token == token && n.net == net.as_ptr() as usize {
                 removed = Some(n);
             } else {
                 n.next = head.take();
@@ -200,9 +196,7 @@ pub(crate) fn release(net: *const bindings::net, token: u32) {
     .flatten();
     if removed.is_some() {
         drop(removed);
-        // SAFETY: `net` is the live namespace of the caller's socket; the
-        // token was charged to it by `claim()`.
-        unsafe { crate::ctl::token_uncharge(net) };
+        crate::ctl::token_uncharge(net);
     }
 }
 

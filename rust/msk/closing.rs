@@ -98,8 +98,9 @@ pub(super) unsafe fn defer_release(sock: *mut bindings::socket) -> bool {
     if ssk.is_null() {
         return false;
     }
-    // SAFETY: `ssk` live; its namespace lives as long as it does.
-    let timeout = unsafe { crate::ctl::close_timeout(bindings::sock_net(ssk)) };
+    // SAFETY: live, unlocked subflow, process context (# Safety).
+    let tssk = unsafe { TcpSock::from_raw(ssk) };
+    let timeout = crate::ctl::close_timeout(tssk.net());
     let Ok(node) = KBox::new(
         Node {
             sock,
@@ -110,8 +111,7 @@ pub(super) unsafe fn defer_release(sock: *mut bindings::socket) -> bool {
     ) else {
         return false;
     };
-    // SAFETY: live, unlocked subflow, process context (# Safety).
-    if !subflow::close_deferrable(unsafe { TcpSock::from_raw(ssk) }) {
+    if !subflow::close_deferrable(tssk) {
         return false;
     }
     locked(|head| {

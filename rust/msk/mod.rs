@@ -119,11 +119,11 @@ unsafe extern "C" fn msk_init(sk: *mut bindings::sock) -> c_int {
     // SAFETY: called by inet_create()/inet6_create() on a freshly allocated,
     // zeroed socket of our proto, in process context.
     unsafe {
-        let net = bindings::sock_net(sk);
+        let net = crate::sys::net::sock_net(sk);
         if !ctl::mptcp_enabled(net) {
             return errno(bindings::ENOPROTOOPT);
         }
-        bindings::sock_prot_inuse_add(net, (*sk).__sk_common.skc_prot, 1);
+        bindings::sock_prot_inuse_add(net.as_ptr(), (*sk).__sk_common.skc_prot, 1);
         (*msk(sk)).inuse = true;
         // sock_init_data() set the timer up without a function.
         (*sk_timer(sk)).function = Some(msk_timer);

@@ -110,7 +110,7 @@ unsafe extern "C" fn msk_connect(
 unsafe fn mptcp_candidate(ssk: *mut bindings::sock) -> bool {
     // SAFETY: the caller guarantees: `ssk` live, process context.
     unsafe {
-        let net = bindings::sock_net(ssk);
+        let net = crate::sys::net::sock_net(ssk);
         bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
             && ((*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
                 || subflow::state_of(ssk) == subflow::state::RESET)

@@ -106,7 +106,11 @@ pub(super) unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
                 // A second mapping inside one still open.
                 // SAFETY: socket locked.
                 unsafe {
-                    crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_NOT_MATCHING, 1)
+                    crate::ctl::mib_add(
+                        crate::sys::net::sock_net(sk),
+                        crate::mib::DSS_NOT_MATCHING,
+                        1,
+                    )
                 };
                 let dsn = m.dsn;
                 csum_failed(c, dsn);
@@ -164,7 +168,11 @@ pub(super) unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
             if !m.sum.verify(m.dsn, m.ssn, m.data_len, m.csum) {
                 // SAFETY: socket locked.
                 unsafe {
-                    crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DATA_CSUM_ERR, 1);
+                    crate::ctl::mib_add(
+                        crate::sys::net::sock_net(sk),
+                        crate::mib::DATA_CSUM_ERR,
+                        1,
+                    );
                     csum_failed(c, m.dsn);
                 }
                 return;

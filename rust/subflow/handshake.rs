@@ -86,7 +86,11 @@ unsafe fn synack_received(
                 c.isn_remote = (*cb).seq;
                 // snd_una is ISN + 1 once the SYN is acked.
                 c.isn_local = (*bindings::tcp_sk(sk)).snd_una.wrapping_sub(1);
-                crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCAPABLE_SYNACK_RX, 1);
+                crate::ctl::mib_add(
+                    crate::sys::net::sock_net(sk),
+                    crate::mib::MPCAPABLE_SYNACK_RX,
+                    1,
+                );
             }
             c.snd_rel = 1;
             c.rcv_rel = 1;
@@ -142,7 +146,11 @@ pub(crate) unsafe fn syn_options(
             // SAFETY: valid out pointer; socket locked.
             unsafe {
                 *size = n;
-                crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCAPABLE_SYN_TX, 1);
+                crate::ctl::mib_add(
+                    crate::sys::net::sock_net(sk),
+                    crate::mib::MPCAPABLE_SYN_TX,
+                    1,
+                );
             }
             true
         }
@@ -191,7 +199,7 @@ unsafe fn syn_received(
     // SAFETY: the caller guarantees: listener and request valid, listener locked (TCP's SYN
     // processing).
     unsafe {
-        let net = bindings::sock_net(sk);
+        let net = crate::sys::net::sock_net(sk);
         if !crate::ctl::mptcp_enabled(net) {
             return;
         }
@@ -417,7 +425,9 @@ pub(crate) unsafe fn synack_options(
     let (key, csum) = unsafe {
         (
             server_key(req),
-            crate::ctl::checksum_enabled((*req).__req_common.skc_net.net),
+            crate::ctl::checksum_enabled(crate::sys::Net::from_raw(
+                (*req).__req_common.skc_net.net,
+            )),
         )
     };
     let opt = MptcpOption::MpCapable(MpCapable {
@@ -467,7 +477,7 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
         // (tcp_check_req(), tcp_get_cookie_sock()): ours never ask it to,
         // and request socks are not zeroed, so write it for every child.
         (*treq).drop_req = false;
-        let net = bindings::sock_net(sk);
+        let net = crate::sys::net::sock_net(sk);
         let mut keys = None;
         if (*treq).is_mptcp {
             let local = server_key(req);
@@ -623,6 +633,6 @@ unsafe fn syn_data_len(skb: *const bindings::sk_buff) -> u32 {
 }
 
 /// Claims the token of the server key `local` in `net`.
-fn claim_token(net: *const bindings::net, local: u64) -> bool {
+fn claim_token(net: &crate::sys::Net, local: u64) -> bool {
     crate::token::claim(net, crypto::token_and_idsn(local).0)
 }

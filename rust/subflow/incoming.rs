@@ -45,7 +45,7 @@ pub(crate) unsafe fn incoming_options(
     // SAFETY: the caller guarantees: called by TCP with the socket locked and a valid skb.
     let (opts, flags) = unsafe { tcp_options(skb) };
     // SAFETY: socket locked.
-    let net = unsafe { bindings::sock_net(sk) };
+    let net = unsafe { crate::sys::net::sock_net(sk) };
     let mut fin_announced = false;
     let mut infinite_rx = false;
     let mut fastclose = false;
@@ -140,8 +140,7 @@ pub(crate) unsafe fn incoming_options(
                 }
             }
             Ok(MptcpOption::MpFail(MpFail { dsn })) => {
-                // SAFETY: socket locked.
-                unsafe { crate::ctl::mib_add(net, crate::mib::MPFAIL_RX, 1) };
+                crate::ctl::mib_add(net, crate::mib::MPFAIL_RX, 1);
                 // Our data failed the peer's checksum: answer with the
                 // infinite mapping from its DSN and fall back (§3.7).  Only
                 // where checksums are in use (else nothing could have
@@ -153,13 +152,11 @@ pub(crate) unsafe fn incoming_options(
             Ok(MptcpOption::MpFastclose(MpFastclose { receiver_key }))
                 if receiver_key == c.local_key =>
             {
-                // SAFETY: socket locked.
-                unsafe { crate::ctl::mib_add(net, crate::mib::MPFASTCLOSE_RX, 1) };
+                crate::ctl::mib_add(net, crate::mib::MPFASTCLOSE_RX, 1);
                 fastclose = true;
             }
             Ok(MptcpOption::MpTcpRst(_)) => {
-                // SAFETY: socket locked.
-                unsafe { crate::ctl::mib_add(net, crate::mib::MPRST_RX, 1) };
+                crate::ctl::mib_add(net, crate::mib::MPRST_RX, 1);
             }
             _ => {}
         }

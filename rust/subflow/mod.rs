@@ -455,7 +455,7 @@ unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
                     c.orig_data_ready = (*ssk).sk_data_ready;
                     (*ssk).sk_data_ready = Some(data_ready);
                 }
-                let net = bindings::sock_net(ssk);
+                let net = crate::sys::net::sock_net(ssk);
                 // A key whose token no other connection here uses (a few
                 // draws, as mainline's mptcp_token_new_connect()).
                 for _ in 0..4 {
@@ -551,14 +551,13 @@ pub(crate) unsafe fn reset(ssk: *mut bindings::sock) {
 /// being destroyed); `st` is its state.
 unsafe fn end_connection(sk: *mut bindings::sock, c: &SubflowCtx) {
     // SAFETY: `sk` is live (# Safety).
-    let net = unsafe { bindings::sock_net(sk) };
+    let net = unsafe { crate::sys::net::sock_net(sk) };
     if c.token_claimed {
         crate::token::release(net, crypto::token_and_idsn(c.local_key).0);
     }
     if c.estab_counted {
         // MPCurrEstab is a gauge: this connection ends here.
-        // SAFETY: `net` is the live socket's namespace.
-        unsafe { crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, u64::MAX) };
+        crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, u64::MAX);
     }
 }
 
@@ -576,7 +575,7 @@ unsafe fn count_estab(sk: *const bindings::sock, c: &mut SubflowCtx) {
     if !c.estab_counted {
         c.estab_counted = true;
         // SAFETY: `sk` is live (# Safety).
-        unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, 1) };
+        unsafe { crate::ctl::mib_add(crate::sys::net::sock_net(sk), crate::mib::MPCURR_ESTAB, 1) };
     }
 }
 
@@ -609,7 +608,13 @@ unsafe fn uncount_estab(sk: *const bindings::sock, c: &mut SubflowCtx) {
     if c.estab_counted {
         c.estab_counted = false;
         // SAFETY: `sk` is live (# Safety).
-        unsafe { crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::MPCURR_ESTAB, u64::MAX) };
+        unsafe {
+            crate::ctl::mib_add(
+                crate::sys::net::sock_net(sk),
+                crate::mib::MPCURR_ESTAB,
+                u64::MAX,
+            )
+        };
     }
 }
 
@@ -622,7 +627,7 @@ unsafe fn fallback(sk: *mut bindings::sock, c: &mut CtxRef<'_>, mib: usize) {
     // SAFETY: the caller guarantees: subflow socket locked.
     unsafe {
         fallback_quiet(sk, c);
-        crate::ctl::mib_add(bindings::sock_net(sk), mib, 1);
+        crate::ctl::mib_add(crate::sys::net::sock_net(sk), mib, 1);
     }
 }
 

@@ -271,7 +271,7 @@ unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
                             // SAFETY: socket locked.
                             unsafe {
                                 crate::ctl::mib_add(
-                                    bindings::sock_net(sk),
+                                    crate::sys::net::sock_net(sk),
                                     crate::mib::DUPLICATE_DATA,
                                     1,
                                 )
@@ -441,7 +441,11 @@ unsafe fn rx_reset(sk: *mut bindings::sock) {
     // SAFETY: the caller guarantees: socket locked (TCP's receive path); no reference to its context
     // live.
     unsafe {
-        crate::ctl::mib_add(bindings::sock_net(sk), crate::mib::DSS_CORRUPTION_RESET, 1);
+        crate::ctl::mib_add(
+            crate::sys::net::sock_net(sk),
+            crate::mib::DSS_CORRUPTION_RESET,
+            1,
+        );
         if let Some(mut c) = ctx(sk) {
             let c = &mut c;
             c.reset_reason = ResetReason::MptcpSpecific;

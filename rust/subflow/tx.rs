@@ -245,7 +245,7 @@ unsafe fn control_options(
 ) -> Option<c_uint> {
     // SAFETY: the caller guarantees: socket locked, valid skb and `opts`.
     unsafe {
-        let net = bindings::sock_net(sk);
+        let net = crate::sys::net::sock_net(sk);
         let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
         if (*cb).tcp_flags & bindings::TCPHDR_RST as u8 != 0 {
             // One subflow: its abortive close is the connection's.

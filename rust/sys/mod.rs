@@ -17,9 +17,11 @@
 //! here file by file.
 
 pub(crate) mod global;
+pub(crate) mod net;
 pub(crate) mod sock;
 pub(crate) mod sync;
 
+pub(crate) use net::Net;
 pub(crate) use sock::{Sock, TcpSock};
 
 /// `jiffies`.
