@@ -18,6 +18,7 @@
 
 pub(crate) mod global;
 pub(crate) mod net;
+pub(crate) mod pernet;
 pub(crate) mod sock;
 pub(crate) mod sync;
 
