@@ -360,103 +360,132 @@ type Handler = unsafe extern "C" fn(
     *mut bindings::loff_t,
 ) -> c_int;
 
-/// [`Kind::JiffiesNonNeg`].
-///
-/// # Safety
-///
-/// Called by the sysctl core for an entry built by [`fill`] from a
-/// `Kind::JiffiesNonNeg` (`data` is a live `AtomicU32`), writes serialised
-/// per file.
-unsafe extern "C" fn proc_jiffies_nonneg(
+/// A proc handler's arguments, as the sysctl core passes them.
+#[derive(Clone, Copy)]
+struct ProcArgs {
     ctl: *const bindings::ctl_table,
     write: c_int,
     buffer: *mut c_void,
     lenp: *mut usize,
     ppos: *mut bindings::loff_t,
-) -> c_int {
-    // SAFETY: per the contract above.
-    let data = unsafe { &*(*ctl).data.cast::<AtomicU32>() };
-    let mut val = data.load(Ordering::Relaxed) as c_int;
-    // SAFETY: `ctl` is valid; the copy points `data` at a local int.
-    let mut tmp = unsafe { ptr::read(ctl) };
-    tmp.data = ptr::addr_of_mut!(val).cast();
-    // SAFETY: `tmp` describes an `int`; the buffers come from the core.
-    let ret = unsafe { bindings::proc_dointvec_jiffies(&tmp, write, buffer, lenp, ppos) };
-    if write != 0 && ret == 0 {
-        if val < 0 {
-            return -(bindings::EINVAL as c_int);
-        }
-        data.store(val as u32, Ordering::Relaxed);
-    }
-    ret
 }
 
-/// [`Kind::Str`].
-///
-/// # Safety
-///
-/// Called by the sysctl core for an entry built by [`fill`] from a
-/// `Kind::Str` (`data` is its live buffer, `extra1` its `valid` fn),
-/// writes serialised per file (the only writer of the buffer).
-unsafe extern "C" fn proc_str(
-    ctl: *const bindings::ctl_table,
-    write: c_int,
-    buffer: *mut c_void,
-    lenp: *mut usize,
-    ppos: *mut bindings::loff_t,
-) -> c_int {
-    // SAFETY: per the contract above: `extra1` was made from a
-    // `fn(&[u8]) -> bool`, and the buffer is written only here, serialised.
-    let (cur, valid) = unsafe {
-        (
-            (*ctl).data.cast::<[u8; STR_MAX]>(),
-            core::mem::transmute::<*mut c_void, fn(&[u8]) -> bool>((*ctl).extra1),
-        )
+impl ProcArgs {
+    /// Runs the kernel's handler `h` as if the table entry's value were
+    /// the local `data` of `maxlen` octets (our handlers check a written
+    /// value before storing it, or produce the value read).
+    ///
+    /// # Safety
+    ///
+    /// The arguments come from the sysctl core; `data` is valid for
+    /// `maxlen` octets of what `h` converts (for strings: NUL-terminated
+    /// within `maxlen`).
+    unsafe fn on_local(self, h: Handler, data: *mut c_void, maxlen: usize) -> c_int {
+        // SAFETY: `ctl` is valid (caller); the copy only redirects `data`.
+        let mut tmp = unsafe { ptr::read(self.ctl) };
+        tmp.data = data;
+        tmp.maxlen = maxlen as c_int;
+        // SAFETY: `tmp` describes `data` (caller); the buffers are the core's.
+        unsafe { h(&tmp, self.write, self.buffer, self.lenp, self.ppos) }
+    }
+}
+
+/// Declares a proc handler `$name` whose body sees `$a: ProcArgs`.
+macro_rules! proc_handler {
+    ($(#[$m:meta])* fn $name:ident($a:ident) $body:block) => {
+        $(#[$m])*
+        unsafe extern "C" fn $name(
+            ctl: *const bindings::ctl_table,
+            write: c_int,
+            buffer: *mut c_void,
+            lenp: *mut usize,
+            ppos: *mut bindings::loff_t,
+        ) -> c_int {
+            let $a = ProcArgs { ctl, write, buffer, lenp, ppos };
+            $body
+        }
     };
-    // SAFETY: `cur` is the live buffer; volatile, as a read may race with
-    // a write (no reference to it is ever made).
-    let mut val = unsafe { ptr::read_volatile(cur) };
-    // SAFETY: `ctl` is valid; the copy points `data` at a local buffer.
-    let mut tmp = unsafe { ptr::read(ctl) };
-    tmp.data = val.as_mut_ptr().cast();
-    // SAFETY: `tmp` describes `val` (`maxlen` = STR_MAX, NUL-terminated).
-    let ret = unsafe { bindings::proc_dostring(&tmp, write, buffer, lenp, ppos) };
-    if write != 0 && ret == 0 {
-        let len = val.iter().position(|&b| b == 0).unwrap_or(STR_MAX);
-        if !valid(val.get(..len).unwrap_or(&[])) {
-            return -(bindings::ENOENT as c_int);
-        }
-        // SAFETY: as above; writes are serialised per file.
-        unsafe { ptr::write_volatile(cur, val) };
-    }
-    ret
 }
 
-/// [`Kind::StrRo`].
-///
-/// # Safety
-///
-/// Called by the sysctl core for an entry built by [`fill`] from a
-/// `Kind::StrRo` (`extra1` its `fill` fn).
-unsafe extern "C" fn proc_str_ro(
-    ctl: *const bindings::ctl_table,
-    write: c_int,
-    buffer: *mut c_void,
-    lenp: *mut usize,
-    ppos: *mut bindings::loff_t,
-) -> c_int {
-    // SAFETY: per the contract above.
-    let f = unsafe { core::mem::transmute::<*mut c_void, fn(&mut [u8]) -> usize>((*ctl).extra1) };
-    let mut list = [0u8; STR_MAX * 8];
-    // The last octet stays NUL.
-    let n = list.len() - 1;
-    if let Some(buf) = list.get_mut(..n) {
-        f(buf);
+proc_handler! {
+    /// [`Kind::JiffiesNonNeg`].
+    ///
+    /// # Safety
+    ///
+    /// Called by the sysctl core for an entry built by [`fill`] from a
+    /// `Kind::JiffiesNonNeg` (`data` is a live `AtomicU32`), writes
+    /// serialised per file.
+    fn proc_jiffies_nonneg(a) {
+        // SAFETY: per the contract above.
+        let data = unsafe { &*(*a.ctl).data.cast::<AtomicU32>() };
+        let mut val = data.load(Ordering::Relaxed) as c_int;
+        let local = ptr::addr_of_mut!(val).cast();
+        // SAFETY: our arguments; `local` is an int.
+        let ret = unsafe { a.on_local(bindings::proc_dointvec_jiffies, local, 4) };
+        if a.write != 0 && ret == 0 {
+            if val < 0 {
+                return -(bindings::EINVAL as c_int);
+            }
+            data.store(val as u32, Ordering::Relaxed);
+        }
+        ret
     }
-    // SAFETY: `ctl` is valid; the copy points `data` at the local buffer.
-    let mut tmp = unsafe { ptr::read(ctl) };
-    tmp.data = list.as_mut_ptr().cast();
-    tmp.maxlen = list.len() as c_int;
-    // SAFETY: `tmp` describes `list`, NUL-terminated.
-    unsafe { bindings::proc_dostring(&tmp, write, buffer, lenp, ppos) }
+}
+
+proc_handler! {
+    /// [`Kind::Str`].
+    ///
+    /// # Safety
+    ///
+    /// Called by the sysctl core for an entry built by [`fill`] from a
+    /// `Kind::Str` (`data` is its live buffer, `extra1` its `valid` fn),
+    /// writes serialised per file (the only writer of the buffer).
+    fn proc_str(a) {
+        // SAFETY: per the contract above: `extra1` was made from a
+        // `fn(&[u8]) -> bool`.
+        let (cur, valid) = unsafe {
+            (
+                (*a.ctl).data.cast::<[u8; STR_MAX]>(),
+                core::mem::transmute::<*mut c_void, fn(&[u8]) -> bool>((*a.ctl).extra1),
+            )
+        };
+        // SAFETY: `cur` is the live buffer; volatile, as a read may race
+        // with a write (no reference to it is ever made).
+        let mut val = unsafe { ptr::read_volatile(cur) };
+        // SAFETY: our arguments; `val` is NUL-terminated within STR_MAX.
+        let ret = unsafe { a.on_local(bindings::proc_dostring, val.as_mut_ptr().cast(), STR_MAX) };
+        if a.write != 0 && ret == 0 {
+            let len = val.iter().position(|&b| b == 0).unwrap_or(STR_MAX);
+            if !valid(val.get(..len).unwrap_or(&[])) {
+                return -(bindings::ENOENT as c_int);
+            }
+            // SAFETY: as above; writes are serialised per file.
+            unsafe { ptr::write_volatile(cur, val) };
+        }
+        ret
+    }
+}
+
+proc_handler! {
+    /// [`Kind::StrRo`].
+    ///
+    /// # Safety
+    ///
+    /// Called by the sysctl core for an entry built by [`fill`] from a
+    /// `Kind::StrRo` (`extra1` its `fill` fn).
+    fn proc_str_ro(a) {
+        // SAFETY: per the contract above.
+        let f = unsafe {
+            core::mem::transmute::<*mut c_void, fn(&mut [u8]) -> usize>((*a.ctl).extra1)
+        };
+        let mut list = [0u8; STR_MAX * 8];
+        // The last octet stays NUL.
+        let n = list.len() - 1;
+        if let Some(buf) = list.get_mut(..n) {
+            f(buf);
+        }
+        let len = list.len();
+        // SAFETY: our arguments; `list` is NUL-terminated.
+        unsafe { a.on_local(bindings::proc_dostring, list.as_mut_ptr().cast(), len) }
+    }
 }
