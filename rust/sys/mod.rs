@@ -9,12 +9,14 @@
 //! on.  Locks are guards ([`sock::SockGuard`]) that unlock on drop, and
 //! what may only be read under a lock is only reachable through its guard.
 //!
-//! Status (issue 9): this layer is new.  `sock.rs` covers the socket lock,
-//! the socket flags, errors and timeouts, and the TCP sequence numbers the
-//! read and ioctl paths use; `msk/rx.rs` and the subflow's `rx_inq`/`outq`
-//! are written on it.  The other glue files still dereference bindings
-//! directly (their `unsafe` blocks each carry a SAFETY comment); they move
-//! here file by file.
+//! Status (issue 9): `sock.rs` covers the socket lock, the socket flags,
+//! errors and timeouts, and the TCP sequence numbers the read and ioctl
+//! paths use; `net.rs` the namespace; `pernet.rs` per-namespace state with
+//! its sysctls (C entry points included); `sync.rs` the BH spinlock of the
+//! module's lists and tables; `global.rs` static C tables.  The other glue
+//! files still dereference bindings directly (their `unsafe` blocks each
+//! carry a SAFETY comment); they move here file by file
+//! (`scripts/unsafe-count.sh` counts them).
 
 pub(crate) mod global;
 pub(crate) mod net;
