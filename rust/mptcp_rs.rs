@@ -33,6 +33,9 @@ mod crypto;
 #[path = "core/src/csum.rs"]
 mod csum;
 #[allow(dead_code, unreachable_pub)]
+#[path = "core/src/handshake.rs"]
+mod handshake;
+#[allow(dead_code, unreachable_pub)]
 #[path = "core/src/mapping.rs"]
 mod mapping;
 #[allow(dead_code, unreachable_pub)]

@@ -22,7 +22,8 @@ use super::{
     AF_OPS_V6M, KEY_SECRET, MPTCP_VERSION, REQ_OPS_V4, REQ_OPS_V6, TCPF_SYN_ACK,
 };
 use crate::crypto;
-use crate::options::{self, MpCapable, MpCapablePayload, MptcpOption, MptcpOptions};
+use crate::handshake;
+use crate::options::{MpCapable, MpCapablePayload, MptcpOption};
 
 // ---- client side -------------------------------------------------------------
 
@@ -66,20 +67,12 @@ unsafe fn synack_received(
     skb: *const bindings::sk_buff,
     opts: &[u8],
 ) {
-    let mpc = MptcpOptions::new(opts).find_map(|o| match o {
-        Ok(MptcpOption::MpCapable(m)) => Some(m),
-        _ => None,
-    });
-    match mpc {
-        Some(MpCapable {
-            version: MPTCP_VERSION,
-            flags,
-            payload: MpCapablePayload::SynAck { sender_key },
-        }) => {
+    match handshake::synack(handshake::find_mpc(opts).as_ref()) {
+        Some(peer) => {
             // Checksums if either side asked (RFC 8684 §3.1).
-            c.csum_reqd |= flags & options::MPTCP_CAP_CHECKSUM_REQD != 0;
-            c.remote_key = sender_key;
-            c.idsn_remote = crypto::token_and_idsn(sender_key).1;
+            c.csum_reqd |= peer.csum;
+            c.remote_key = peer.key;
+            c.idsn_remote = crypto::token_and_idsn(peer.key).1;
             // SAFETY: valid skb and socket (caller).
             unsafe {
                 let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
@@ -100,7 +93,7 @@ unsafe fn synack_received(
         }
         // No (or unusable) MP_CAPABLE: plain TCP.
         // SAFETY: socket locked (caller).
-        _ => unsafe { fallback(sk, c, crate::mib::MPCAPABLE_FALLBACK_SYNACK) },
+        None => unsafe { fallback(sk, c, crate::mib::MPCAPABLE_FALLBACK_SYNACK) },
     }
     // The connection is established, MPTCP or not.
     // SAFETY: socket locked (caller).
@@ -204,21 +197,12 @@ unsafe fn syn_received(
             return;
         }
         let (opts, _) = tcp_options(skb);
-        let mpc = MptcpOptions::new(opts).find_map(|o| match o {
-            Ok(MptcpOption::MpCapable(m)) => Some(m),
-            _ => None,
-        });
         // A client's flag A needs no state here: the client then also
         // sets it on its third ACK, where `syn_recv_sock` sees it.
         // A SYN asking for a later version gets our v1 (RFC 8684 §3.1: the
         // server answers with the highest version it supports; mainline
-        // accepts any SYN version >= 1).
-        if let Some(MpCapable {
-            version: MPTCP_VERSION..,
-            payload: MpCapablePayload::Syn,
-            ..
-        }) = mpc
-        {
+        // accepts any SYN version >= 1; the codec enforces that).
+        if handshake::syn(handshake::find_mpc(opts).as_ref()).is_some() {
             crate::ctl::mib_add(net, crate::mib::MPCAPABLE_SYN_RX, 1);
             (*req.cast::<bindings::tcp_request_sock>()).is_mptcp = true;
         }
@@ -483,23 +467,15 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
             let local = server_key(req);
             let (opts, _) = tcp_options(skb);
             let own = crate::ctl::checksum_enabled(net);
-            keys = match mpc_ack_key(opts, local) {
-                Some((remote, csum)) => Some((local, Some(remote), own || csum)),
+            let mpc = handshake::find_mpc(opts);
+            keys = match handshake::third_ack(mpc.as_ref(), local) {
+                Some(peer) => Some((local, Some(peer.key), own || peer.csum)),
                 // Fast open: TCP creates the child from the SYN itself
                 // (tcp_fastopen_create_child), before any key of the
                 // client's; it comes with the third ACK (`incoming.rs`).
-                None if is_syn(skb) => MptcpOptions::new(opts).find_map(|o| match o {
-                    Ok(MptcpOption::MpCapable(MpCapable {
-                        flags,
-                        payload: MpCapablePayload::Syn,
-                        ..
-                    })) => Some((
-                        local,
-                        None,
-                        own || flags & options::MPTCP_CAP_CHECKSUM_REQD != 0,
-                    )),
-                    _ => None,
-                }),
+                None if is_syn(skb) => {
+                    handshake::syn(mpc.as_ref()).map(|csum| (local, None, own || csum))
+                }
                 None => None,
             };
         }
@@ -562,37 +538,6 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
         }
         child
     }
-}
-
-/// The client's key from the MP_CAPABLE of its third ACK (or first data)
-/// in `opts`, if that names our key `local`, and whether the client asks
-/// for checksums: flag A on the 20-octet ACK, a checksum in the 22/24-octet
-/// ACK with data (whose flag A mainline ignores).
-pub(super) fn mpc_ack_key(opts: &[u8], local: u64) -> Option<(u64, bool)> {
-    MptcpOptions::new(opts).find_map(|o| match o {
-        Ok(MptcpOption::MpCapable(MpCapable {
-            flags,
-            payload:
-                MpCapablePayload::Ack {
-                    sender_key,
-                    receiver_key,
-                },
-            ..
-        })) if receiver_key == local => {
-            Some((sender_key, flags & options::MPTCP_CAP_CHECKSUM_REQD != 0))
-        }
-        Ok(MptcpOption::MpCapable(MpCapable {
-            payload:
-                MpCapablePayload::AckData {
-                    sender_key,
-                    receiver_key,
-                    checksum,
-                    ..
-                },
-            ..
-        })) if receiver_key == local => Some((sender_key, checksum.is_some())),
-        _ => None,
-    })
 }
 
 /// The peer's key, from its MP_CAPABLE: the key and its IDSN.

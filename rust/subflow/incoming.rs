@@ -13,7 +13,7 @@ use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::bindings;
 
 use super::datafin::data_ack_received;
-use super::handshake::{mpc_ack_key, set_remote_key};
+use super::handshake::set_remote_key;
 use super::rx::{data_fin_done, data_fin_reached, rcv_dsn};
 use super::{
     ctx, fallback, fallback_quiet, is_mptcp_state, state, tcp_options, SubflowCtx, TCPF_SYN_ACK,
@@ -220,7 +220,8 @@ pub(crate) unsafe fn incoming_options(
 /// its third ACK (or first data) if `opts` has it, naming our key; returns
 /// whether the key is now known.
 fn remote_key_from(c: &mut SubflowCtx, opts: &[u8]) -> bool {
-    let found = mpc_ack_key(opts, c.local_key);
+    let found = crate::handshake::third_ack(crate::handshake::find_mpc(opts).as_ref(), c.local_key)
+        .map(|p| (p.key, p.csum));
     if let Some((key, csum)) = found {
         set_remote_key(c, key);
         c.csum_reqd |= csum;

@@ -29,6 +29,7 @@
 pub mod crypto;
 pub mod csum;
 pub mod endpoint;
+pub mod handshake;
 pub mod mapping;
 pub mod options;
 pub mod reassembly;

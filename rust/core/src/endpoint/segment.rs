@@ -23,6 +23,7 @@ use super::{
 };
 use crate::crypto;
 use crate::csum::{self, DssCsum};
+use crate::handshake;
 use crate::mapping::{expand_data_ack, expand_dsn, walk_step, Mapping, WalkStep};
 use crate::options::{
     DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFail, MpFastclose, MpTcpRst,
@@ -168,14 +169,14 @@ impl Endpoint {
                 self.isn_remote = seg.seq;
                 self.rcv_nxt = seg.seq.wrapping_add(1);
                 self.state = MskState::SynRecv;
-                match self.parse(seg.options).mpc {
-                    Some(m) if m.payload == MpCapablePayload::Syn => {
+                match handshake::syn(self.parse(seg.options).mpc.as_ref()) {
+                    Some(peer_csum) => {
                         self.counters.inc(Mib::MPCapableSYNRX);
-                        self.peer_csum = m.checksum_required();
+                        self.peer_csum = peer_csum;
                         self.csum = self.cfg.checksum || self.peer_csum;
                     }
                     // A plain TCP client: no MPTCP, nothing counted.
-                    _ => self.fallback(None),
+                    None => self.fallback(None),
                 }
             }
             (Role::Client, MskState::SynSent, true) => {
@@ -185,19 +186,15 @@ impl Endpoint {
                 if self.mode != SubflowMode::Handshake {
                     return;
                 }
-                match self.parse(seg.options).mpc {
-                    Some(MpCapable {
-                        flags,
-                        payload: MpCapablePayload::SynAck { sender_key },
-                        ..
-                    }) => {
+                match handshake::synack(self.parse(seg.options).mpc.as_ref()) {
+                    Some(peer) => {
                         self.counters.inc(Mib::MPCapableSYNACKRX);
-                        self.peer_csum = flags & MPTCP_CAP_CHECKSUM_REQD != 0;
+                        self.peer_csum = peer.csum;
                         self.csum = self.cfg.checksum || self.peer_csum;
-                        self.set_remote_key(sender_key);
+                        self.set_remote_key(peer.key);
                         self.mode = SubflowMode::PreEstablished;
                     }
-                    _ => self.fallback(Some(Mib::MPCapableFallbackSYNACK)),
+                    None => self.fallback(Some(Mib::MPCapableFallbackSYNACK)),
                 }
             }
             (Role::Client, MskState::SynSent, false) => {
@@ -226,37 +223,14 @@ impl Endpoint {
         if self.mode != SubflowMode::Handshake {
             return;
         }
-        // Mainline does not compare the receiver key; the glue does (its
-        // key is derived statelessly from the request), and so do we.
-        let keys = match self.parse(seg.options).mpc {
-            Some(MpCapable {
-                flags,
-                payload:
-                    MpCapablePayload::Ack {
-                        sender_key,
-                        receiver_key,
-                    },
-                ..
-            }) if receiver_key == self.local_key => {
-                Some((sender_key, flags & MPTCP_CAP_CHECKSUM_REQD != 0))
-            }
-            Some(MpCapable {
-                payload:
-                    MpCapablePayload::AckData {
-                        sender_key,
-                        receiver_key,
-                        checksum,
-                        ..
-                    },
-                ..
-            }) if receiver_key == self.local_key => Some((sender_key, checksum.is_some())),
-            _ => None,
-        };
-        match keys {
-            Some((remote, csum)) => {
+        // The echoed key is compared, as the glue does (see
+        // `handshake::third_ack`).
+        let mpc = self.parse(seg.options).mpc;
+        match handshake::third_ack(mpc.as_ref(), self.local_key) {
+            Some(peer) => {
                 self.counters.inc(Mib::MPCapableACKRX);
-                self.csum |= csum;
-                self.set_remote_key(remote);
+                self.csum |= peer.csum;
+                self.set_remote_key(peer.key);
                 self.mode = SubflowMode::FullyEstablished;
             }
             None => self.fallback(Some(Mib::MPCapableFallbackACK)),
