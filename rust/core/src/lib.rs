@@ -34,3 +34,4 @@ pub mod mapping;
 pub mod options;
 pub mod reassembly;
 pub mod seq;
+pub mod window;
