@@ -12,6 +12,10 @@ MIB=1048576
 
 echo "TAP version 13"
 note "kernel $(uname -r), $(nproc) CPUs"
+# Every kernel message of the run, for the final kernel_log check: a
+# /dev/kmsg follower keeps what the tests' `dmesg -C` clears from the ring.
+dmesg -W > /tmp/kernel-run.log 2>&1 &
+KLOG_PID=$!
 
 t_no_module() {  # without the module IPPROTO_MPTCP must not exist
   ! lsmod | grep -q '^mptcp ' || fail "module already loaded"
@@ -987,6 +991,22 @@ for t in $(all_tests); do
     tap_run "$t" "t_$t"
   done
 done
+# What the kernel reported during the whole run (on the debug kernel:
+# KASAN, lockdep, UBSAN; on any: WARN/BUG/Oops, refcount errors, Rust
+# panics): nothing may match BAD_RE.
+kernel_log_check() {
+  sleep 1
+  local n bad
+  n=$(wc -l < /tmp/kernel-run.log)
+  bad=$(grep -cE "$BAD_RE" /tmp/kernel-run.log || true)
+  echo "kernel log: $n lines during the run, $bad matching '$BAD_RE'"
+  [ "$bad" = 0 ] || { grep -E -B3 -A25 "$BAD_RE" /tmp/kernel-run.log | head -120; fail "kernel reports"; }
+}
+if [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" kernel_log "* ]]; then
+  tap_run kernel_log kernel_log_check
+fi
+kill $KLOG_PID 2>/dev/null
+
 # Debug kernel (FLAVOUR=debug): what kmemleak finds after the whole run.
 # Objects whose allocation backtrace names our module (or MPTCP hooks)
 # fail the check; others are listed (boot-time reports of other code).
