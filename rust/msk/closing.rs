@@ -54,8 +54,7 @@ static TIMER_KEY: Global<bindings::lock_class_key> = Global::zeroed();
 const POLL: u64 = bindings::HZ as u64 / 10;
 
 fn now() -> u64 {
-    // SAFETY: `jiffies` is always readable.
-    unsafe { ptr::read_volatile(ptr::addr_of!(bindings::jiffies)) as u64 }
+    crate::sys::jiffies() as u64
 }
 
 /// Runs `f` on the list head under the list lock.  `register()`
