@@ -27,6 +27,9 @@ mod token;
 // every connection as a TCP fallback); the host tests exercise all of it,
 // and compiling it here keeps it kernel-clean.
 #[allow(dead_code, unreachable_pub)]
+#[path = "core/src/close.rs"]
+mod close;
+#[allow(dead_code, unreachable_pub)]
 #[path = "core/src/crypto.rs"]
 mod crypto;
 #[allow(dead_code, unreachable_pub)]

@@ -83,23 +83,35 @@ pub(crate) fn msk_state(ssk: &TcpSock, tcp_state: c_int) -> c_int {
     let st = ctx_locked(&g).and_then(|c| {
         let s = c.state.load(Ordering::Relaxed);
         (s == state::ESTABLISHED || s == state::MPC_ACK_PENDING).then(|| {
-            match (
-                c.data_fin_tx.is_some(),
-                c.data_fin_tx_acked,
-                c.data_fin_done,
-            ) {
-                (false, _, false) => E,
-                (false, _, true) => CW,
-                (true, false, false) => bindings::TCP_FIN_WAIT1 as c_int,
-                (true, true, false) => bindings::TCP_FIN_WAIT2 as c_int,
-                (true, false, true) if c.data_fin_rx_first => bindings::TCP_LAST_ACK as c_int,
-                (true, false, true) => bindings::TCP_CLOSING as c_int,
-                (true, true, true) => bindings::TCP_CLOSE as c_int,
-            }
+            let facts = crate::close::DataFins {
+                tx: c.data_fin_tx.is_some(),
+                tx_acked: c.data_fin_tx_acked,
+                rx: c.data_fin_done,
+                rx_first: c.data_fin_rx_first,
+            };
+            tcp_state_of(crate::close::state_of(facts))
         })
     });
     drop(g);
     st.unwrap_or(tcp_state)
+}
+
+/// The `TCP_*` value of a connection state (as `ss -M` and MPTCP_INFO
+/// show mainline's msk states).
+fn tcp_state_of(st: crate::close::MskState) -> c_int {
+    use crate::close::MskState as S;
+    (match st {
+        S::Closed => bindings::TCP_CLOSE,
+        S::Listen => bindings::TCP_LISTEN,
+        S::SynSent => bindings::TCP_SYN_SENT,
+        S::SynRecv => bindings::TCP_SYN_RECV,
+        S::Established => bindings::TCP_ESTABLISHED,
+        S::FinWait1 => bindings::TCP_FIN_WAIT1,
+        S::FinWait2 => bindings::TCP_FIN_WAIT2,
+        S::Closing => bindings::TCP_CLOSING,
+        S::CloseWait => bindings::TCP_CLOSE_WAIT,
+        S::LastAck => bindings::TCP_LAST_ACK,
+    }) as c_int
 }
 
 /// A closed connection's subflow waiting in `msk/closing.rs`: resends our

@@ -54,6 +54,8 @@
 
 use core::ops::Range;
 
+use crate::close::DataFins;
+pub use crate::close::MskState;
 use crate::crypto;
 use crate::csum::DssCsum;
 use crate::mapping::Mapping;
@@ -96,33 +98,6 @@ pub enum Role {
     Client,
     /// Answers a SYN (the child of a listener).
     Server,
-}
-
-/// Connection-level (msk) state: the data-level analogue of TCP's states
-/// (RFC 8684 §3.3.3). As mainline's msk, there is no data-level TIME_WAIT:
-/// FIN_WAIT2 and CLOSING go to CLOSED (the subflow keeps TCP's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MskState {
-    /// Closed: never opened, done, reset or aborted (see [`Endpoint::error`]).
-    Closed,
-    /// A server waiting for the SYN.
-    Listen,
-    /// A client whose SYN is (to be) sent.
-    SynSent,
-    /// SYN received, handshake not complete.
-    SynRecv,
-    /// Open both ways.
-    Established,
-    /// We closed; our DATA_FIN is not acknowledged yet.
-    FinWait1,
-    /// We closed and our DATA_FIN is acknowledged; the peer's is awaited.
-    FinWait2,
-    /// Both closed at once; our DATA_FIN is not acknowledged yet.
-    Closing,
-    /// The peer closed; we may still send.
-    CloseWait,
-    /// The peer closed, then we did; our DATA_FIN is not acknowledged yet.
-    LastAck,
 }
 
 /// What the subflow runs.
@@ -417,6 +392,8 @@ pub struct Endpoint {
     /// DSN of the peer's DATA_FIN, once announced.
     fin_rx: Option<u64>,
     fin_rx_done: bool,
+    /// The peer's DATA_FIN was in order before we queued ours.
+    fin_rx_first: bool,
 
     // Control options to send.
     mp_fail_tx: Option<u64>,
@@ -472,6 +449,7 @@ impl Endpoint {
             ack64: false,
             fin_rx: None,
             fin_rx_done: false,
+            fin_rx_first: false,
             mp_fail_tx: None,
             mp_fail_sent: false,
             infinite_tx: None,
@@ -499,6 +477,18 @@ impl Endpoint {
     #[must_use]
     pub const fn state(&self) -> MskState {
         self.state
+    }
+
+    /// The DATA_FIN facts; once established and while no error closed the
+    /// connection, [`crate::close::state_of`] of them is [`Self::state`].
+    #[must_use]
+    pub const fn data_fins(&self) -> DataFins {
+        DataFins {
+            tx: self.fin_tx.is_some(),
+            tx_acked: self.fin_tx_acked,
+            rx: self.fin_rx_done,
+            rx_first: self.fin_rx_first,
+        }
     }
 
     /// What the subflow runs.

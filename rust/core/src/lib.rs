@@ -26,6 +26,7 @@
     )
 )]
 
+pub mod close;
 pub mod crypto;
 pub mod csum;
 pub mod endpoint;

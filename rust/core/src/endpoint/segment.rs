@@ -617,6 +617,7 @@ impl Endpoint {
             _ => return,
         };
         self.fin_rx_done = true;
+        self.fin_rx_first = self.fin_tx.is_none();
         self.state = next;
         out.eof = true;
         out.send_ack = self.mptcp_running();

@@ -303,6 +303,7 @@ impl Pair {
             side.rx.extend_from_slice(chunk);
         }
         assert!(out.delivered() <= seg.payload.len());
+        check_close_state(&side.ep);
         if out.eof {
             side.eof += 1;
         }
@@ -466,6 +467,31 @@ impl Pair {
         assert!(
             self.sides[C].rx == self.sides[S].app_tx,
             "server -> client data"
+        );
+    }
+}
+
+/// The endpoint's event-driven close state agrees with the one the glue
+/// derives from the DATA_FIN facts (`close::state_of`), while MPTCP runs
+/// and no error closed the connection.
+pub fn check_close_state(ep: &Endpoint) {
+    use mptcp_core::close::state_of;
+    let open = matches!(
+        ep.state(),
+        MskState::Established
+            | MskState::FinWait1
+            | MskState::FinWait2
+            | MskState::Closing
+            | MskState::CloseWait
+            | MskState::LastAck
+            | MskState::Closed
+    );
+    if open && ep.error().is_none() && !ep.is_fallback() && ep.is_fully_established() {
+        assert_eq!(
+            state_of(ep.data_fins()),
+            ep.state(),
+            "facts {:?}",
+            ep.data_fins()
         );
     }
 }
