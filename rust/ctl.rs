@@ -17,6 +17,7 @@ use kernel::str::CStr;
 
 use crate::mib::{MIB_MAX, MIB_NAMES};
 use crate::sys::pernet::{Entry, Kind, Pernet as Registration, PernetState, SysctlStr, STR_MAX};
+use crate::sys::seq_file::NetstatSeq;
 use crate::sys::Net;
 
 /// Schedulers this module implements (`net.mptcp.available_schedulers`).
@@ -228,19 +229,9 @@ pub(crate) fn token_uncharge(net: &Net) {
 }
 
 /// Writes the two `MPTcpExt` lines of `/proc/net/netstat`.
-///
-/// # Safety
-///
-/// `seq` must be the netstat seq_file, whose `private` is the namespace.
-pub(crate) unsafe fn seq_show(seq: *mut bindings::seq_file) {
-    // SAFETY: `seq` is the netstat seq_file and its `private` the live namespace (# Safety).
-    let net = unsafe { (*seq).private }.cast::<bindings::net>();
-    // SAFETY: `net` is the live namespace of the file.
-    let p = pernet(unsafe { Net::from_raw(net) });
-    let put = |s: &[u8]| {
-        // SAFETY: `seq` is valid and `s` is a live buffer.
-        unsafe { bindings::seq_write(seq, s.as_ptr().cast(), s.len()) };
-    };
+pub(crate) fn seq_show(seq: &NetstatSeq) {
+    let p = pernet(seq.net());
+    let put = |s: &[u8]| seq.write(s);
     put(b"MPTcpExt:");
     for name in MIB_NAMES {
         put(b" ");

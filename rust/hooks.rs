@@ -14,6 +14,7 @@ use kernel::prelude::*;
 use crate::ctl;
 use crate::subflow;
 use crate::sys::global::Global;
+use crate::sys::seq_file::NetstatSeq;
 use kernel::ffi::c_uint;
 
 static HOOK_OPS: Global<bindings::mptcp_hook_ops> = Global::zeroed();
@@ -25,9 +26,9 @@ static HOOK_OPS: Global<bindings::mptcp_hook_ops> = Global::zeroed();
 /// Only the kernel calls this, through the table it is registered in,
 /// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn seq_show(seq: *mut bindings::seq_file) {
-    // SAFETY: the hook layer calls this from netstat_seq_show(), whose
-    // seq_file's `private` is the namespace.
-    unsafe { ctl::seq_show(seq) };
+    // SAFETY: the hook layer calls this from netstat_seq_show(), with the
+    // netstat file being shown.
+    ctl::seq_show(unsafe { NetstatSeq::from_raw(seq) });
 }
 
 /// Kernel callback.

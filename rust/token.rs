@@ -44,9 +44,6 @@
 //! subflow context, and so every token, is gone); in between it is read
 //! without a lock.  The per-namespace counts are atomics.
 
-use core::mem::MaybeUninit;
-
-use kernel::bindings;
 use kernel::c_str;
 use kernel::prelude::*;
 
@@ -204,13 +201,7 @@ pub(crate) fn release(net: &Net, token: u32) {
 /// [`MIN_BUCKETS`]..=[`MAX_BUCKETS`] (mainline: `alloc_large_system_hash`
 /// with scale 20 and at most 64Ki).
 fn bucket_count() -> usize {
-    let mut si = MaybeUninit::<bindings::sysinfo>::zeroed();
-    // SAFETY: `si` is a writable `struct sysinfo`; si_meminfo() fills it.
-    unsafe { bindings::si_meminfo(si.as_mut_ptr()) };
-    // SAFETY: zeroed, then filled by si_meminfo().
-    let si = unsafe { si.assume_init() };
-    // `mem_unit` (a u32) fits a usize on every 64-bit target Rust supports here.
-    let mib = si.totalram.saturating_mul(si.mem_unit as usize) >> 20;
+    let mib = crate::sys::totalram_bytes() >> 20;
     let n = mib.clamp(MIN_BUCKETS, MAX_BUCKETS);
     n.checked_next_power_of_two()
         .unwrap_or(MAX_BUCKETS)

@@ -7,10 +7,11 @@
 use kernel::bindings;
 use kernel::ffi::c_int;
 
-use super::rx::RcvCursor;
 use super::SubflowCtx;
 use crate::csum::DssCsum;
 use crate::seq;
+use crate::sys::skb::Mapping;
+use crate::sys::TcpLocked;
 
 /// A received mapping whose payload is being checksummed (RFC 8684
 /// §3.3.1), possibly spread over many skbs.
@@ -35,14 +36,14 @@ impl RxMap {
         u32::from(self.data_len).saturating_sub(u32::from(self.data_fin))
     }
 
-    /// Whether `e` (an skb's extension) describes this mapping.
-    fn matches(&self, e: &bindings::mptcp_ext) -> bool {
-        e.data_seq == self.dsn && e.subflow_seq == self.ssn && e.data_len == self.data_len
+    /// Whether `e` (an skb's mapping) describes this mapping.
+    fn matches(&self, e: &Mapping) -> bool {
+        e.dsn == self.dsn && e.ssn == self.ssn && e.data_len == self.data_len
     }
 
     /// Whether `e` is this mapping extended: same start, more octets.
-    fn extended_by(&self, e: &bindings::mptcp_ext) -> bool {
-        e.data_seq == self.dsn && e.subflow_seq == self.ssn && e.data_len > self.data_len
+    fn extended_by(&self, e: &Mapping) -> bool {
+        e.dsn == self.dsn && e.ssn == self.ssn && e.data_len > self.data_len
     }
 }
 
@@ -52,66 +53,40 @@ impl RxMap {
 /// connection falls back to TCP with MP_FAIL (one subflow, §3.7), keeping
 /// the data as mainline does; octets read before they could be checked
 /// (SO_RCVLOWAT readers) and octets without a mapping are skipped.
-///
-/// # Safety
-///
-/// Socket locked.
-pub(super) unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
+pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
     if !c.csum_reqd || c.mp_fail_tx.is_some() {
         return;
     }
-    // SAFETY: the caller guarantees: socket locked.
-    let (rcv_nxt, copied) = unsafe {
-        (
-            (*bindings::tcp_sk(sk)).rcv_nxt,
-            (*bindings::tcp_sk(sk)).copied_seq,
-        )
-    };
+    let seqs = l.seqs();
+    let (rcv_nxt, copied) = (seqs.rcv_nxt, seqs.copied_seq);
     if seq::before(c.csum_seq, copied) {
         c.rx_map = None;
         c.csum_seq = copied;
     }
-    let mut cur = RcvCursor::new(sk);
+    let mut cur = l.rcv_cursor();
     while seq::before(c.csum_seq, rcv_nxt) {
-        // SAFETY: socket locked; nothing in this loop calls into TCP.
-        let Some(skb) = (unsafe { cur.at(c.csum_seq) }) else {
+        let Some(skb) = cur.at(c.csum_seq) else {
             c.rx_map = None;
             c.csum_seq = rcv_nxt;
             return;
         };
-        // SAFETY: a queued skb of this socket.
-        let (start, len, ext) = unsafe {
-            let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
-            let e = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
-                .cast::<bindings::mptcp_ext>();
-            (
-                (*cb).seq,
-                (*skb).len,
-                e.as_ref().filter(|e| e.use_map() != 0),
-            )
-        };
+        let (start, len) = (skb.seq(), skb.len());
+        let ext = skb.mapping();
         let skb_end = start.wrapping_add(len);
-        let map = match (c.rx_map.as_mut(), ext) {
+        let map = match (c.rx_map.as_mut(), ext.as_ref()) {
             (Some(m), Some(e)) if m.extended_by(e) => {
                 // The same mapping, longer: mainline appends data to an
                 // unsent skb whose mapping was partly sent already (TSO
                 // split, then mptcp_sendmsg_frag() extends the tail), and
                 // its checksum then covers the longer range.  Keep summing.
                 m.data_len = e.data_len;
-                m.data_fin = e.data_fin() != 0;
+                m.data_fin = e.data_fin;
                 m.csum = e.csum;
                 m
             }
             (Some(m), Some(e)) if !m.matches(e) => {
                 // A second mapping inside one still open.
-                // SAFETY: socket locked.
-                unsafe {
-                    crate::ctl::mib_add(
-                        crate::sys::net::sock_net(sk),
-                        crate::mib::DSS_NOT_MATCHING,
-                        1,
-                    )
-                };
+                crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_NOT_MATCHING, 1);
                 let dsn = m.dsn;
                 csum_failed(c, dsn);
                 return;
@@ -120,12 +95,12 @@ pub(super) unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
             // (Mappings without payload octets are never stored on skbs,
             // see `incoming_options`; the guard below keeps the walk going
             // whatever an extension says.)
-            (None, Some(e)) if c.isn_remote.wrapping_add(e.subflow_seq) == c.csum_seq => {
+            (None, Some(e)) if c.isn_remote.wrapping_add(e.ssn) == c.csum_seq => {
                 c.rx_map.insert(RxMap {
-                    dsn: e.data_seq,
-                    ssn: e.subflow_seq,
+                    dsn: e.dsn,
+                    ssn: e.ssn,
                     data_len: e.data_len,
-                    data_fin: e.data_fin() != 0,
+                    data_fin: e.data_fin,
                     csum: e.csum,
                     done: 0,
                     sum: DssCsum::new(),
@@ -155,26 +130,21 @@ pub(super) unsafe fn csum_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
             c.csum_seq = skb_end;
             continue;
         }
-        // SAFETY: [csum_seq, upto) lies inside this skb's payload.
-        map.sum.add_sum(
-            unsafe { skb_sum(skb, c.csum_seq.wrapping_sub(start), n) },
-            n as usize,
-        );
+        // [csum_seq, upto) lies inside this skb's payload (n <= len above).
+        let Some(w) = skb.checksum(c.csum_seq.wrapping_sub(start), n) else {
+            c.rx_map = None;
+            c.csum_seq = skb_end;
+            continue;
+        };
+        map.sum.add_sum(fold(w), n as usize);
         map.done = map.done.wrapping_add(n);
         c.csum_seq = upto;
         if upto == map_end {
             let m = *map;
             c.rx_map = None;
             if !m.sum.verify(m.dsn, m.ssn, m.data_len, m.csum) {
-                // SAFETY: socket locked.
-                unsafe {
-                    crate::ctl::mib_add(
-                        crate::sys::net::sock_net(sk),
-                        crate::mib::DATA_CSUM_ERR,
-                        1,
-                    );
-                    csum_failed(c, m.dsn);
-                }
+                crate::ctl::mib_add(l.sock().net(), crate::mib::DATA_CSUM_ERR, 1);
+                csum_failed(c, m.dsn);
                 return;
             }
         }
@@ -197,8 +167,12 @@ fn csum_failed(c: &mut SubflowCtx, dsn: u64) {
 /// `skb` valid and holding the range.
 pub(super) unsafe fn skb_sum(skb: *const bindings::sk_buff, offset: u32, len: u32) -> u16 {
     // SAFETY: the caller guarantees: `skb` valid and holding the range.
-    let w = unsafe { bindings::skb_checksum(skb, offset as c_int, len as c_int, 0) };
-    // The kernel sums 16-bit words in host order: fold, then convert.
+    fold(unsafe { bindings::skb_checksum(skb, offset as c_int, len as c_int, 0) })
+}
+
+/// `skb_checksum()`'s 32-bit sum of 16-bit words in host order, folded to
+/// 16 bits and read as a big-endian word.
+fn fold(w: u32) -> u16 {
     let s = (w & 0xffff) + (w >> 16);
     let s = (s & 0xffff) + (s >> 16);
     u16::from_be(s as u16)

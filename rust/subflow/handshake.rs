@@ -18,12 +18,14 @@ use kernel::ffi::{c_int, c_uint};
 
 use super::tx::put_option;
 use super::{
-    cap_flags, count_estab, ctx, fallback, is_v6, state, tcp_options, CtxRef, SubflowCtx,
+    cap_flags, count_estab, ctx, ctx_locked, fallback, is_v6, state, CtxRef, SubflowCtx,
     AF_OPS_V6M, KEY_SECRET, MPTCP_VERSION, REQ_OPS_V4, REQ_OPS_V6, TCPF_SYN_ACK,
 };
 use crate::crypto;
 use crate::handshake;
 use crate::options::{MpCapable, MpCapablePayload, MptcpOption};
+use crate::sys::skb::TcpSegment;
+use crate::sys::{TcpLocked, TcpSock};
 
 // ---- client side -------------------------------------------------------------
 
@@ -43,48 +45,42 @@ pub(super) unsafe extern "C" fn rx_dst_set(sk: *mut bindings::sock, skb: *const 
         } else {
             bindings::ipv4_specific.sk_rx_dst_set
         };
-        if let Some(mut c) = ctx(sk) {
-            let c = &mut c;
-            let (opts, flags) = tcp_options(skb);
-            if c.state.load(Ordering::Relaxed) == state::SYN_SENT
-                && flags & TCPF_SYN_ACK == TCPF_SYN_ACK
-            {
-                synack_received(sk, c, skb, opts);
-            }
-        }
+        synack_seen(
+            &TcpSock::from_raw(sk).assume_locked(),
+            TcpSegment::from_raw(skb),
+        );
         if let Some(f) = orig {
             f(sk, skb);
         }
     }
 }
 
-/// # Safety
-///
-/// Subflow socket locked; `skb` is the SYN-ACK.
-unsafe fn synack_received(
-    sk: *mut bindings::sock,
-    c: &mut CtxRef<'_>,
-    skb: *const bindings::sk_buff,
-    opts: &[u8],
-) {
+/// `seg` reached our subflow in `tcp_finish_connect()`: the SYN-ACK, if
+/// we sent a SYN.
+fn synack_seen(l: &TcpLocked<'_>, seg: &TcpSegment) {
+    if let Some(mut c) = ctx_locked(l) {
+        let c = &mut c;
+        let (opts, flags) = seg.options();
+        if c.state.load(Ordering::Relaxed) == state::SYN_SENT
+            && flags & TCPF_SYN_ACK == TCPF_SYN_ACK
+        {
+            synack_received(l, c, seg, opts);
+        }
+    }
+}
+
+/// The SYN-ACK `seg` (with options `opts`) reached our SYN_SENT subflow.
+fn synack_received(l: &TcpLocked<'_>, c: &mut CtxRef<'_>, seg: &TcpSegment, opts: &[u8]) {
     match handshake::synack(handshake::find_mpc(opts).as_ref()) {
         Some(peer) => {
             // Checksums if either side asked (RFC 8684 §3.1).
             c.csum_reqd |= peer.csum;
             c.remote_key = peer.key;
             c.idsn_remote = crypto::token_and_idsn(peer.key).1;
-            // SAFETY: valid skb and socket (caller).
-            unsafe {
-                let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
-                c.isn_remote = (*cb).seq;
-                // snd_una is ISN + 1 once the SYN is acked.
-                c.isn_local = (*bindings::tcp_sk(sk)).snd_una.wrapping_sub(1);
-                crate::ctl::mib_add(
-                    crate::sys::net::sock_net(sk),
-                    crate::mib::MPCAPABLE_SYNACK_RX,
-                    1,
-                );
-            }
+            c.isn_remote = seg.seq();
+            // snd_una is ISN + 1 once the SYN is acked.
+            c.isn_local = l.seqs().snd_una.wrapping_sub(1);
+            crate::ctl::mib_add(l.sock().net(), crate::mib::MPCAPABLE_SYNACK_RX, 1);
             c.snd_rel = 1;
             c.rcv_rel = 1;
             c.csum_seq = c.isn_remote.wrapping_add(1);
@@ -92,12 +88,11 @@ unsafe fn synack_received(
             c.state.store(state::MPC_ACK_PENDING, Ordering::Release);
         }
         // No (or unusable) MP_CAPABLE: plain TCP.
-        // SAFETY: socket locked (caller).
-        None => unsafe { fallback(sk, c, crate::mib::MPCAPABLE_FALLBACK_SYNACK) },
+        None => fallback(l, c, crate::mib::MPCAPABLE_FALLBACK_SYNACK),
     }
     // The connection is established, MPTCP or not.
-    // SAFETY: socket locked (caller).
-    unsafe { count_estab(sk, c) };
+    // SAFETY: our locked subflow, whose context `c` is.
+    unsafe { count_estab(l.sock().as_ptr(), c) };
 }
 
 /// `mptcp_syn_options` hook.
@@ -110,22 +105,22 @@ pub(crate) unsafe fn syn_options(
     size: *mut c_uint,
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
-    // SAFETY: the caller guarantees: called by TCP with the socket locked.
-    let Some(mut c) = (unsafe { ctx(sk) }) else {
+    // SAFETY: the caller guarantees: called by TCP with the full socket
+    // locked.
+    let l = unsafe { TcpSock::from_raw(sk).assume_locked() };
+    let Some(mut c) = ctx_locked(&l) else {
         return false;
     };
     let c = &mut c;
     if c.state.load(Ordering::Relaxed) != state::SYN_SENT {
         return false;
     }
-    // SAFETY: socket locked (caller).
-    if unsafe { (*sk).__sk_common.skc_state } == bindings::TCP_SYN_RECV as u8 {
+    if l.sock().state() == bindings::TCP_SYN_RECV as c_int {
         // Our SYN crossed the peer's (simultaneous open, or a connect to
         // itself) and TCP answers with a SYN-ACK: MP_CAPABLE cannot
         // complete that way, so plain TCP, as mainline's
         // mptcp_syn_options() decides (RFC 8684 §3.7).
-        // SAFETY: socket locked.
-        unsafe { fallback(sk, c, crate::mib::SIMULT_CONNECT_FALLBACK) };
+        fallback(&l, c, crate::mib::SIMULT_CONNECT_FALLBACK);
         return false;
     }
     let opt = MptcpOption::MpCapable(MpCapable {
@@ -196,7 +191,7 @@ unsafe fn syn_received(
         if !crate::ctl::mptcp_enabled(net) {
             return;
         }
-        let (opts, _) = tcp_options(skb);
+        let (opts, _) = TcpSegment::from_raw(skb).options();
         // A client's flag A needs no state here: the client then also
         // sets it on its third ACK, where `syn_recv_sock` sees it.
         // A SYN asking for a later version gets our v1 (RFC 8684 §3.1: the
@@ -465,7 +460,7 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
         let mut keys = None;
         if (*treq).is_mptcp {
             let local = server_key(req);
-            let (opts, _) = tcp_options(skb);
+            let (opts, _) = TcpSegment::from_raw(skb).options();
             let own = crate::ctl::checksum_enabled(net);
             let mpc = handshake::find_mpc(opts);
             keys = match handshake::third_ack(mpc.as_ref(), local) {

@@ -7,8 +7,7 @@
 //! MP_FASTCLOSE, MP_TCPRST, the infinite mapping and a peer that drops
 //! MPTCP after the handshake are handled here.
 
-use core::ptr;
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::Ordering;
 
 use kernel::bindings;
 
@@ -16,12 +15,14 @@ use super::datafin::data_ack_received;
 use super::handshake::set_remote_key;
 use super::rx::{data_fin_done, data_fin_reached, rcv_dsn};
 use super::{
-    ctx, fallback, fallback_quiet, is_mptcp_state, state, tcp_options, SubflowCtx, TCPF_SYN_ACK,
+    ctx_locked, fallback, fallback_quiet, is_mptcp_state, state, SubflowCtx, TCPF_SYN_ACK,
 };
 use crate::options::{
     DataSeq, MpCapable, MpCapablePayload, MpFail, MpFastclose, MptcpOption, MptcpOptions,
 };
 use crate::seq;
+use crate::sys::skb::{Mapping, TcpSegment};
+use crate::sys::TcpSock;
 
 /// `mptcp_incoming_options` hook: options of a received segment.  Returns
 /// false when the segment must be dropped (the subflow was just reset).
@@ -33,8 +34,15 @@ pub(crate) unsafe fn incoming_options(
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
 ) -> bool {
-    // SAFETY: the caller guarantees: called by TCP with the socket locked and a valid skb.
-    let Some(mut guard) = (unsafe { ctx(sk) }) else {
+    // SAFETY: TCP's receive path calls us with the full socket locked and
+    // the received segment, which it owns (the caller's guarantees).
+    let (mut l, seg) = unsafe {
+        (
+            TcpSock::from_raw(sk).assume_locked(),
+            TcpSegment::from_raw(skb),
+        )
+    };
+    let Some(mut guard) = ctx_locked(&l) else {
         return true;
     };
     let c = &mut guard;
@@ -42,25 +50,18 @@ pub(crate) unsafe fn incoming_options(
     if !is_mptcp_state(st) {
         return true;
     }
-    // SAFETY: the caller guarantees: called by TCP with the socket locked and a valid skb.
-    let (opts, flags) = unsafe { tcp_options(skb) };
-    // SAFETY: socket locked.
-    let net = unsafe { crate::sys::net::sock_net(sk) };
+    let (opts, flags) = seg.options();
+    let net = l.sock().net();
     let mut fin_announced = false;
     let mut infinite_rx = false;
     let mut fastclose = false;
     let mut any_mptcp = false;
-    // SAFETY: valid skb (caller).
-    let has_payload = unsafe {
-        let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
-        (*cb).seq != (*cb).end_seq
-    };
+    let has_payload = seg.has_payload();
     if c.remote_key_pending && !remote_key_from(c, opts) && has_payload {
         // Fast open: data before the client's key (its third ACK lost and
         // the data without MP_CAPABLE): plain TCP, as mainline falls back
         // for an MP_CAPABLE-less segment that completes the handshake.
-        // SAFETY: socket locked.
-        unsafe { fallback(sk, c, crate::mib::MPCAPABLE_FALLBACK_ACK) };
+        fallback(&l, c, crate::mib::MPCAPABLE_FALLBACK_ACK);
         return true;
     }
     for o in MptcpOptions::new(opts) {
@@ -83,8 +84,7 @@ pub(crate) unsafe fn incoming_options(
                     infinite_rx = true;
                     continue;
                 }
-                // SAFETY: socket locked.
-                let next = unsafe { rcv_dsn(sk, c) };
+                let next = rcv_dsn(&l, c);
                 let dsn = match m.dsn {
                     DataSeq::Bits64(d) => d,
                     DataSeq::Bits32(d) => seq::expand_seq(next, u64::from(d)),
@@ -112,8 +112,7 @@ pub(crate) unsafe fn incoming_options(
                 // as mainline's get_mapping_status() reads it.
                 if has_payload && m.data_len > u16::from(m.data_fin) {
                     let csum = if c.csum_reqd { m.checksum } else { None };
-                    // SAFETY: valid skb owned by TCP's receive path.
-                    unsafe { set_rx_ext(skb, dsn, m.ssn, m.data_len, m.data_fin, csum) };
+                    set_rx_ext(seg, dsn, m.ssn, m.data_len, m.data_fin, csum);
                 }
             }
             Ok(MptcpOption::MpCapable(MpCapable {
@@ -135,8 +134,7 @@ pub(crate) unsafe fn incoming_options(
                 if has_payload {
                     let dsn = c.idsn_remote.wrapping_add(1);
                     let csum = if c.csum_reqd { checksum } else { None };
-                    // SAFETY: a valid skb owned by TCP's receive path (this fn's # Safety).
-                    unsafe { set_rx_ext(skb, dsn, 1, data_len, false, csum) };
+                    set_rx_ext(seg, dsn, 1, data_len, false, csum);
                 }
             }
             Ok(MptcpOption::MpFail(MpFail { dsn })) => {
@@ -165,8 +163,7 @@ pub(crate) unsafe fn incoming_options(
         // The server's first segment after the handshake lacks MPTCP
         // options (a middlebox strips them after the SYN-ACK): plain TCP,
         // as mainline's check_fully_established() decides (RFC 8684 §3.7).
-        // SAFETY: socket locked.
-        unsafe { fallback(sk, c, crate::mib::MPCAPABLE_DATA_FALLBACK) };
+        fallback(&l, c, crate::mib::MPCAPABLE_DATA_FALLBACK);
         return true;
     }
     const TCPF_RST: u8 = bindings::TCPHDR_RST as u8;
@@ -174,39 +171,34 @@ pub(crate) unsafe fn incoming_options(
         // MP_FASTCLOSE on an ACK (RFC 8684 §3.5): the peer aborted the
         // connection and waits for our RST, which TCP then sends without
         // MPTCP options (see `control_options`).
-        // SAFETY: socket locked.
-        unsafe { fallback_quiet(sk, c) };
+        fallback_quiet(&l, c);
         drop(guard);
-        // SAFETY: socket locked; no context reference live.
-        unsafe { abort(sk, bindings::ECONNRESET) };
+        l.reset_done(bindings::ECONNRESET as i32);
         return false;
     }
     if infinite_rx {
         // The infinite mapping (or an MP_CAPABLE whose data-level length
         // is 0, which mainline reads as one): plain TCP from here, counted
         // as mainline's get_mapping_status() + fallback do.
-        // SAFETY: socket locked.
-        unsafe {
-            crate::ctl::mib_add(net, crate::mib::INFINITE_MAP_RX, 1);
-            fallback(sk, c, crate::mib::DSS_FALLBACK);
-        }
+        crate::ctl::mib_add(net, crate::mib::INFINITE_MAP_RX, 1);
+        fallback(&l, c, crate::mib::DSS_FALLBACK);
         return true;
     }
     let send_ack = c.infinite_map_tx.is_some();
     // A DATA_FIN on a segment without data completes now (with data it
     // completes in data_ready once the data is queued).
-    // SAFETY: socket locked.
-    let fin_done = fin_announced && unsafe { data_fin_reached(sk, c) };
+    let fin_done = fin_announced && data_fin_reached(&l, c);
     let orig = c.orig_data_ready;
     // The borrow ends here: TCP re-enters our option hooks when it sends.
     drop(guard);
-    // SAFETY: socket locked.
-    unsafe {
-        if send_ack {
-            bindings::tcp_send_ack(sk);
-        }
-        if fin_done {
-            data_fin_done(sk);
+    if send_ack {
+        l.send_ack();
+    }
+    if fin_done {
+        data_fin_done(&mut l);
+        // SAFETY: the socket's own callback (saved at attach) or the
+        // default one, called as TCP would with the socket locked.
+        unsafe {
             match orig {
                 Some(f) => f(sk),
                 None => bindings::sock_def_readable(sk),
@@ -229,57 +221,26 @@ fn remote_key_from(c: &mut SubflowCtx, opts: &[u8]) -> bool {
     !c.remote_key_pending
 }
 
-/// Resets the subflow from its receive path, as tcp_reset() does: RST to
-/// the peer (with the options of `control_options` while still MPTCP),
-/// `err` for the reader, state CLOSE.  The caller drops the segment.
-///
-/// # Safety
-///
-/// Socket locked, in TCP's receive path (which holds a reference on it).
-unsafe fn abort(sk: *mut bindings::sock, err: u32) {
-    // SAFETY: the caller guarantees: socket locked, in TCP's receive path (which holds a reference on
-    // it).
-    unsafe {
-        bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
-        AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err)).store(err as i32, Ordering::Release);
-        bindings::tcp_done(sk);
-    }
-}
-
 /// Records a received mapping in the skb's `SKB_EXT_MPTCP` extension, for
 /// the checksum check once the payload is queued
 /// ([`csum_advance`](super::checksum::csum_advance)).  TCP
 /// merges queued skbs only when their extensions are equal, so every
 /// queued octet keeps its mapping.  Without memory for the extension the
 /// mapping goes unchecked.
-///
-/// # Safety
-///
-/// `skb` valid and owned by the caller.
-unsafe fn set_rx_ext(
-    skb: *mut bindings::sk_buff,
+fn set_rx_ext(
+    seg: &TcpSegment,
     dsn: u64,
     ssn: u32,
     data_len: u16,
     data_fin: bool,
     csum: Option<u16>,
 ) {
-    // SAFETY: the caller guarantees: `skb` valid and owned by the caller.
-    unsafe {
-        let e = bindings::skb_ext_add(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
-            .cast::<bindings::mptcp_ext>();
-        let Some(e) = e.as_mut() else { return };
-        // Zeroed first: TCP compares extensions byte for byte.
-        ptr::write_bytes(e, 0, 1);
-        e.data_seq = dsn;
-        e.subflow_seq = ssn;
-        e.data_len = data_len;
-        e.set_use_map(1);
-        e.set_dsn64(1);
-        e.set_data_fin(u8::from(data_fin));
-        if let Some(sum) = csum {
-            e.csum = sum;
-            e.set_csum_reqd(1);
-        }
-    }
+    let m = Mapping {
+        dsn,
+        ssn,
+        data_len,
+        data_fin,
+        csum: 0,
+    };
+    let _ = seg.set_mapping(&m, csum);
 }

@@ -49,8 +49,7 @@ pub(crate) fn mptcp_info(ssk: &TcpSock, info: &mut bindings::mptcp_info) {
         info.mptcpi_token = crypto::token_and_idsn(c.local_key).0;
         info.mptcpi_write_seq = dsn(seqs.write_seq, c);
         info.mptcpi_snd_una = dsn(seqs.snd_una, c);
-        // SAFETY: the subflow is locked (`g`).
-        info.mptcpi_rcv_nxt = unsafe { data_ack(ssk.as_ptr(), c) };
+        info.mptcpi_rcv_nxt = data_ack(&g, c);
         info.mptcpi_bytes_retrans = stats.bytes_retrans;
         info.mptcpi_bytes_sent = stats.bytes_sent;
         info.mptcpi_bytes_received = stats.bytes_received;

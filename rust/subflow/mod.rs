@@ -84,7 +84,7 @@ use kernel::prelude::*;
 use crate::crypto;
 use crate::options::{self, ResetReason};
 use crate::sys::global::Global;
-use crate::sys::sock::TcpGuard;
+use crate::sys::sock::TcpLocked;
 
 mod checksum;
 mod datafin;
@@ -312,9 +312,10 @@ pub(crate) unsafe fn ctx<'a>(sk: *mut bindings::sock) -> Option<CtxRef<'a>> {
     })
 }
 
-/// The context of a subflow locked by `g`, as [`ctx`].
-pub(crate) fn ctx_locked<'a>(g: &'a TcpGuard<'_>) -> Option<CtxRef<'a>> {
-    // SAFETY: a live full TCP socket (the guard's invariant), locked for as
+/// The context of a subflow locked by `g` (our guard or the kernel's
+/// lock around a callback), as [`ctx`].
+pub(crate) fn ctx_locked<'a>(g: &'a TcpLocked<'_>) -> Option<CtxRef<'a>> {
+    // SAFETY: a live full TCP socket (the lock's invariant), locked for as
     // long as the returned reference borrows `g`.
     unsafe { ctx(g.sock().as_ptr()) }
 }
@@ -619,55 +620,17 @@ unsafe fn uncount_estab(sk: *const bindings::sock, c: &mut SubflowCtx) {
 }
 
 /// Leaves MPTCP for plain TCP on this subflow (RFC 8684 §3.7).
-///
-/// # Safety
-///
-/// Subflow socket locked.
-unsafe fn fallback(sk: *mut bindings::sock, c: &mut CtxRef<'_>, mib: usize) {
-    // SAFETY: the caller guarantees: subflow socket locked.
-    unsafe {
-        fallback_quiet(sk, c);
-        crate::ctl::mib_add(crate::sys::net::sock_net(sk), mib, 1);
-    }
+fn fallback(l: &TcpLocked<'_>, c: &mut CtxRef<'_>, mib: usize) {
+    fallback_quiet(l, c);
+    crate::ctl::mib_add(l.sock().net(), mib, 1);
 }
 
-/// The TCP header's option bytes of a received segment.
-///
-/// # Safety
-///
-/// `skb` is a received TCP segment whose header (with options) is linear,
-/// as TCP guarantees after `pskb_may_pull(th->doff * 4)`.
-unsafe fn tcp_options<'a>(skb: *const bindings::sk_buff) -> (&'a [u8], u8) {
-    // SAFETY: the caller guarantees: `skb` is a received TCP segment whose header (with options) is
-    // linear, as TCP guarantees after `pskb_may_pull(th->doff * 4)`.
-    unsafe {
-        let th = (*skb).head.add(usize::from(
-            (*skb)
-                .__bindgen_anon_4
-                .__bindgen_anon_1
-                .as_ref()
-                .transport_header,
-        ));
-        let doff = usize::from(*th.add(12) >> 4) * 4;
-        let flags = *th.add(13);
-        if doff <= 20 {
-            return (&[], flags);
-        }
-        (core::slice::from_raw_parts(th.add(20), doff - 20), flags)
-    }
-}
-
-/// As [`fallback`], counting nothing (the caller counted the cause).
-///
-/// # Safety
-///
-/// Subflow socket locked.
-unsafe fn fallback_quiet(sk: *mut bindings::sock, c: &mut CtxRef<'_>) {
+/// As [`fallback`], counting nothing (the caller counted the cause).  A
+/// fallen-back connection stays in the MPCurrEstab gauge, as mainline's
+/// msk stays ESTABLISHED.
+fn fallback_quiet(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) {
     c.state.store(state::FALLBACK, Ordering::Release);
-    // SAFETY: locked; TCP stops calling our option hooks for this socket.
-    // A fallen-back connection stays in the MPCurrEstab gauge, as
-    // mainline's msk stays ESTABLISHED.
-    unsafe { (*bindings::tcp_sk(sk)).is_mptcp = false };
+    l.clear_mptcp();
 }
 
 /// TCP flags of a TCP header: SYN 0x02, ACK 0x10.

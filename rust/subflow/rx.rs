@@ -6,18 +6,17 @@
 //! ([`rx_readable`]), our DATA_ACK, the peer's DATA_FIN, and `sk_data_ready`
 //! ([`data_ready`]).
 
-use core::ptr;
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::Ordering;
 
 use kernel::bindings;
 use kernel::ffi::c_int;
 
 use super::checksum::csum_advance;
-use super::{ctx, ctx_locked, is_mptcp_state, CtxRef, SubflowCtx};
+use super::{ctx_locked, is_mptcp_state, CtxRef, SubflowCtx};
 use crate::mapping::{self, WalkStep};
 use crate::options::{DataSeq, ResetReason};
 use crate::seq;
-use crate::sys::sock::{TcpGuard, TcpSock};
+use crate::sys::sock::{TcpGuard, TcpLocked, TcpSock};
 
 /// Ranges of queued subflow octets to skip, in sequence order.  Bounded:
 /// when full, the walk waits for the reader to consume the first range
@@ -115,12 +114,8 @@ fn rx_dsn_at(c: &mut SubflowCtx, seq: u32) -> u64 {
 /// The 64-bit DSN of the next new octet we expect from the peer (without
 /// any DATA_FIN): the walked position, past a skipped range it is in.
 ///
-/// # Safety
-///
-/// Subflow socket locked.
-pub(super) unsafe fn rcv_dsn(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64 {
-    // SAFETY: the caller guarantees: subflow socket locked.
-    unsafe { rx_advance(sk, c) };
+pub(super) fn rcv_dsn(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) -> u64 {
+    rx_advance(l, c);
     let mut at = c.rx_seq;
     if let Some((s, n)) = c.skips.last() {
         let end = s.wrapping_add(n);
@@ -132,27 +127,17 @@ pub(super) unsafe fn rcv_dsn(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64
 }
 
 /// Our DATA_ACK: everything received in order, plus the DATA_FIN.
-///
-/// # Safety
-///
-/// Subflow socket locked.
-pub(super) unsafe fn data_ack(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> u64 {
+pub(super) fn data_ack(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) -> u64 {
     match (c.data_fin_done, c.data_fin_dsn) {
         (true, Some(fin)) => fin.wrapping_add(1),
-        // SAFETY: the caller guarantees: subflow socket locked.
-        _ => unsafe { rcv_dsn(sk, c) },
+        _ => rcv_dsn(l, c),
     }
 }
 
 /// Our DATA_ACK as put on the wire: 64-bit once the peer maps with 64-bit
 /// DSNs, 32-bit before (as mainline).
-///
-/// # Safety
-///
-/// Subflow socket locked.
-pub(super) unsafe fn data_ack_opt(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> DataSeq {
-    // SAFETY: the caller guarantees: subflow socket locked.
-    let ack = unsafe { data_ack(sk, c) };
+pub(super) fn data_ack_opt(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) -> DataSeq {
+    let ack = data_ack(l, c);
     if c.ack64 {
         DataSeq::Bits64(ack)
     } else {
@@ -162,20 +147,15 @@ pub(super) unsafe fn data_ack_opt(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -
 
 /// Whether the peer's DATA_FIN is now in order (the receive side must be
 /// shut down); marks it done.  The caller acts on a true answer with no
-/// borrow of the context left (see [`ctx`]).
-///
-/// # Safety
-///
-/// Subflow socket locked.
-pub(super) unsafe fn data_fin_reached(sk: *mut bindings::sock, c: &mut CtxRef<'_>) -> bool {
+/// borrow of the context left (see [`ctx`](super::ctx)).
+pub(super) fn data_fin_reached(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) -> bool {
     let Some(fin) = c.data_fin_dsn else {
         return false;
     };
     if c.data_fin_done {
         return false;
     }
-    // SAFETY: the caller guarantees: subflow socket locked.
-    let next = unsafe { rcv_dsn(sk, c) };
+    let next = rcv_dsn(l, c);
     // Only at its own position, as mainline's mptcp_pending_data_fin(): a
     // DATA_FIN behind the data received would otherwise cut the stream.
     if next != fin {
@@ -188,16 +168,10 @@ pub(super) unsafe fn data_fin_reached(sk: *mut bindings::sock, c: &mut CtxRef<'_
 
 /// The peer's DATA_FIN is in order: like tcp_fin(), mark the receive side
 /// closed (readers get EOF after the queued data) and acknowledge at once.
-///
-/// # Safety
-///
-/// Subflow socket locked; no reference to its context is live.
-pub(super) unsafe fn data_fin_done(sk: *mut bindings::sock) {
-    // SAFETY: the caller guarantees: subflow socket locked; no reference to its context is live.
-    unsafe {
-        (*sk).sk_shutdown |= bindings::RCV_SHUTDOWN as u8;
-        bindings::tcp_send_ack(sk);
-    }
+/// `&mut`: no reference to the context is live.
+pub(super) fn data_fin_done(l: &mut TcpLocked<'_>) {
+    l.shut_recv();
+    l.send_ack();
 }
 
 /// Walks the octets queued in order since the last call and checks each
@@ -210,45 +184,24 @@ pub(super) unsafe fn data_fin_done(sk: *mut bindings::sock) {
 /// the reader to skip ([`rx_readable`]); if it is higher, data the one
 /// subflow never carried is missing: `rx_corrupt`.  Octets without a
 /// mapping of their own continue the current one.
-///
-/// # Safety
-///
-/// Subflow socket locked.
-unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
-    // SAFETY: the caller guarantees: subflow socket locked.
-    let (rcv_nxt, copied) = unsafe {
-        (
-            (*bindings::tcp_sk(sk)).rcv_nxt,
-            (*bindings::tcp_sk(sk)).copied_seq,
-        )
-    };
+fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
+    let seqs = l.seqs();
+    let (rcv_nxt, copied) = (seqs.rcv_nxt, seqs.copied_seq);
     if seq::before(c.rx_seq, copied) {
         // Consumed without a walk (not through our recvmsg): nothing to
         // check any more.
         c.rx_seq = copied;
         c.rx_cur = None;
     }
-    let mut cur = RcvCursor::new(sk);
+    let mut cur = l.rcv_cursor();
     while seq::before(c.rx_seq, rcv_nxt) && !c.rx_corrupt {
-        // SAFETY: socket locked; nothing in this loop calls into TCP.
-        let Some(skb) = (unsafe { cur.at(c.rx_seq) }) else {
+        let Some(skb) = cur.at(c.rx_seq) else {
             c.rx_seq = rcv_nxt;
             return;
         };
-        // SAFETY: a queued skb of this socket.
-        let (start, len, ext) = unsafe {
-            let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
-            let e = bindings::skb_ext_find(skb, bindings::skb_ext_id_SKB_EXT_MPTCP)
-                .cast::<bindings::mptcp_ext>();
-            (
-                (*cb).seq,
-                (*skb).len,
-                e.as_ref()
-                    .filter(|e| e.use_map() != 0)
-                    .map(|e| (e.subflow_seq, e.data_seq, e.data_len, e.data_fin() != 0)),
-            )
-        };
-        if let Some((ssn, dsn, data_len, fin)) = ext {
+        let (start, len) = (skb.seq(), skb.len());
+        if let Some(m) = skb.mapping() {
+            let (ssn, dsn, data_len, fin) = (m.ssn, m.dsn, m.data_len, m.data_fin);
             let key = (ssn, dsn, data_len);
             if c.rx_cur != Some(key) {
                 let payload = u32::from(data_len).saturating_sub(u32::from(fin));
@@ -268,14 +221,7 @@ unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
                         WalkStep::Duplicate(dup) => {
                             c.skips.push(c.rx_seq, dup);
                             c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
-                            // SAFETY: socket locked.
-                            unsafe {
-                                crate::ctl::mib_add(
-                                    crate::sys::net::sock_net(sk),
-                                    crate::mib::DUPLICATE_DATA,
-                                    1,
-                                )
-                            };
+                            crate::ctl::mib_add(l.sock().net(), crate::mib::DUPLICATE_DATA, 1);
                         }
                     }
                 }
@@ -298,7 +244,6 @@ unsafe fn rx_advance(sk: *mut bindings::sock, c: &mut SubflowCtx) {
 ///
 /// None: the subflow is not ours or never ran MPTCP (plain TCP rules).
 pub(crate) fn rx_readable(g: &mut TcpGuard<'_>) -> Option<u32> {
-    let sk = g.sock().as_ptr();
     loop {
         let mut c = ctx_locked(g)?;
         let walking = is_mptcp_state(c.state.load(Ordering::Relaxed));
@@ -307,8 +252,7 @@ pub(crate) fn rx_readable(g: &mut TcpGuard<'_>) -> Option<u32> {
         }
         let seqs = g.seqs();
         let mut limit = if walking {
-            // SAFETY: the subflow is locked (`g`).
-            unsafe { rx_advance(sk, &mut c) };
+            rx_advance(g, &mut c);
             c.rx_seq
         } else {
             seqs.rcv_nxt
@@ -366,8 +310,7 @@ pub(crate) fn rx_inq(ssk: &TcpSock) -> u32 {
     let inq = match ctx_locked(&g) {
         Some(mut c) => {
             if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
-                // SAFETY: the subflow is locked (`g`).
-                unsafe { rx_advance(ssk.as_ptr(), &mut c) };
+                rx_advance(&g, &mut c);
                 if seq::before(c.rx_seq, limit) {
                     limit = c.rx_seq;
                 }
@@ -392,34 +335,38 @@ pub(crate) fn rx_inq(ssk: &TcpSock) -> u32 {
 /// Only the kernel calls this, through the table it is registered in,
 /// with the arguments and locks that callback's contract gives.
 pub(super) unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
-    // SAFETY: TCP calls this with the socket locked.
+    // SAFETY: TCP calls this for a live full TCP socket, locked (by its
+    // owner or by softirq) for the whole call.
+    let mut l = unsafe { TcpSock::from_raw(sk).assume_locked() };
+    let mut orig = None;
+    let mut fin = false;
+    let mut corrupt = false;
+    let mut send_ack = false;
+    if let Some(mut c) = ctx_locked(&l) {
+        let c = &mut c;
+        if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+            csum_advance(&l, c);
+            // A checksum failure: MP_FAIL goes out on an ACK now.
+            send_ack = c.mp_fail_tx.is_some();
+            rx_advance(&l, c);
+            corrupt = c.rx_corrupt && is_mptcp_state(c.state.load(Ordering::Relaxed));
+        }
+        fin = data_fin_reached(&l, c);
+        orig = c.orig_data_ready;
+    }
+    // No context reference is live from here on (TCP re-enters our
+    // option hooks).
+    if send_ack {
+        l.send_ack();
+    }
+    if corrupt {
+        rx_reset(&mut l);
+    } else if fin {
+        data_fin_done(&mut l);
+    }
+    // SAFETY: the socket's own callback (saved at attach) or the default
+    // one, called as TCP would with the socket locked.
     unsafe {
-        let mut orig = None;
-        let mut fin = false;
-        let mut corrupt = false;
-        let mut send_ack = false;
-        if let Some(mut c) = ctx(sk) {
-            let c = &mut c;
-            if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
-                csum_advance(sk, c);
-                // A checksum failure: MP_FAIL goes out on an ACK now.
-                send_ack = c.mp_fail_tx.is_some();
-                rx_advance(sk, c);
-                corrupt = c.rx_corrupt && is_mptcp_state(c.state.load(Ordering::Relaxed));
-            }
-            fin = data_fin_reached(sk, c);
-            orig = c.orig_data_ready;
-        }
-        // No context reference is live from here on (TCP re-enters our
-        // option hooks).
-        if send_ack {
-            bindings::tcp_send_ack(sk);
-        }
-        if corrupt {
-            rx_reset(sk);
-        } else if fin {
-            data_fin_done(sk);
-        }
         match orig {
             Some(f) => f(sk),
             None => bindings::sock_def_readable(sk),
@@ -433,102 +380,10 @@ pub(super) unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
 /// "MPTCP-specific error", `DSSCorruptionReset`), as mainline's
 /// subflow_check_data_avail() does: RST, EBADMSG for the reader once it
 /// has read the data before the bad mapping, receive side closed.
-///
-/// # Safety
-///
-/// Socket locked (TCP's receive path); no reference to its context live.
-unsafe fn rx_reset(sk: *mut bindings::sock) {
-    // SAFETY: the caller guarantees: socket locked (TCP's receive path); no reference to its context
-    // live.
-    unsafe {
-        crate::ctl::mib_add(
-            crate::sys::net::sock_net(sk),
-            crate::mib::DSS_CORRUPTION_RESET,
-            1,
-        );
-        if let Some(mut c) = ctx(sk) {
-            let c = &mut c;
-            c.reset_reason = ResetReason::MptcpSpecific;
-        }
-        bindings::tcp_send_active_reset(sk, bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED);
-        AtomicI32::from_ptr(ptr::addr_of_mut!((*sk).sk_err))
-            .store(bindings::EBADMSG as i32, Ordering::Release);
-        (*sk).sk_shutdown = bindings::SHUTDOWN_MASK as u8;
-        bindings::tcp_set_state(sk, bindings::TCP_CLOSE as c_int);
-        if let Some(f) = (*sk).sk_error_report {
-            f(sk);
-        }
+fn rx_reset(l: &mut TcpLocked<'_>) {
+    crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_CORRUPTION_RESET, 1);
+    if let Some(mut c) = ctx_locked(l) {
+        c.reset_reason = ResetReason::MptcpSpecific;
     }
-}
-
-/// The skb of the receive queue holding subflow sequence number `seq`,
-/// searched from the tail (the new data).
-///
-/// # Safety
-///
-/// Socket locked.
-unsafe fn rcv_skb_at(sk: *mut bindings::sock, seq: u32) -> Option<*mut bindings::sk_buff> {
-    // SAFETY: per the caller: the queue is stable under the socket lock.
-    unsafe {
-        let head = ptr::addr_of_mut!((*sk).sk_receive_queue).cast::<bindings::sk_buff>();
-        let mut skb = (*head).__bindgen_anon_1.__bindgen_anon_1.prev;
-        while !skb.is_null() && skb != head {
-            let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
-            let start = (*cb).seq;
-            if !seq::before(seq, start) {
-                return seq::before(seq, start.wrapping_add((*skb).len)).then_some(skb);
-            }
-            skb = (*skb).__bindgen_anon_1.__bindgen_anon_1.prev;
-        }
-        None
-    }
-}
-
-/// Looks up queued skbs by sequence number for one walk, stepping forward
-/// from the skb found last: a walk over k new skbs costs one search from
-/// the tail plus k steps, not k searches (quadratic with many small
-/// segments, in softirq).
-pub(super) struct RcvCursor {
-    sk: *mut bindings::sock,
-    last: *mut bindings::sk_buff,
-}
-
-impl RcvCursor {
-    pub(super) fn new(sk: *mut bindings::sock) -> Self {
-        Self {
-            sk,
-            last: ptr::null_mut(),
-        }
-    }
-
-    /// The queued skb holding `seq`.
-    ///
-    /// # Safety
-    ///
-    /// Socket locked, and the receive queue unchanged since this cursor's
-    /// previous answer (no call into TCP in between).
-    pub(super) unsafe fn at(&mut self, seq: u32) -> Option<*mut bindings::sk_buff> {
-        // SAFETY: per the caller: `last` is still queued.
-        unsafe {
-            if !self.last.is_null() {
-                let head =
-                    ptr::addr_of_mut!((*self.sk).sk_receive_queue).cast::<bindings::sk_buff>();
-                let next = (*self.last).__bindgen_anon_1.__bindgen_anon_1.next;
-                for skb in [next, self.last] {
-                    if skb.is_null() || skb == head {
-                        continue;
-                    }
-                    let start = (*(*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>()).seq;
-                    if !seq::before(seq, start) && seq::before(seq, start.wrapping_add((*skb).len))
-                    {
-                        self.last = skb;
-                        return Some(skb);
-                    }
-                }
-            }
-            let found = rcv_skb_at(self.sk, seq);
-            self.last = found.unwrap_or(ptr::null_mut());
-            found
-        }
-    }
+    l.abort(bindings::EBADMSG as i32);
 }

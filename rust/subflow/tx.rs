@@ -15,14 +15,14 @@ use kernel::ffi::c_uint;
 use super::checksum::skb_sum;
 use super::datafin::with_data_fin;
 use super::rx::data_ack_opt;
-use super::{cap_flags, ctx, ctx_locked, fallback, is_mptcp_state, state, CtxRef, MPTCP_VERSION};
+use super::{cap_flags, ctx_locked, fallback, is_mptcp_state, state, CtxRef, MPTCP_VERSION};
 use crate::csum::DssCsum;
 use crate::options::{
     DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFail, MpFastclose, MpTcpRst,
     MptcpOption,
 };
 use crate::seq;
-use crate::sys::sock::TcpSock;
+use crate::sys::sock::{TcpLocked, TcpSock};
 
 const TCPOPT_NOP: u8 = 1;
 /// DSS with 64-bit DATA_ACK and 64-bit mapping, padded: what `tcp_current_mss`
@@ -237,7 +237,7 @@ unsafe fn forget_dropped_mapping(sk: *mut bindings::sock, head: *mut bindings::s
 ///
 /// Socket locked, valid skb and `opts`.
 unsafe fn control_options(
-    sk: *mut bindings::sock,
+    l: &TcpLocked<'_>,
     c: &mut CtxRef<'_>,
     skb: *mut bindings::sk_buff,
     remaining: c_uint,
@@ -245,7 +245,7 @@ unsafe fn control_options(
 ) -> Option<c_uint> {
     // SAFETY: the caller guarantees: socket locked, valid skb and `opts`.
     unsafe {
-        let net = crate::sys::net::sock_net(sk);
+        let net = l.sock().net();
         let cb = (*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>();
         if (*cb).tcp_flags & bindings::TCPHDR_RST as u8 != 0 {
             // One subflow: its abortive close is the connection's.
@@ -264,7 +264,7 @@ unsafe fn control_options(
             // The common case: an ordinary segment.
             return None;
         }
-        let ack = data_ack_opt(sk, c);
+        let ack = data_ack_opt(l, c);
         if let Some(dsn) = c.mp_fail_tx {
             let list = [
                 MptcpOption::MpFail(MpFail { dsn }),
@@ -275,7 +275,7 @@ unsafe fn control_options(
             ];
             let n = put_options(&list, opts, remaining)?;
             c.mp_fail_tx = None;
-            fallback(sk, c, crate::mib::MPFAIL_TX);
+            fallback(l, c, crate::mib::MPFAIL_TX);
             return Some(n);
         }
         if let Some(dsn) = c.infinite_map_tx {
@@ -295,7 +295,7 @@ unsafe fn control_options(
                 remaining,
             )?;
             c.infinite_map_tx = None;
-            fallback(sk, c, crate::mib::INFINITE_MAP_TX);
+            fallback(l, c, crate::mib::INFINITE_MAP_TX);
             return Some(n);
         }
         None
@@ -315,9 +315,10 @@ pub(crate) unsafe fn established_options(
     remaining: c_uint,
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
-    // SAFETY: the caller guarantees: called by TCP with the socket locked; `skb` may be null (header
-    // size estimation by `tcp_current_mss`).
-    let Some(mut c) = (unsafe { ctx(sk) }) else {
+    // SAFETY: the caller guarantees: called by TCP with the full socket
+    // locked.
+    let l = unsafe { TcpSock::from_raw(sk).assume_locked() };
+    let Some(mut c) = ctx_locked(&l) else {
         return false;
     };
     let c = &mut c;
@@ -334,7 +335,7 @@ pub(crate) unsafe fn established_options(
         return true;
     }
     // SAFETY: socket locked, valid skb.
-    if let Some(n) = unsafe { control_options(sk, c, skb, remaining, opts) } {
+    if let Some(n) = unsafe { control_options(&l, c, skb, remaining, opts) } {
         // SAFETY: valid out pointer.
         unsafe { *size = n };
         return true;
@@ -369,8 +370,7 @@ pub(crate) unsafe fn established_options(
         if c.remote_key_pending && mapping.is_none() {
             return false;
         }
-        // SAFETY: socket locked.
-        let ack = (!c.remote_key_pending).then(|| unsafe { data_ack_opt(sk, c) });
+        let ack = (!c.remote_key_pending).then(|| data_ack_opt(&l, c));
         MptcpOption::Dss(Dss {
             data_ack: ack,
             mapping,
@@ -382,8 +382,7 @@ pub(crate) unsafe fn established_options(
         // No room for a mapping: at least the DATA_ACK.
         None if c.remote_key_pending => None,
         None => {
-            // SAFETY: socket locked.
-            let ack = unsafe { data_ack_opt(sk, c) };
+            let ack = data_ack_opt(&l, c);
             let ack_only = MptcpOption::Dss(Dss {
                 data_ack: Some(ack),
                 mapping: None,

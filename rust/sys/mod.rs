@@ -9,23 +9,28 @@
 //! on.  Locks are guards ([`sock::SockGuard`]) that unlock on drop, and
 //! what may only be read under a lock is only reachable through its guard.
 //!
-//! Status (issue 9): `sock.rs` covers the socket lock, the socket flags,
-//! errors and timeouts, and the TCP sequence numbers the read and ioctl
-//! paths use; `net.rs` the namespace; `pernet.rs` per-namespace state with
-//! its sysctls (C entry points included); `sync.rs` the BH spinlock of the
-//! module's lists and tables; `global.rs` static C tables.  The other glue
-//! files still dereference bindings directly (their `unsafe` blocks each
-//! carry a SAFETY comment); they move here file by file
+//! Status (issue 9): `sock.rs` covers the socket lock (our guards, and
+//! `TcpLocked`, the lock a kernel callback runs under), the socket flags,
+//! errors and timeouts, and the TCP fields the receive, read and ioctl
+//! paths use; `skb.rs` the receive queue's skbs, their MPTCP mapping and
+//! received segments; `net.rs` the namespace; `pernet.rs` per-namespace
+//! state with its sysctls (C entry points included); `seq_file.rs` the
+//! netstat file; `sync.rs` the BH spinlock of the module's lists and
+//! tables; `global.rs` static C tables.  The other glue files still
+//! dereference bindings directly (their `unsafe` blocks each carry a
+//! SAFETY comment); they move here file by file
 //! (`scripts/unsafe-count.sh` counts them).
 
 pub(crate) mod global;
 pub(crate) mod net;
 pub(crate) mod pernet;
+pub(crate) mod seq_file;
+pub(crate) mod skb;
 pub(crate) mod sock;
 pub(crate) mod sync;
 
 pub(crate) use net::Net;
-pub(crate) use sock::{Sock, TcpSock};
+pub(crate) use sock::{Sock, TcpLocked, TcpSock};
 
 /// `jiffies`.
 pub(crate) fn jiffies() -> kernel::ffi::c_ulong {
@@ -49,4 +54,15 @@ pub(crate) fn jiffies_to_msecs(j: u32) -> u32 {
 pub(crate) fn signal_pending() -> bool {
     // SAFETY: `get_current()` is the running task, live while it runs.
     unsafe { kernel::bindings::signal_pending(kernel::bindings::get_current()) != 0 }
+}
+
+/// The machine's RAM in octets (`si_meminfo()`: totalram * mem_unit).
+pub(crate) fn totalram_bytes() -> usize {
+    let mut si = core::mem::MaybeUninit::<kernel::bindings::sysinfo>::zeroed();
+    // SAFETY: `si` is a writable `struct sysinfo`; si_meminfo() fills it.
+    unsafe { kernel::bindings::si_meminfo(si.as_mut_ptr()) };
+    // SAFETY: zeroed (a valid sysinfo: integers only), then filled.
+    let si = unsafe { si.assume_init() };
+    // `mem_unit` (a u32) fits a usize on every 64-bit target.
+    si.totalram.saturating_mul(si.mem_unit as usize)
 }

@@ -141,28 +141,19 @@ pub(crate) struct SockGuard<'a> {
     _not_send: PhantomData<*mut ()>,
 }
 
-impl SockGuard<'_> {
-    /// The locked socket.
-    pub(crate) fn sock(&self) -> &Sock {
-        self.sk
-    }
-
-    /// Waits for data on the receive queue (`sk_wait_data()`: the lock is
-    /// dropped while sleeping, taken again before it returns) until more
-    /// than the current tail is queued, `*timeo` runs out, a signal or a
-    /// socket event.
-    pub(crate) fn wait_data(&mut self, timeo: &mut c_long) {
-        let sk = self.sk.as_ptr();
-        // SAFETY: live and locked (this guard): the receive queue's list
-        // head and tail are stable under the lock.
-        unsafe {
-            let head = ptr::addr_of_mut!((*sk).sk_receive_queue).cast::<bindings::sk_buff>();
-            let mut tail = (*head).__bindgen_anon_1.__bindgen_anon_1.prev;
-            if tail == head {
-                tail = ptr::null_mut();
-            }
-            bindings::sk_wait_data(sk, timeo, tail);
+/// `sk_wait_data()` on `sk`, whose lock the caller owns (`lock_sock()`).
+fn wait_data(sk: &Sock, timeo: &mut c_long) {
+    let sk = sk.as_ptr();
+    // SAFETY: live and locked by the caller (an owned lock, which the wait
+    // drops and retakes): the receive queue's list head and tail are
+    // stable under the lock.
+    unsafe {
+        let head = ptr::addr_of_mut!((*sk).sk_receive_queue).cast::<bindings::sk_buff>();
+        let mut tail = (*head).__bindgen_anon_1.__bindgen_anon_1.prev;
+        if tail == head {
+            tail = ptr::null_mut();
         }
+        bindings::sk_wait_data(sk, timeo, tail);
     }
 }
 
@@ -189,7 +180,9 @@ impl TcpSock {
 
     /// Takes the socket lock: [`TcpGuard`] reads the TCP fields.
     pub(crate) fn lock(&self) -> TcpGuard<'_> {
-        TcpGuard(self.0.lock())
+        // SAFETY: live by the type invariant; released by the guard.
+        unsafe { bindings::lock_sock(self.as_ptr()) };
+        TcpGuard(TcpLocked::new(self))
     }
 
     /// As [`lock`](Self::lock), for a socket whose lockdep class is held
@@ -199,10 +192,21 @@ impl TcpSock {
         const SINGLE_DEPTH_NESTING: c_int = 1;
         // SAFETY: live by the type invariant; released by the guard.
         unsafe { bindings::lock_sock_nested(self.as_ptr(), SINGLE_DEPTH_NESTING) };
-        TcpGuard(SockGuard {
-            sk: &self.0,
-            _not_send: PhantomData,
-        })
+        TcpGuard(TcpLocked::new(self))
+    }
+
+    /// The socket as locked by the context that calls us: a kernel callback
+    /// (TCP's receive and transmit paths, `sk_data_ready`, the option
+    /// hooks) runs with the lock owned (`lock_sock()`) or taken by softirq
+    /// (`bh_lock_sock()` with no owner).
+    ///
+    /// # Safety
+    ///
+    /// The current context holds this socket's lock for `'a`, and nothing
+    /// else makes a second [`TcpLocked`] of it meanwhile (the callback's
+    /// one entry point makes it).
+    pub(crate) unsafe fn assume_locked(&self) -> TcpLocked<'_> {
+        TcpLocked::new(self)
     }
 }
 
@@ -243,17 +247,70 @@ pub(crate) struct TcpStats {
     pub(crate) rcv_tstamp: u32,
 }
 
-/// The socket lock of a [`TcpSock`].
-pub(crate) struct TcpGuard<'a>(SockGuard<'a>);
+/// A TCP socket whose lock the current context holds: taken by a
+/// [`TcpGuard`] (which derefs to this), or by the kernel around the
+/// callback that made it ([`TcpSock::assume_locked`]).  TCP's fields are
+/// read through it.  Not `Send`: the lock belongs to this context.
+///
+/// Invariant relied on by [`rcv_queue`](Self::rcv_queue): TCP calls that
+/// may change the socket's queues (sending, reading, resetting) take
+/// `&mut self`, so no borrow of a queued skb lives across one.
+pub(crate) struct TcpLocked<'a> {
+    sk: &'a TcpSock,
+    _not_send: PhantomData<*mut ()>,
+}
+
+/// The socket lock of a [`TcpSock`] taken by us (`release_sock()` on drop,
+/// which also processes the backlog).
+pub(crate) struct TcpGuard<'a>(TcpLocked<'a>);
+
+impl<'a> core::ops::Deref for TcpGuard<'a> {
+    type Target = TcpLocked<'a>;
+    fn deref(&self) -> &TcpLocked<'a> {
+        &self.0
+    }
+}
+
+impl<'a> core::ops::DerefMut for TcpGuard<'a> {
+    fn deref_mut(&mut self) -> &mut TcpLocked<'a> {
+        &mut self.0
+    }
+}
+
+impl Drop for TcpGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: taken in `TcpSock::lock`/`lock_nested`, still live
+        // (borrowed).
+        unsafe { bindings::release_sock(self.sk.as_ptr()) };
+    }
+}
 
 impl TcpGuard<'_> {
+    /// As [`SockGuard::wait_data`] (only for a lock we own: the wait drops
+    /// and retakes it).
+    pub(crate) fn wait_data(&mut self, timeo: &mut c_long) {
+        // The lock is ours (this guard).
+        wait_data(&self.0.sk.0, timeo);
+    }
+}
+
+impl<'a> TcpLocked<'a> {
+    fn new(sk: &'a TcpSock) -> Self {
+        Self {
+            sk,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl TcpLocked<'_> {
     /// The sequence numbers, as TCP left them under this lock.
     pub(crate) fn seqs(&self) -> TcpSeqs {
         // SAFETY: a live TCP socket (type invariant), locked (this guard):
         // TCP writes these fields under the lock or with it owned by softirq,
         // which the lock excludes.
         unsafe {
-            let tp = bindings::tcp_sk(self.0.sk.as_ptr());
+            let tp = bindings::tcp_sk(self.sk.as_ptr());
             TcpSeqs {
                 copied_seq: (*tp).copied_seq,
                 rcv_nxt: (*tp).rcv_nxt,
@@ -265,12 +322,12 @@ impl TcpGuard<'_> {
     }
 }
 
-impl TcpGuard<'_> {
+impl TcpLocked<'_> {
     /// The byte counters and activity stamps.
     pub(crate) fn stats(&self) -> TcpStats {
         // SAFETY: as `seqs`.
         unsafe {
-            let tp = bindings::tcp_sk(self.0.sk.as_ptr());
+            let tp = bindings::tcp_sk(self.sk.as_ptr());
             TcpStats {
                 bytes_retrans: (*tp).bytes_retrans,
                 bytes_sent: (*tp).bytes_sent,
@@ -286,12 +343,12 @@ impl TcpGuard<'_> {
     /// The retransmission timeout (`icsk_rto`, jiffies).
     pub(crate) fn rto(&self) -> u32 {
         // SAFETY: a live TCP socket (an inet_connection_sock), locked.
-        unsafe { (*self.0.sk.as_ptr().cast::<bindings::inet_connection_sock>()).icsk_rto }
+        unsafe { (*self.sk.as_ptr().cast::<bindings::inet_connection_sock>()).icsk_rto }
     }
 
     /// Whether close() must abort at once: SO_LINGER with a zero timeout.
     pub(crate) fn linger_zero(&self) -> bool {
-        let sk = self.0.sk;
+        let sk = self.sk;
         // SAFETY: live and locked; setsockopt writes it under the lock.
         sk.flag(bindings::sock_flags_SOCK_LINGER) && unsafe { (*sk.as_ptr()).sk_lingertime } == 0
     }
@@ -300,7 +357,7 @@ impl TcpGuard<'_> {
     /// tcp_shutdown() marks it: sendmsg fails with EPIPE.
     pub(crate) fn shut_send(&mut self) {
         // SAFETY: live and locked: the writers of sk_shutdown hold the lock.
-        unsafe { (*self.0.sk.as_ptr()).sk_shutdown |= bindings::SEND_SHUTDOWN as u8 };
+        unsafe { (*self.sk.as_ptr()).sk_shutdown |= bindings::SEND_SHUTDOWN as u8 };
     }
 
     /// Sends an ACK now (`tcp_send_ack()`).  `&mut self`: no borrow of
@@ -308,7 +365,64 @@ impl TcpGuard<'_> {
     /// hooks when it sends).
     pub(crate) fn send_ack(&mut self) {
         // SAFETY: a live TCP socket, locked.
-        unsafe { bindings::tcp_send_ack(self.0.sk.as_ptr()) };
+        unsafe { bindings::tcp_send_ack(self.sk.as_ptr()) };
+    }
+
+    /// Closes the receive side (`sk_shutdown |= RCV_SHUTDOWN`), as
+    /// tcp_fin() marks it: readers get EOF after the queued data.
+    pub(crate) fn shut_recv(&mut self) {
+        // SAFETY: live and locked: the writers of sk_shutdown hold the lock.
+        unsafe { (*self.sk.as_ptr()).sk_shutdown |= bindings::RCV_SHUTDOWN as u8 };
+    }
+
+    /// Stops MPTCP on this subflow (`tp->is_mptcp = false`): TCP no longer
+    /// calls our option hooks for it.
+    pub(crate) fn clear_mptcp(&self) {
+        // SAFETY: a live TCP socket, locked: TCP reads the flag under the
+        // lock (a bool of its own, no shared bitfield word).
+        unsafe { (*bindings::tcp_sk(self.sk.as_ptr())).is_mptcp = false };
+    }
+
+    /// Resets the connection from its receive path, as tcp_reset() does:
+    /// RST (with our hooks' options), `err` (positive errno) for the
+    /// reader, `tcp_done()`.  The caller drops the segment; TCP's receive
+    /// path holds a reference on the socket, so it outlives this.
+    pub(crate) fn reset_done(&mut self, err: c_int) {
+        self.send_reset(err);
+        // SAFETY: a live TCP socket, locked, in TCP's receive path.
+        unsafe { bindings::tcp_done(self.sk.as_ptr()) };
+    }
+
+    /// RST to the peer (`tcp_send_active_reset()`) and `err` for the
+    /// socket's user.
+    fn send_reset(&mut self, err: c_int) {
+        // SAFETY: a live TCP socket, locked.
+        unsafe {
+            bindings::tcp_send_active_reset(
+                self.sk.as_ptr(),
+                bindings::sk_rst_reason_SK_RST_REASON_NOT_SPECIFIED,
+            )
+        };
+        self.sk.set_error(err);
+    }
+
+    /// Aborts the connection for a fatal error: RST
+    /// (`tcp_send_active_reset()`), `err` (positive errno) for the next
+    /// call, both directions shut, CLOSE, `sk_error_report`.  The RST's
+    /// options come from our hooks: set the reset reason before.
+    pub(crate) fn abort(&mut self, err: c_int) {
+        self.send_reset(err);
+        let sk = self.sk.as_ptr();
+        // SAFETY: a live TCP socket, locked: TCP's state change runs under
+        // the lock; `sk_error_report` is the socket's own callback (always
+        // set, sock_init_data()).
+        unsafe {
+            (*sk).sk_shutdown = bindings::SHUTDOWN_MASK as u8;
+            bindings::tcp_set_state(sk, bindings::TCP_CLOSE as c_int);
+            if let Some(f) = (*sk).sk_error_report {
+                f(sk);
+            }
+        }
     }
 
     /// Consumes `n` octets at the head of the receive queue as read
@@ -316,16 +430,11 @@ impl TcpGuard<'_> {
     /// window update).  `&mut self` as [`send_ack`](Self::send_ack).
     pub(crate) fn read_done(&mut self, n: u32) {
         // SAFETY: a live TCP socket, locked; TCP stops at what is queued.
-        unsafe { bindings::tcp_read_done(self.0.sk.as_ptr(), n as usize) };
+        unsafe { bindings::tcp_read_done(self.sk.as_ptr(), n as usize) };
     }
 
     /// The locked socket.
     pub(crate) fn sock(&self) -> &Sock {
-        self.0.sock()
-    }
-
-    /// As [`SockGuard::wait_data`].
-    pub(crate) fn wait_data(&mut self, timeo: &mut c_long) {
-        self.0.wait_data(timeo)
+        self.sk
     }
 }

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The skbs of a TCP socket's receive queue ([`TcpSkb`]), their MPTCP
+//! extension ([`Mapping`]), and a cursor that finds them by sequence
+//! number ([`RcvCursor`]).
+//!
+//! Invariant: a `&TcpSkb` only exists for an skb queued on the receive
+//! queue of a socket locked by the current context ([`TcpLocked`]), and
+//! only for as long as that lock is borrowed shared: the calls into TCP
+//! that free or move queued skbs take `&mut TcpLocked` (see there), so the
+//! borrow checker ends every `&TcpSkb` before one.  A queued skb's control
+//! block is TCP's (`TCP_SKB_CB()`).
+
+use core::marker::PhantomData;
+use core::ptr;
+
+use kernel::bindings;
+use kernel::ffi::c_int;
+use kernel::types::Opaque;
+
+use super::sock::TcpLocked;
+
+/// An skb on a locked TCP socket's receive queue (see the module invariant).
+#[repr(transparent)]
+pub(crate) struct TcpSkb(Opaque<bindings::sk_buff>);
+
+/// The mapping an skb carries in its MPTCP extension (`struct mptcp_ext`
+/// with `use_map`), as the option parser stored it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Mapping {
+    /// DSN of the mapping's first octet, 64-bit.
+    pub(crate) dsn: u64,
+    /// Subflow sequence number of its first octet, relative to the ISN.
+    pub(crate) ssn: u32,
+    /// Data-level length (a DATA_FIN counts one).
+    pub(crate) data_len: u16,
+    /// The mapping carries the DATA_FIN.
+    pub(crate) data_fin: bool,
+    /// The DSS checksum as sent (0 without checksums).
+    pub(crate) csum: u16,
+}
+
+impl TcpSkb {
+    fn as_ptr(&self) -> *mut bindings::sk_buff {
+        self.0.get()
+    }
+
+    /// Payload length (`skb->len`).
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: a live queued skb (type invariant) under its socket's
+        // lock: `len` does not change while it is queued.
+        unsafe { (*self.as_ptr()).len }
+    }
+
+    /// The sequence number of its first octet (`TCP_SKB_CB(skb)->seq`).
+    pub(crate) fn seq(&self) -> u32 {
+        // SAFETY: live and queued on a TCP socket, so its control block is
+        // a `tcp_skb_cb` (type invariant).
+        unsafe { (*(*self.as_ptr()).cb.as_ptr().cast::<bindings::tcp_skb_cb>()).seq }
+    }
+
+    /// Whether `seq` is one of its octets.
+    fn holds(&self, seq: u32) -> bool {
+        let start = self.seq();
+        !crate::seq::before(seq, start) && crate::seq::before(seq, start.wrapping_add(self.len()))
+    }
+
+    /// The mapping in its MPTCP extension, if it carries one.
+    pub(crate) fn mapping(&self) -> Option<Mapping> {
+        // SAFETY: a live skb (type invariant); the extension, if any, lives
+        // as long as the skb, and we copy out of it at once.
+        let e = unsafe {
+            bindings::skb_ext_find(self.as_ptr(), bindings::skb_ext_id_SKB_EXT_MPTCP)
+                .cast::<bindings::mptcp_ext>()
+                .as_ref()?
+        };
+        (e.use_map() != 0).then(|| Mapping {
+            dsn: e.data_seq,
+            ssn: e.subflow_seq,
+            data_len: e.data_len,
+            data_fin: e.data_fin() != 0,
+            csum: e.csum,
+        })
+    }
+
+    /// The Internet checksum (`skb_checksum()`, 32-bit unfolded, host
+    /// word order) of `len` payload octets from `offset`; None when the
+    /// range is not inside the payload.
+    pub(crate) fn checksum(&self, offset: u32, len: u32) -> Option<u32> {
+        let end = offset.checked_add(len)?;
+        if end > self.len() || end > c_int::MAX as u32 {
+            return None;
+        }
+        // SAFETY: a live skb holding [offset, offset + len) (checked).
+        Some(unsafe { bindings::skb_checksum(self.as_ptr(), offset as c_int, len as c_int, 0) })
+    }
+}
+
+/// Finds the skbs of a locked socket's receive queue by sequence number,
+/// stepping forward from the skb found last: a walk over k new skbs costs
+/// one search from the tail plus k steps, not k searches (quadratic with
+/// many small segments, in softirq).
+pub(crate) struct RcvCursor<'a> {
+    sk: *mut bindings::sock,
+    last: *mut bindings::sk_buff,
+    /// Borrows the lock shared: the queue cannot change while this lives.
+    _lock: PhantomData<&'a TcpLocked<'a>>,
+}
+
+impl<'l> TcpLocked<'l> {
+    /// A cursor over the receive queue; it borrows the lock, so no call
+    /// that changes the queue happens while it (or an skb it found) lives.
+    pub(crate) fn rcv_cursor<'a>(&'a self) -> RcvCursor<'a> {
+        RcvCursor {
+            sk: self.sock().as_ptr(),
+            last: ptr::null_mut(),
+            _lock: PhantomData,
+        }
+    }
+}
+
+impl<'a> RcvCursor<'a> {
+    /// The receive queue's list head, as an skb pointer (the list is
+    /// circular through it).
+    fn head(&self) -> *mut bindings::sk_buff {
+        // SAFETY: a live socket (the lock borrowed); only the address is
+        // taken.
+        unsafe { ptr::addr_of_mut!((*self.sk).sk_receive_queue).cast::<bindings::sk_buff>() }
+    }
+
+    /// The queued skb at `p`, if `p` is one (not the head, not null).
+    fn skb(&self, p: *mut bindings::sk_buff) -> Option<&'a TcpSkb> {
+        if p.is_null() || p == self.head() {
+            return None;
+        }
+        // SAFETY: `p` is on the receive queue of a socket whose lock is
+        // borrowed for 'a, during which the queue does not change (see
+        // `TcpLocked`): the module invariant of `TcpSkb`.
+        Some(unsafe { &*p.cast::<TcpSkb>() })
+    }
+
+    fn prev(&self, skb: &TcpSkb) -> *mut bindings::sk_buff {
+        // SAFETY: a queued skb: its list links are valid under the lock.
+        unsafe { (*skb.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.prev }
+    }
+
+    fn next(&self, skb: &TcpSkb) -> *mut bindings::sk_buff {
+        // SAFETY: as `prev`.
+        unsafe { (*skb.as_ptr()).__bindgen_anon_1.__bindgen_anon_1.next }
+    }
+
+    /// The queued skb holding `seq`.
+    pub(crate) fn at(&mut self, seq: u32) -> Option<&'a TcpSkb> {
+        if let Some(last) = self.skb(self.last) {
+            for p in [self.next(last), self.last] {
+                if let Some(skb) = self.skb(p).filter(|s| s.holds(seq)) {
+                    self.last = p;
+                    return Some(skb);
+                }
+            }
+        }
+        // From the tail (the new data) back.
+        // SAFETY: the head of a live socket's queue, valid under the lock.
+        let mut p = unsafe { (*self.head()).__bindgen_anon_1.__bindgen_anon_1.prev };
+        self.last = ptr::null_mut();
+        while let Some(skb) = self.skb(p) {
+            if !crate::seq::before(seq, skb.seq()) {
+                if !skb.holds(seq) {
+                    return None;
+                }
+                self.last = p;
+                return Some(skb);
+            }
+            p = self.prev(skb);
+        }
+        None
+    }
+}
+
+/// A received TCP segment in TCP's receive path, which owns it: its TCP
+/// header (options included) is linear, as TCP ensures with
+/// `pskb_may_pull(skb, th->doff * 4)` before any of our hooks sees it, and
+/// its control block is TCP's.
+#[repr(transparent)]
+pub(crate) struct TcpSegment(Opaque<bindings::sk_buff>);
+
+impl TcpSegment {
+    /// # Safety
+    ///
+    /// `skb` is a received TCP segment as the type says, live for `'a` and
+    /// not changed by anyone else meanwhile (TCP's receive path hands it
+    /// to us for the call).
+    pub(crate) unsafe fn from_raw<'a>(skb: *const bindings::sk_buff) -> &'a TcpSegment {
+        // SAFETY: a transparent wrapper; the rest is the caller's promise.
+        unsafe { &*skb.cast::<TcpSegment>() }
+    }
+
+    fn as_ptr(&self) -> *mut bindings::sk_buff {
+        self.0.get()
+    }
+
+    fn cb(&self) -> &bindings::tcp_skb_cb {
+        // SAFETY: TCP's control block (type invariant), live with the skb.
+        unsafe { &*(*self.as_ptr()).cb.as_ptr().cast::<bindings::tcp_skb_cb>() }
+    }
+
+    /// Sequence number of the first octet (`TCP_SKB_CB(skb)->seq`).
+    pub(crate) fn seq(&self) -> u32 {
+        self.cb().seq
+    }
+
+    /// Whether the segment carries payload octets (`seq != end_seq`; a
+    /// SYN or FIN alone counts too, as TCP counts it).
+    pub(crate) fn has_payload(&self) -> bool {
+        let cb = self.cb();
+        cb.seq != cb.end_seq
+    }
+
+    /// The TCP header's option bytes and its flags octet.
+    pub(crate) fn options(&self) -> (&[u8], u8) {
+        // SAFETY: the header, with its options, is linear (type
+        // invariant): `doff * 4` octets from the transport header are
+        // readable for as long as the skb lives.
+        unsafe {
+            let skb = self.as_ptr();
+            let th = (*skb).head.add(usize::from(
+                (*skb)
+                    .__bindgen_anon_4
+                    .__bindgen_anon_1
+                    .as_ref()
+                    .transport_header,
+            ));
+            let doff = usize::from(*th.add(12) >> 4) * 4;
+            let flags = *th.add(13);
+            if doff <= 20 {
+                return (&[], flags);
+            }
+            (core::slice::from_raw_parts(th.add(20), doff - 20), flags)
+        }
+    }
+
+    /// Records a received mapping in the skb's `SKB_EXT_MPTCP` extension
+    /// (`csum` Some: the DSS checksum to verify), where the receive walks
+    /// read it back ([`TcpSkb::mapping`]).  Without memory for the
+    /// extension the mapping is not recorded (false).
+    pub(crate) fn set_mapping(&self, m: &Mapping, csum: Option<u16>) -> bool {
+        // SAFETY: TCP's receive path owns the skb and lets us add an
+        // extension (type invariant); the extension returned is ours to
+        // fill until the skb is queued.
+        unsafe {
+            let e = bindings::skb_ext_add(self.as_ptr(), bindings::skb_ext_id_SKB_EXT_MPTCP)
+                .cast::<bindings::mptcp_ext>();
+            let Some(e) = e.as_mut() else { return false };
+            // Zeroed first: TCP merges queued skbs only when their
+            // extensions are equal byte for byte.
+            ptr::write_bytes(e, 0, 1);
+            e.data_seq = m.dsn;
+            e.subflow_seq = m.ssn;
+            e.data_len = m.data_len;
+            e.set_use_map(1);
+            e.set_dsn64(1);
+            e.set_data_fin(u8::from(m.data_fin));
+            if let Some(sum) = csum {
+                e.csum = sum;
+                e.set_csum_reqd(1);
+            }
+            true
+        }
+    }
+}
