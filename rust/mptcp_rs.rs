@@ -7,7 +7,7 @@
 //! - `core/src/*`: the pure protocol core (no_std, no unsafe, host-tested),
 //!   compiled in through `#[path]` modules;
 //! - `ctl`: per-namespace sysctls (`net.mptcp.*`) and MIB;
-//! - `hooks`: the ops table registered with the hook layer;
+//! - `sys::hooks`: the ops table registered with the hook layer;
 //! - `subflow`: per-subflow MPTCP state, MP_CAPABLE and DSS on the first subflow;
 //! - `msk`: the `IPPROTO_MPTCP` socket, with its read side (`msk::rx`: never
 //!   reads a data-level duplicate) and MPTCP-level socket options
@@ -16,7 +16,6 @@
 use kernel::prelude::*;
 
 mod ctl;
-mod hooks;
 mod mib;
 mod msk;
 mod subflow;
@@ -73,14 +72,14 @@ impl kernel::Module for Mptcp {
             token::exit();
             return Err(e);
         }
-        if let Err(e) = hooks::register() {
+        if let Err(e) = sys::hooks::register() {
             subflow::unregister();
             ctl::unregister();
             token::exit();
             return Err(e);
         }
         if let Err(e) = msk::register(module) {
-            hooks::unregister();
+            sys::hooks::unregister();
             subflow::unregister();
             ctl::unregister();
             token::exit();
@@ -94,7 +93,7 @@ impl kernel::Module for Mptcp {
 impl Drop for Mptcp {
     fn drop(&mut self) {
         msk::unregister();
-        hooks::unregister();
+        sys::hooks::unregister();
         subflow::unregister();
         ctl::unregister();
         token::exit();

@@ -205,7 +205,9 @@ unsafe extern "C" fn msk_timer(t: *mut bindings::timer_list) {
             .cast::<bindings::sock>();
         let first = (*msk(sk)).first.load(Ordering::Acquire);
         if !first.is_null() && !(*first).sk.is_null() {
-            if let Some(delay) = crate::subflow::data_fin_timer((*first).sk) {
+            // The first subflow lives while the msk holds it (as above).
+            let ssk = crate::sys::TcpSock::from_raw((*first).sk);
+            if let Some(delay) = crate::subflow::data_fin_timer(ssk) {
                 let now = crate::sys::jiffies();
                 bindings::sk_reset_timer(sk, t, now.wrapping_add(delay as _));
             }

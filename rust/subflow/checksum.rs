@@ -4,13 +4,10 @@
 //! sum is collected over the skbs it spans and verified when complete
 //! ([`csum_advance`]); a failure means MP_FAIL and fallback.
 
-use kernel::bindings;
-use kernel::ffi::c_int;
-
 use super::SubflowCtx;
 use crate::csum::DssCsum;
 use crate::seq;
-use crate::sys::skb::Mapping;
+use crate::sys::skb::{Mapping, TcpSkb};
 use crate::sys::TcpLocked;
 
 /// A received mapping whose payload is being checksummed (RFC 8684
@@ -81,7 +78,7 @@ pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
                 // its checksum then covers the longer range.  Keep summing.
                 m.data_len = e.data_len;
                 m.data_fin = e.data_fin;
-                m.csum = e.csum;
+                m.csum = e.csum.unwrap_or(0);
                 m
             }
             (Some(m), Some(e)) if !m.matches(e) => {
@@ -101,7 +98,7 @@ pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
                     ssn: e.ssn,
                     data_len: e.data_len,
                     data_fin: e.data_fin,
-                    csum: e.csum,
+                    csum: e.csum.unwrap_or(0),
                     done: 0,
                     sum: DssCsum::new(),
                 })
@@ -131,12 +128,12 @@ pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
             continue;
         }
         // [csum_seq, upto) lies inside this skb's payload (n <= len above).
-        let Some(w) = skb.checksum(c.csum_seq.wrapping_sub(start), n) else {
+        let Some(w) = skb_sum(skb, c.csum_seq.wrapping_sub(start), n) else {
             c.rx_map = None;
             c.csum_seq = skb_end;
             continue;
         };
-        map.sum.add_sum(fold(w), n as usize);
+        map.sum.add_sum(w, n as usize);
         map.done = map.done.wrapping_add(n);
         c.csum_seq = upto;
         if upto == map_end {
@@ -160,20 +157,12 @@ fn csum_failed(c: &mut SubflowCtx, dsn: u64) {
 }
 
 /// The folded sum of `len` payload octets of `skb` from `offset`, as
-/// big-endian words ([`DssCsum::add_sum`]'s input).
-///
-/// # Safety
-///
-/// `skb` valid and holding the range.
-pub(super) unsafe fn skb_sum(skb: *const bindings::sk_buff, offset: u32, len: u32) -> u16 {
-    // SAFETY: the caller guarantees: `skb` valid and holding the range.
-    fold(unsafe { bindings::skb_checksum(skb, offset as c_int, len as c_int, 0) })
-}
-
-/// `skb_checksum()`'s 32-bit sum of 16-bit words in host order, folded to
-/// 16 bits and read as a big-endian word.
-fn fold(w: u32) -> u16 {
+/// big-endian words ([`DssCsum::add_sum`]'s input); None when the range
+/// is not inside the payload.
+pub(super) fn skb_sum(skb: &TcpSkb, offset: u32, len: u32) -> Option<u16> {
+    // skb_checksum() sums 16-bit words in host order: fold, then convert.
+    let w = skb.checksum(offset, len)?;
     let s = (w & 0xffff) + (w >> 16);
     let s = (s & 0xffff) + (s >> 16);
-    u16::from_be(s as u16)
+    Some(u16::from_be(s as u16))
 }

@@ -30,11 +30,12 @@ use kernel::bindings;
 use kernel::ffi::c_int;
 
 use super::checksum::skb_sum;
-use super::{ctx, ctx_locked, state, uncount_estab, SubflowCtx};
+use super::{ctx_locked, state, uncount_estab, SubflowCtx};
 use crate::csum::DssCsum;
 use crate::options::{DataSeq, DssMapping};
 use crate::seq;
-use crate::sys::TcpSock;
+use crate::sys::skb::TcpSkb;
+use crate::sys::{TcpLocked, TcpSock};
 
 /// The DSN of the next octet we would send: IDSN + (write_seq - ISN).
 fn write_dsn(c: &SubflowCtx, write_seq: u32) -> u64 {
@@ -196,23 +197,19 @@ pub(crate) fn shutdown_send(ssk: &TcpSock) -> bool {
 /// mapping (the checksum is recomputed over it); otherwise a segment
 /// without payload brings the DATA_FIN.
 ///
-/// # Safety
-///
-/// Socket locked; `skb` is the segment being transmitted.
-pub(super) unsafe fn with_data_fin(
-    sk: *mut bindings::sock,
+/// `skb` is the segment being transmitted.
+pub(super) fn with_data_fin(
+    l: &TcpLocked<'_>,
     c: &SubflowCtx,
-    skb: *mut bindings::sk_buff,
+    skb: &TcpSkb,
     m: Option<DssMapping>,
 ) -> Option<DssMapping> {
     let Some(fin) = c.data_fin_tx.filter(|_| !c.data_fin_tx_acked) else {
         return m;
     };
-    // SAFETY: socket locked, valid skb (# Safety).
-    let (len, all_sent) = unsafe {
-        let tp = bindings::tcp_sk(sk);
-        ((*skb).len, (*tp).snd_nxt == (*tp).write_seq)
-    };
+    let len = skb.len();
+    let seqs = l.seqs();
+    let all_sent = seqs.snd_nxt == seqs.write_seq;
     match m {
         None if len == 0 && all_sent => Some(DssMapping {
             dsn: DataSeq::Bits64(fin),
@@ -229,18 +226,15 @@ pub(super) unsafe fn with_data_fin(
                 return Some(mm);
             }
             if c.csum_reqd {
-                // SAFETY: valid skb (# Safety).
-                let rel32 = unsafe {
-                    (*(*skb).cb.as_ptr().cast::<bindings::tcp_skb_cb>())
-                        .seq
-                        .wrapping_sub(c.isn_local)
-                };
+                let rel32 = skb.seq().wrapping_sub(c.isn_local);
                 if rel32 != mm.ssn || len != u32::from(mm.data_len) {
                     return Some(mm);
                 }
                 let mut sum = DssCsum::new();
-                // SAFETY: valid skb holding `len` payload octets.
-                sum.add_sum(unsafe { skb_sum(skb, 0, len) }, len as usize);
+                let Some(w) = skb_sum(skb, 0, len) else {
+                    return Some(mm);
+                };
+                sum.add_sum(w, len as usize);
                 mm.checksum = Some(sum.finish(dsn, mm.ssn, mm.data_len + 1));
             }
             mm.data_fin = true;
@@ -276,41 +270,23 @@ const RTO_MAX: u64 = 120 * bindings::HZ as u64;
 /// since gets its TCP FIN at once.  Returns the delay until the next check,
 /// or None when the timer can stop.
 ///
-/// # Safety
-///
-/// `ssk` is a live TCP socket (the msk holds it); timer (softirq) context.
-pub(crate) unsafe fn data_fin_timer(ssk: *mut bindings::sock) -> Option<u64> {
-    // SAFETY: `ssk` is live (# Safety): bh_lock_sock(), as TCP's timers.
-    let slock = unsafe { core::ptr::addr_of_mut!((*ssk).sk_lock.slock) };
-    // SAFETY: a valid spinlock of a live socket.
-    unsafe { bindings::spin_lock(slock) };
-    // SAFETY: the socket spinlock is held.
-    let next = unsafe { data_fin_timer_locked(ssk) };
-    // SAFETY: taken above.
-    unsafe { bindings::spin_unlock(slock) };
-    next
+pub(crate) fn data_fin_timer(ssk: &TcpSock) -> Option<u64> {
+    match ssk.lock_bh_unowned() {
+        Some(mut l) => data_fin_timer_locked(&mut l),
+        // The owner (process context) holds the socket: look again soon.
+        None => Some(RTO_MIN / 4 + 1),
+    }
 }
 
-/// [`data_fin_timer`] with the socket spinlock held.
-///
-/// # Safety
-///
-/// `ssk` live, its spinlock held (softirq).
-unsafe fn data_fin_timer_locked(ssk: *mut bindings::sock) -> Option<u64> {
-    // SAFETY: spinlock held (# Safety).
-    if unsafe { (*ssk).sk_lock.owned } != 0 {
-        // The owner (process context) holds the socket: look again soon.
-        return Some(RTO_MIN / 4 + 1);
-    }
-    // SAFETY: spinlock held.
-    let tcp_state = unsafe { bindings::inet_sk_state_load(ssk) };
+/// [`data_fin_timer`] with the socket spinlock held and no owner.
+fn data_fin_timer_locked(l: &mut TcpLocked<'_>) -> Option<u64> {
+    let tcp_state = l.sock().state();
     if tcp_state != bindings::TCP_ESTABLISHED as c_int
         && tcp_state != bindings::TCP_CLOSE_WAIT as c_int
     {
         return None;
     }
-    // SAFETY: the socket is ours (spinlock held, no owner).
-    let mut c = unsafe { ctx(ssk) }?;
+    let mut c = ctx_locked(l)?;
     let st = c.state.load(Ordering::Relaxed);
     c.data_fin_tx?;
     if c.data_fin_tx_acked && st != state::FALLBACK {
@@ -322,25 +298,17 @@ unsafe fn data_fin_timer_locked(ssk: *mut bindings::sock) -> Option<u64> {
         // level, so the subflow closes too (its FIN), as mainline's
         // mptcp_shutdown_subflows() when the msk reaches CLOSE.
         drop(c);
-        // SAFETY: no context reference live; tcp_send_fin allocates atomically.
-        unsafe { bindings::tcp_shutdown(ssk, bindings::SEND_SHUTDOWN as c_int) };
+        l.send_fin();
         return None;
     }
-    // SAFETY: spinlock held.
-    let (all_sent, rto) = unsafe {
-        let tp = bindings::tcp_sk(ssk);
-        let icsk = ssk.cast::<bindings::inet_connection_sock>();
-        (
-            (*tp).snd_nxt == (*tp).write_seq,
-            u64::from((*icsk).icsk_rto),
-        )
-    };
+    let seqs = l.seqs();
+    let all_sent = seqs.snd_nxt == seqs.write_seq;
+    let rto = u64::from(l.rto());
     if st == state::FALLBACK {
         // Plain TCP now (MP_FAIL after our shutdown): its FIN ends the
         // stream, as mainline's fallback shutdown does.
         drop(c);
-        // SAFETY: no context reference live; tcp_send_fin allocates atomically.
-        unsafe { bindings::tcp_shutdown(ssk, bindings::SEND_SHUTDOWN as c_int) };
+        l.send_fin();
         return None;
     }
     let base = rto.clamp(RTO_MIN, RTO_MAX);
@@ -351,7 +319,7 @@ unsafe fn data_fin_timer_locked(ssk: *mut bindings::sock) -> Option<u64> {
     c.data_fin_tx_tries = c.data_fin_tx_tries.saturating_add(1);
     let backoff = (base << c.data_fin_tx_tries.min(10)).min(RTO_MAX);
     drop(c);
-    // SAFETY: no context reference live; the ACK carries the DATA_FIN.
-    unsafe { bindings::tcp_send_ack(ssk) };
+    // The ACK carries the DATA_FIN.
+    l.send_ack();
     Some(backoff)
 }

@@ -24,6 +24,7 @@ use super::{
 use crate::crypto;
 use crate::handshake;
 use crate::options::{MpCapable, MpCapablePayload, MptcpOption};
+use crate::sys::opts::OutOptions;
 use crate::sys::skb::TcpSegment;
 use crate::sys::{TcpLocked, TcpSock};
 
@@ -95,55 +96,31 @@ fn synack_received(l: &TcpLocked<'_>, c: &mut CtxRef<'_>, seg: &TcpSegment, opts
     unsafe { count_estab(l.sock().as_ptr(), c) };
 }
 
-/// `mptcp_syn_options` hook.
-///
-/// # Safety
-///
-/// Called by TCP with the socket locked.
-pub(crate) unsafe fn syn_options(
-    sk: *mut bindings::sock,
-    size: *mut c_uint,
-    opts: *mut bindings::mptcp_out_options,
-) -> bool {
-    // SAFETY: the caller guarantees: called by TCP with the full socket
-    // locked.
-    let l = unsafe { TcpSock::from_raw(sk).assume_locked() };
-    let Some(mut c) = ctx_locked(&l) else {
-        return false;
-    };
+/// `mptcp_syn_options` hook: MP_CAPABLE on the SYN of our locked
+/// subflow.  Returns the option size.
+pub(crate) fn syn_options(l: &TcpLocked<'_>, opts: &mut OutOptions) -> Option<c_uint> {
+    let mut c = ctx_locked(l)?;
     let c = &mut c;
     if c.state.load(Ordering::Relaxed) != state::SYN_SENT {
-        return false;
+        return None;
     }
     if l.sock().state() == bindings::TCP_SYN_RECV as c_int {
         // Our SYN crossed the peer's (simultaneous open, or a connect to
         // itself) and TCP answers with a SYN-ACK: MP_CAPABLE cannot
         // complete that way, so plain TCP, as mainline's
         // mptcp_syn_options() decides (RFC 8684 §3.7).
-        fallback(&l, c, crate::mib::SIMULT_CONNECT_FALLBACK);
-        return false;
+        fallback(l, c, crate::mib::SIMULT_CONNECT_FALLBACK);
+        return None;
     }
     let opt = MptcpOption::MpCapable(MpCapable {
         version: MPTCP_VERSION,
         flags: cap_flags(c.csum_reqd),
         payload: MpCapablePayload::Syn,
     });
-    // SAFETY: `opts` valid; TCP reserved room for a SYN's options.
-    match unsafe { put_option(&opt, opts, 40) } {
-        Some(n) => {
-            // SAFETY: valid out pointer; socket locked.
-            unsafe {
-                *size = n;
-                crate::ctl::mib_add(
-                    crate::sys::net::sock_net(sk),
-                    crate::mib::MPCAPABLE_SYN_TX,
-                    1,
-                );
-            }
-            true
-        }
-        None => false,
-    }
+    // TCP reserved room for a SYN's options.
+    let n = put_option(&opt, opts, 40)?;
+    crate::ctl::mib_add(l.sock().net(), crate::mib::MPCAPABLE_SYN_TX, 1);
+    Some(n)
 }
 
 // ---- server side -------------------------------------------------------------
@@ -390,16 +367,16 @@ pub(super) unsafe extern "C" fn conn_request_v6(
     }
 }
 
-/// `mptcp_synack_options` hook: MP_CAPABLE with the server key.
+/// `mptcp_synack_options` hook: MP_CAPABLE with the server key.  Returns
+/// the option size.
 ///
 /// # Safety
 ///
 /// Called by TCP for a request it marked MPTCP (`syn_received`).
 pub(crate) unsafe fn synack_options(
     req: *const bindings::request_sock,
-    size: *mut c_uint,
-    opts: *mut bindings::mptcp_out_options,
-) -> bool {
+    opts: &mut OutOptions,
+) -> Option<c_uint> {
     // SAFETY: per the caller; a request holds its namespace.
     let (key, csum) = unsafe {
         (
@@ -414,15 +391,8 @@ pub(crate) unsafe fn synack_options(
         flags: cap_flags(csum),
         payload: MpCapablePayload::SynAck { sender_key: key },
     });
-    // SAFETY: valid `opts`; a SYN-ACK has room for 12 option bytes more.
-    match unsafe { put_option(&opt, opts, 40) } {
-        Some(n) => {
-            // SAFETY: valid out pointer.
-            unsafe { *size = n };
-            true
-        }
-        None => false,
-    }
+    // A SYN-ACK has room for 12 option bytes more.
+    put_option(&opt, opts, 40)
 }
 
 /// `syn_recv_sock` of our listeners: the third ACK creates the child; with

@@ -22,27 +22,13 @@ use crate::options::{
 };
 use crate::seq;
 use crate::sys::skb::{Mapping, TcpSegment};
-use crate::sys::TcpSock;
+use crate::sys::TcpLocked;
 
-/// `mptcp_incoming_options` hook: options of a received segment.  Returns
-/// false when the segment must be dropped (the subflow was just reset).
-///
-/// # Safety
-///
-/// Called by TCP with the socket locked and a valid skb.
-pub(crate) unsafe fn incoming_options(
-    sk: *mut bindings::sock,
-    skb: *mut bindings::sk_buff,
-) -> bool {
-    // SAFETY: TCP's receive path calls us with the full socket locked and
-    // the received segment, which it owns (the caller's guarantees).
-    let (mut l, seg) = unsafe {
-        (
-            TcpSock::from_raw(sk).assume_locked(),
-            TcpSegment::from_raw(skb),
-        )
-    };
-    let Some(mut guard) = ctx_locked(&l) else {
+/// `mptcp_incoming_options` hook: options of a segment received on our
+/// locked subflow.  Returns false when the segment must be dropped (the
+/// subflow was just reset).
+pub(crate) fn incoming_options(l: &mut TcpLocked<'_>, seg: &TcpSegment) -> bool {
+    let Some(mut guard) = ctx_locked(l) else {
         return true;
     };
     let c = &mut guard;
@@ -61,7 +47,7 @@ pub(crate) unsafe fn incoming_options(
         // Fast open: data before the client's key (its third ACK lost and
         // the data without MP_CAPABLE): plain TCP, as mainline falls back
         // for an MP_CAPABLE-less segment that completes the handshake.
-        fallback(&l, c, crate::mib::MPCAPABLE_FALLBACK_ACK);
+        fallback(l, c, crate::mib::MPCAPABLE_FALLBACK_ACK);
         return true;
     }
     for o in MptcpOptions::new(opts) {
@@ -84,7 +70,7 @@ pub(crate) unsafe fn incoming_options(
                     infinite_rx = true;
                     continue;
                 }
-                let next = rcv_dsn(&l, c);
+                let next = rcv_dsn(l, c);
                 let dsn = match m.dsn {
                     DataSeq::Bits64(d) => d,
                     DataSeq::Bits32(d) => seq::expand_seq(next, u64::from(d)),
@@ -163,7 +149,7 @@ pub(crate) unsafe fn incoming_options(
         // The server's first segment after the handshake lacks MPTCP
         // options (a middlebox strips them after the SYN-ACK): plain TCP,
         // as mainline's check_fully_established() decides (RFC 8684 §3.7).
-        fallback(&l, c, crate::mib::MPCAPABLE_DATA_FALLBACK);
+        fallback(l, c, crate::mib::MPCAPABLE_DATA_FALLBACK);
         return true;
     }
     const TCPF_RST: u8 = bindings::TCPHDR_RST as u8;
@@ -171,7 +157,7 @@ pub(crate) unsafe fn incoming_options(
         // MP_FASTCLOSE on an ACK (RFC 8684 §3.5): the peer aborted the
         // connection and waits for our RST, which TCP then sends without
         // MPTCP options (see `control_options`).
-        fallback_quiet(&l, c);
+        fallback_quiet(l, c);
         drop(guard);
         l.reset_done(bindings::ECONNRESET as i32);
         return false;
@@ -181,13 +167,13 @@ pub(crate) unsafe fn incoming_options(
         // is 0, which mainline reads as one): plain TCP from here, counted
         // as mainline's get_mapping_status() + fallback do.
         crate::ctl::mib_add(net, crate::mib::INFINITE_MAP_RX, 1);
-        fallback(&l, c, crate::mib::DSS_FALLBACK);
+        fallback(l, c, crate::mib::DSS_FALLBACK);
         return true;
     }
     let send_ack = c.infinite_map_tx.is_some();
     // A DATA_FIN on a segment without data completes now (with data it
     // completes in data_ready once the data is queued).
-    let fin_done = fin_announced && data_fin_reached(&l, c);
+    let fin_done = fin_announced && data_fin_reached(l, c);
     let orig = c.orig_data_ready;
     // The borrow ends here: TCP re-enters our option hooks when it sends.
     drop(guard);
@@ -195,15 +181,8 @@ pub(crate) unsafe fn incoming_options(
         l.send_ack();
     }
     if fin_done {
-        data_fin_done(&mut l);
-        // SAFETY: the socket's own callback (saved at attach) or the
-        // default one, called as TCP would with the socket locked.
-        unsafe {
-            match orig {
-                Some(f) => f(sk),
-                None => bindings::sock_def_readable(sk),
-            }
-        }
+        data_fin_done(l);
+        l.data_ready(orig);
     }
     true
 }
@@ -240,7 +219,7 @@ fn set_rx_ext(
         ssn,
         data_len,
         data_fin,
-        csum: 0,
+        csum,
     };
-    let _ = seg.set_mapping(&m, csum);
+    let _ = seg.set_mapping(&m);
 }

@@ -4,7 +4,7 @@
 //!
 //! Stage 2, client side: an msk that connects marks its TCP subflow
 //! `is_mptcp` and attaches the "mptcp" ULP, whose data is a [`SubflowCtx`].
-//! TCP then calls our hooks (`hooks.rs`) for that subflow:
+//! TCP then calls our hooks (`sys/hooks.rs`) for that subflow:
 //! - the SYN carries MP_CAPABLE (v1, no key);
 //! - the SYN-ACK is parsed in our `sk_rx_dst_set` wrapper (called by
 //!   `tcp_finish_connect()`): with MP_CAPABLE the peer key is taken and the
@@ -84,7 +84,7 @@ use kernel::prelude::*;
 use crate::crypto;
 use crate::options::{self, ResetReason};
 use crate::sys::global::Global;
-use crate::sys::sock::TcpLocked;
+use crate::sys::sock::{DataReady, TcpLocked};
 
 mod checksum;
 mod datafin;
@@ -105,7 +105,7 @@ pub(crate) use handshake::{syn_options, synack_options};
 pub(crate) use incoming::incoming_options;
 pub(crate) use info::mptcp_info;
 pub(crate) use rx::{rx_inq, rx_readable};
-pub(crate) use tx::{established_options, outq, write_options};
+pub(crate) use tx::{established_options, outq};
 
 /// Subflow states (`SubflowSlot::state`).
 pub(crate) mod state {
@@ -200,7 +200,7 @@ pub(crate) struct SubflowCtx {
     /// An infinite mapping to send (answering the peer's MP_FAIL); then
     /// plain TCP.
     infinite_map_tx: Option<u64>,
-    orig_data_ready: Option<unsafe extern "C" fn(*mut bindings::sock)>,
+    orig_data_ready: Option<DataReady>,
     orig_af_ops: *const bindings::inet_connection_sock_af_ops,
 }
 
@@ -394,7 +394,7 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
             (*icsk).icsk_af_ops = (*c).orig_af_ops;
         }
         if let Some(f) = (*c).orig_data_ready {
-            (*sk).sk_data_ready = Some(f);
+            (*sk).sk_data_ready = Some(f.get());
         }
         end_connection(sk, &*c);
         (*icsk).icsk_ulp_data = ptr::null_mut();
@@ -453,7 +453,8 @@ unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
                 c.state.store(state::LISTEN, Ordering::Release);
             } else {
                 if !reused {
-                    c.orig_data_ready = (*ssk).sk_data_ready;
+                    // The socket's own, kept in its context.
+                    c.orig_data_ready = (*ssk).sk_data_ready.map(|f| DataReady::new(f));
                     (*ssk).sk_data_ready = Some(data_ready);
                 }
                 let net = crate::sys::net::sock_net(ssk);
@@ -694,7 +695,8 @@ unsafe extern "C" fn ulp_clone(
                 } else {
                     ptr::addr_of!(bindings::ipv4_specific)
                 };
-                (*c).orig_data_ready = (*newsk).sk_data_ready;
+                // The socket's own, kept in its context.
+                (*c).orig_data_ready = (*newsk).sk_data_ready.map(|f| DataReady::new(f));
                 (*newsk).sk_data_ready = Some(data_ready);
                 (*icsk).icsk_ulp_data = sl.cast();
             }

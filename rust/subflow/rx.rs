@@ -364,14 +364,7 @@ pub(super) unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
     } else if fin {
         data_fin_done(&mut l);
     }
-    // SAFETY: the socket's own callback (saved at attach) or the default
-    // one, called as TCP would with the socket locked.
-    unsafe {
-        match orig {
-            Some(f) => f(sk),
-            None => bindings::sock_def_readable(sk),
-        }
-    }
+    l.data_ready(orig);
 }
 
 /// A mapping contradicts the data stream of our one subflow (data the

@@ -22,7 +22,9 @@
 //! (`scripts/unsafe-count.sh` counts them).
 
 pub(crate) mod global;
+pub(crate) mod hooks;
 pub(crate) mod net;
+pub(crate) mod opts;
 pub(crate) mod pernet;
 pub(crate) mod seq_file;
 pub(crate) mod skb;

@@ -195,6 +195,27 @@ impl TcpSock {
         TcpGuard(TcpLocked::new(self))
     }
 
+    /// The socket spinlock (`bh_lock_sock()`, with BHs disabled so that
+    /// any context may call it), for a socket no process owns: the view of
+    /// a timer.  None, with the spinlock released again, when a process
+    /// owns the socket (`sock_owned_by_user()`): the caller retries later,
+    /// as TCP's timers do.
+    pub(crate) fn lock_bh_unowned(&self) -> Option<TcpBhGuard<'_>> {
+        let sk = self.as_ptr();
+        // SAFETY: a live socket (type invariant): its spinlock is
+        // initialised (sock_init_data()); a spinlock_t is a raw spinlock
+        // without PREEMPT_RT, as `sync.rs` relies on too.
+        unsafe {
+            let slock = ptr::addr_of_mut!((*sk).sk_lock.slock).cast();
+            bindings::_raw_spin_lock_bh(slock);
+            if (*sk).sk_lock.owned != 0 {
+                bindings::_raw_spin_unlock_bh(slock);
+                return None;
+            }
+        }
+        Some(TcpBhGuard(TcpLocked::new(self)))
+    }
+
     /// The socket as locked by the context that calls us: a kernel callback
     /// (TCP's receive and transmit paths, `sk_data_ready`, the option
     /// hooks) runs with the lock owned (`lock_sock()`) or taken by softirq
@@ -214,6 +235,26 @@ impl core::ops::Deref for TcpSock {
     type Target = Sock;
     fn deref(&self) -> &Sock {
         &self.0
+    }
+}
+
+/// A socket's own `sk_data_ready`, saved where we put ours in its place
+/// (a subflow's context keeps it), to be called for that socket only.
+#[derive(Clone, Copy)]
+pub(crate) struct DataReady(unsafe extern "C" fn(*mut bindings::sock));
+
+impl DataReady {
+    /// # Safety
+    ///
+    /// `f` is the `sk_data_ready` of the socket this value is kept for,
+    /// and is only passed to [`TcpLocked::data_ready`] of that socket.
+    pub(crate) unsafe fn new(f: unsafe extern "C" fn(*mut bindings::sock)) -> Self {
+        Self(f)
+    }
+
+    /// The function, to put it back in place.
+    pub(crate) fn get(self) -> unsafe extern "C" fn(*mut bindings::sock) {
+        self.0
     }
 }
 
@@ -282,6 +323,35 @@ impl Drop for TcpGuard<'_> {
         // SAFETY: taken in `TcpSock::lock`/`lock_nested`, still live
         // (borrowed).
         unsafe { bindings::release_sock(self.sk.as_ptr()) };
+    }
+}
+
+/// The socket spinlock of an unowned [`TcpSock`], taken by
+/// [`TcpSock::lock_bh_unowned`] (`bh_unlock_sock()` on drop).
+pub(crate) struct TcpBhGuard<'a>(TcpLocked<'a>);
+
+impl<'a> core::ops::Deref for TcpBhGuard<'a> {
+    type Target = TcpLocked<'a>;
+    fn deref(&self) -> &TcpLocked<'a> {
+        &self.0
+    }
+}
+
+impl<'a> core::ops::DerefMut for TcpBhGuard<'a> {
+    fn deref_mut(&mut self) -> &mut TcpLocked<'a> {
+        &mut self.0
+    }
+}
+
+impl Drop for TcpBhGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: taken in `lock_bh_unowned`; the socket is still live
+        // (borrowed).
+        unsafe {
+            bindings::_raw_spin_unlock_bh(
+                ptr::addr_of_mut!((*self.0.sk.as_ptr()).sk_lock.slock).cast(),
+            )
+        };
     }
 }
 
@@ -373,6 +443,40 @@ impl TcpLocked<'_> {
     pub(crate) fn shut_recv(&mut self) {
         // SAFETY: live and locked: the writers of sk_shutdown hold the lock.
         unsafe { (*self.sk.as_ptr()).sk_shutdown |= bindings::RCV_SHUTDOWN as u8 };
+    }
+
+    /// Lowers `sk_gso_max_size` to `max` if it is larger.
+    pub(crate) fn clamp_gso_max_size(&self, max: u32) {
+        // SAFETY: a live socket, locked: TCP reads the field under the
+        // lock when it sizes segments (sk_setup_caps() writes it under the
+        // lock too).
+        unsafe {
+            let sk = self.sk.as_ptr();
+            if (*sk).sk_gso_max_size > max {
+                (*sk).sk_gso_max_size = max;
+            }
+        }
+    }
+
+    /// Closes the send side with a FIN (`tcp_shutdown(SEND_SHUTDOWN)`;
+    /// `tcp_send_fin()` allocates atomically, so any context).
+    pub(crate) fn send_fin(&mut self) {
+        // SAFETY: a live TCP socket, locked.
+        unsafe { bindings::tcp_shutdown(self.sk.as_ptr(), bindings::SEND_SHUTDOWN as c_int) };
+    }
+
+    /// Wakes the socket's readers as TCP does after queueing data: its
+    /// saved `sk_data_ready` (`orig`), or `sock_def_readable()`.
+    pub(crate) fn data_ready(&mut self, orig: Option<DataReady>) {
+        let sk = self.sk.as_ptr();
+        // SAFETY: a live socket, locked, as TCP calls `sk_data_ready`;
+        // `orig` is this socket's own callback (`DataReady::new`).
+        unsafe {
+            match orig {
+                Some(f) => (f.0)(sk),
+                None => bindings::sock_def_readable(sk),
+            }
+        }
     }
 
     /// Stops MPTCP on this subflow (`tp->is_mptcp = false`): TCP no longer

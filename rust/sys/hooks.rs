@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The ops table this module registers with the kernel's MPTCP hook layer
-//! (`include/net/mptcp_hooks.h`, kernel patch 0001).
+//! (`include/net/mptcp_hooks.h`, kernel patch 0001): the C entry points,
+//! which turn TCP's arguments into the safe layer's types and call the
+//! subflow code.
 //!
 //! TCP calls the option hooks only for subflows marked `is_mptcp` (see
 //! `subflow/`).  Hooks left `None` get the hook layer's "no MPTCP"
@@ -11,10 +13,13 @@ use kernel::bindings;
 use kernel::error::to_result;
 use kernel::prelude::*;
 
+use super::global::Global;
+use super::opts::OutOptions;
+use super::seq_file::NetstatSeq;
+use super::skb::{TcpSegment, TcpSkb};
+use super::TcpSock;
 use crate::ctl;
 use crate::subflow;
-use crate::sys::global::Global;
-use crate::sys::seq_file::NetstatSeq;
 use kernel::ffi::c_uint;
 
 static HOOK_OPS: Global<bindings::mptcp_hook_ops> = Global::zeroed();
@@ -31,7 +36,24 @@ unsafe extern "C" fn seq_show(seq: *mut bindings::seq_file) {
     ctl::seq_show(unsafe { NetstatSeq::from_raw(seq) });
 }
 
-/// Kernel callback.
+/// Stores an option size for TCP: `Some(n)` writes `*size` and means
+/// "options", None "none".
+///
+/// # Safety
+///
+/// `size` is the out pointer TCP passed to the hook now running.
+unsafe fn answer(size: *mut c_uint, n: Option<c_uint>) -> bool {
+    match n {
+        Some(n) => {
+            // SAFETY: the caller guarantees: TCP's out pointer.
+            unsafe { *size = n };
+            true
+        }
+        None => false,
+    }
+}
+
+/// Kernel callback: `tcp_syn_options()` for a socket marked `is_mptcp`.
 ///
 /// # Safety
 ///
@@ -43,11 +65,15 @@ unsafe extern "C" fn syn_options(
     size: *mut c_uint,
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
-    // SAFETY: called from tcp_syn_options() with the socket locked.
-    unsafe { subflow::syn_options(sk, size, opts) }
+    // SAFETY: called from tcp_syn_options() for a full TCP socket it holds
+    // locked, with its out pointers for this call.
+    unsafe {
+        let l = TcpSock::from_raw(sk).assume_locked();
+        answer(size, subflow::syn_options(&l, OutOptions::from_raw(opts)))
+    }
 }
 
-/// Kernel callback.
+/// Kernel callback: `tcp_synack_options()` for a request marked MPTCP.
 ///
 /// # Safety
 ///
@@ -58,11 +84,18 @@ unsafe extern "C" fn synack_options(
     size: *mut c_uint,
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
-    // SAFETY: called from tcp_synack_options() for a request marked MPTCP.
-    unsafe { subflow::synack_options(req, size, opts) }
+    // SAFETY: called from tcp_synack_options() for a request marked MPTCP,
+    // with its out pointers for this call.
+    unsafe {
+        answer(
+            size,
+            subflow::synack_options(req, OutOptions::from_raw(opts)),
+        )
+    }
 }
 
-/// Kernel callback.
+/// Kernel callback: `tcp_established_options()` for a socket marked
+/// `is_mptcp`.
 ///
 /// # Safety
 ///
@@ -75,11 +108,19 @@ unsafe extern "C" fn established_options(
     remaining: c_uint,
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
-    // SAFETY: called from tcp_established_options() with the socket locked.
-    unsafe { subflow::established_options(sk, skb, size, remaining, opts) }
+    // SAFETY: called from tcp_established_options() for a full TCP socket
+    // it holds locked; `skb` is null (an MSS estimate) or the segment being
+    // transmitted; the out pointers are for this call.
+    unsafe {
+        let l = TcpSock::from_raw(sk).assume_locked();
+        let skb = (!skb.is_null()).then(|| TcpSkb::from_raw(skb));
+        let opts = OutOptions::from_raw(opts);
+        answer(size, subflow::established_options(&l, skb, remaining, opts))
+    }
 }
 
-/// Kernel callback.
+/// Kernel callback: `tcp_options_write()` copies the options one of the
+/// hooks above chose.
 ///
 /// # Safety
 ///
@@ -91,12 +132,16 @@ unsafe extern "C" fn write_options(
     _tp: *mut bindings::tcp_sock,
     opts: *mut bindings::mptcp_out_options,
 ) {
-    // SAFETY: called from tcp_options_write() with room for the size our
-    // *_options hook returned.
-    unsafe { subflow::write_options(ptr.cast(), opts) }
+    // SAFETY: `opts` is what our *_options hook filled for this segment,
+    // and `ptr` has room for the size it returned (`opts.bytes()`).
+    unsafe {
+        let b = OutOptions::from_raw(opts).bytes();
+        core::ptr::copy_nonoverlapping(b.as_ptr(), ptr.cast::<u8>(), b.len());
+    }
 }
 
-/// Kernel callback.
+/// Kernel callback: the TCP receive path, for a socket marked
+/// `is_mptcp`; false drops the segment.
 ///
 /// # Safety
 ///
@@ -106,8 +151,12 @@ unsafe extern "C" fn incoming_options(
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
 ) -> bool {
-    // SAFETY: called from the TCP receive path with the socket locked.
-    unsafe { subflow::incoming_options(sk, skb) }
+    // SAFETY: called from TCP's receive path for a full TCP socket it holds
+    // locked, with the received segment it owns (header pulled).
+    unsafe {
+        let mut l = TcpSock::from_raw(sk).assume_locked();
+        subflow::incoming_options(&mut l, TcpSegment::from_raw(skb))
+    }
 }
 
 /// Kernel callback.
