@@ -171,8 +171,7 @@ pub(crate) fn shutdown_send(ssk: &TcpSock) -> bool {
             c.data_fin_tx = Some(write_dsn(&c, seqs.write_seq));
             c.data_fin_tx_acked = false;
             c.data_fin_tx_tries = 0;
-            // SAFETY: a live subflow, locked (`g`).
-            unsafe { uncount_estab(ssk.as_ptr(), &mut c) };
+            uncount_estab(ssk.net(), &mut c);
             handled = true;
             send_now = seqs.snd_nxt == seqs.write_seq;
         }

@@ -92,8 +92,7 @@ fn synack_received(l: &TcpLocked<'_>, c: &mut CtxRef<'_>, seg: &TcpSegment, opts
         None => fallback(l, c, crate::mib::MPCAPABLE_FALLBACK_SYNACK),
     }
     // The connection is established, MPTCP or not.
-    // SAFETY: our locked subflow, whose context `c` is.
-    unsafe { count_estab(l.sock().as_ptr(), c) };
+    count_estab(l.sock().net(), c);
 }
 
 /// `mptcp_syn_options` hook: MP_CAPABLE on the SYN of our locked
@@ -487,7 +486,7 @@ pub(super) unsafe extern "C" fn syn_recv_sock(
                 c.rx_seq = c.csum_seq;
                 (*bindings::tcp_sk(child)).is_mptcp = true;
                 c.state.store(state::ESTABLISHED, Ordering::Release);
-                count_estab(child, &mut c);
+                count_estab(crate::sys::net::sock_net(child), &mut c);
             }
             (Some(c), keys) => {
                 // A child that lost the race (!own_req) is dropped by TCP:

@@ -94,11 +94,13 @@ mod info;
 mod rx;
 mod tx;
 
+use crate::sys::hooks::subflow_data_ready;
 use checksum::RxMap;
 use handshake::{
     conn_request_v4, conn_request_v6, route_req_v4, route_req_v6, rx_dst_set, syn_recv_sock,
 };
-use rx::{data_ready, SkipRing};
+pub(crate) use rx::data_ready;
+use rx::SkipRing;
 
 pub(crate) use datafin::{close_deferrable, close_poll, data_fin_timer, msk_state, shutdown_send};
 pub(crate) use handshake::{syn_options, synack_options};
@@ -455,7 +457,7 @@ unsafe fn attach(ssk: *mut bindings::sock, listener: bool) -> Result {
                 if !reused {
                     // The socket's own, kept in its context.
                     c.orig_data_ready = (*ssk).sk_data_ready.map(|f| DataReady::new(f));
-                    (*ssk).sk_data_ready = Some(data_ready);
+                    (*ssk).sk_data_ready = Some(subflow_data_ready);
                 }
                 let net = crate::sys::net::sock_net(ssk);
                 // A key whose token no other connection here uses (a few
@@ -569,15 +571,11 @@ unsafe fn end_connection(sk: *mut bindings::sock, c: &SubflowCtx) {
 /// ESTABLISHED or CLOSE_WAIT: every client connection from its SYN-ACK,
 /// MPTCP or fallen back, and server children that are MPTCP (a fallen-back
 /// child is a plain TCP socket on mainline), until shutdown or close.
-///
-/// # Safety
-///
-/// `sk` is a live subflow whose context `c` is, locked.
-unsafe fn count_estab(sk: *const bindings::sock, c: &mut SubflowCtx) {
+/// `net` is the subflow's namespace; the caller holds its lock.
+fn count_estab(net: &crate::sys::Net, c: &mut SubflowCtx) {
     if !c.estab_counted {
         c.estab_counted = true;
-        // SAFETY: `sk` is live (# Safety).
-        unsafe { crate::ctl::mib_add(crate::sys::net::sock_net(sk), crate::mib::MPCURR_ESTAB, 1) };
+        crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, 1);
     }
 }
 
@@ -602,21 +600,11 @@ fn cap_flags(csum_reqd: bool) -> u8 {
 /// Takes the connection out of the `MPCurrEstab` gauge: our DATA_FIN is
 /// queued (mainline's msk leaves ESTABLISHED/CLOSE_WAIT for FIN_WAIT1 or
 /// LAST_ACK).
-///
-/// # Safety
-///
-/// `sk` is a live subflow whose context `c` is, locked.
-unsafe fn uncount_estab(sk: *const bindings::sock, c: &mut SubflowCtx) {
+/// `net` is the subflow's namespace; the caller holds its lock.
+fn uncount_estab(net: &crate::sys::Net, c: &mut SubflowCtx) {
     if c.estab_counted {
         c.estab_counted = false;
-        // SAFETY: `sk` is live (# Safety).
-        unsafe {
-            crate::ctl::mib_add(
-                crate::sys::net::sock_net(sk),
-                crate::mib::MPCURR_ESTAB,
-                u64::MAX,
-            )
-        };
+        crate::ctl::mib_add(net, crate::mib::MPCURR_ESTAB, u64::MAX);
     }
 }
 
@@ -697,7 +685,7 @@ unsafe extern "C" fn ulp_clone(
                 };
                 // The socket's own, kept in its context.
                 (*c).orig_data_ready = (*newsk).sk_data_ready.map(|f| DataReady::new(f));
-                (*newsk).sk_data_ready = Some(data_ready);
+                (*newsk).sk_data_ready = Some(subflow_data_ready);
                 (*icsk).icsk_ulp_data = sl.cast();
             }
             Err(_) => {

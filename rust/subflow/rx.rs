@@ -328,30 +328,23 @@ pub(crate) fn rx_inq(ssk: &TcpSock) -> u32 {
     }
 }
 
-/// Our `sk_data_ready`: data was queued on the subflow.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-pub(super) unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
-    // SAFETY: TCP calls this for a live full TCP socket, locked (by its
-    // owner or by softirq) for the whole call.
-    let mut l = unsafe { TcpSock::from_raw(sk).assume_locked() };
+/// Our `sk_data_ready` (entry point: `sys::hooks::subflow_data_ready`):
+/// data was queued on the subflow, which TCP holds locked.
+pub(crate) fn data_ready(l: &mut TcpLocked<'_>) {
     let mut orig = None;
     let mut fin = false;
     let mut corrupt = false;
     let mut send_ack = false;
-    if let Some(mut c) = ctx_locked(&l) {
+    if let Some(mut c) = ctx_locked(l) {
         let c = &mut c;
         if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
-            csum_advance(&l, c);
+            csum_advance(l, c);
             // A checksum failure: MP_FAIL goes out on an ACK now.
             send_ack = c.mp_fail_tx.is_some();
-            rx_advance(&l, c);
+            rx_advance(l, c);
             corrupt = c.rx_corrupt && is_mptcp_state(c.state.load(Ordering::Relaxed));
         }
-        fin = data_fin_reached(&l, c);
+        fin = data_fin_reached(l, c);
         orig = c.orig_data_ready;
     }
     // No context reference is live from here on (TCP re-enters our
@@ -360,9 +353,9 @@ pub(super) unsafe extern "C" fn data_ready(sk: *mut bindings::sock) {
         l.send_ack();
     }
     if corrupt {
-        rx_reset(&mut l);
+        rx_reset(l);
     } else if fin {
-        data_fin_done(&mut l);
+        data_fin_done(l);
     }
     l.data_ready(orig);
 }

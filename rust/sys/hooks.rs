@@ -170,6 +170,20 @@ unsafe extern "C" fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
     unsafe { subflow::v6_handle_mapped(sk, mapped) }
 }
 
+/// The `sk_data_ready` of our subflows (installed at attach, the
+/// socket's own kept in its context).
+///
+/// # Safety
+///
+/// Only the kernel calls this, as a socket's `sk_data_ready`, for a full
+/// TCP socket it holds locked.
+pub(crate) unsafe extern "C" fn subflow_data_ready(sk: *mut bindings::sock) {
+    // SAFETY: TCP calls `sk_data_ready` for a live full TCP socket, locked
+    // (by its owner or by softirq) for the whole call.
+    let mut l = unsafe { TcpSock::from_raw(sk).assume_locked() };
+    subflow::data_ready(&mut l);
+}
+
 /// Registers the ops table; fails with -EBUSY if another module owns the
 /// hooks.
 pub(crate) fn register() -> Result {
