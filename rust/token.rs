@@ -47,7 +47,7 @@
 use kernel::c_str;
 use kernel::prelude::*;
 
-use crate::sys::global::Global;
+use crate::sys::global::{Global, ModuleData};
 use crate::sys::sync::{LockKey, SpinLockBh};
 use crate::sys::Net;
 
@@ -82,15 +82,15 @@ type Bucket = SpinLockBh<Chain>;
 /// lifetime.  Written only by [`init`] and [`exit`] (see the module doc),
 /// read without a lock in between.  The buckets never move once
 /// allocated: the vector is never grown.
-static TABLE: Global<Option<KVVec<Bucket>>> = Global::new(None);
+static TABLE: ModuleData<KVVec<Bucket>> = ModuleData::new();
 /// The lockdep class of every bucket lock (never nested).
 static LOCK_KEY: LockKey = Global::zeroed();
 
 /// The table, while the module is live.
 fn table() -> Option<&'static [Bucket]> {
-    // SAFETY: `TABLE` is written only by `init()` before any caller can run
-    // and by `exit()` after the last one (module doc, "Locking").
-    unsafe { (*TABLE.get()).as_deref() }
+    // `TABLE` is written only by `init()` before any caller can run and by
+    // `exit()` after the last one (module doc, "Locking").
+    TABLE.get().map(|v| &v[..])
 }
 
 /// The bucket of `token` in `net`.
@@ -217,8 +217,8 @@ pub(crate) fn init() -> Result {
         // Within the capacity: no reallocation, the buckets stay put.
         v.push(b, GFP_KERNEL)?;
     }
-    // SAFETY: module init, no concurrent user; publishes the table.
-    unsafe { core::ptr::write(TABLE.get(), Some(v)) };
+    // Module init, no concurrent user: publishes the table.
+    TABLE.set(v);
     // The locks are initialised where they stay (until `exit()`); a bucket
     // refuses to lock before (no claim can come before init returns).
     for b in table().unwrap_or_default() {
@@ -237,8 +237,8 @@ pub(crate) fn init() -> Result {
 /// Frees the table (and any node left behind, which would be a leak of a
 /// token release).
 pub(crate) fn exit() {
-    // SAFETY: module exit, after the last user (module doc, "Locking").
-    let Some(v) = (unsafe { (*TABLE.get()).take() }) else {
+    // Module exit, after the last user (module doc, "Locking").
+    let Some(v) = TABLE.take() else {
         return;
     };
     let mut left = 0usize;

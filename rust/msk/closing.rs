@@ -20,35 +20,29 @@
 //! this module, so module exit (`unregister`) finds the list empty and
 //! only has to stop the work.
 
-use core::ptr;
-
 use kernel::bindings;
 use kernel::c_str;
 use kernel::prelude::*;
 
 use crate::subflow;
 use crate::sys::global::Global;
+use crate::sys::socket::OwnedSocket;
 use crate::sys::sync::{LockKey, SpinLockBh};
-use crate::sys::TcpSock;
+use crate::sys::work::DelayedWork;
 
 /// One closing subflow.
 struct Node {
-    sock: *mut bindings::socket,
+    /// Released (TCP's close) when the node is dropped.
+    sock: OwnedSocket,
     /// Close timeout: TCP closes the subflow at this jiffies value at the
     /// latest.
     deadline: u64,
     next: Option<KBox<Node>>,
 }
 
-// SAFETY: the socket pointer is owned by the node (released once, by the
-// work) and only used in process context by the work.
-unsafe impl Send for Node {}
-
 static LIST: SpinLockBh<Option<KBox<Node>>> = SpinLockBh::new(None);
 static LIST_KEY: LockKey = Global::zeroed();
-static WORK: Global<bindings::delayed_work> = Global::zeroed();
-static WORK_KEY: Global<bindings::lock_class_key> = Global::zeroed();
-static TIMER_KEY: Global<bindings::lock_class_key> = Global::zeroed();
+static WORK: DelayedWork = DelayedWork::new();
 
 /// Poll interval of the list: 100 ms.
 const POLL: u64 = bindings::HZ as u64 / 10;
@@ -69,36 +63,14 @@ fn locked<R: Default>(f: impl FnOnce(&mut Option<KBox<Node>>) -> R) -> R {
     }
 }
 
-/// Schedules the work in `delay` jiffies (no-op if already pending).
-fn kick(delay: u64) {
-    // SAFETY: `WORK` was initialised by `register()`; `system_wq` is the
-    // kernel's, always valid.
-    unsafe {
-        bindings::queue_delayed_work_on(
-            bindings::wq_misc_consts_WORK_CPU_UNBOUND as _,
-            bindings::system_wq,
-            WORK.get(),
-            delay as _,
-        );
-    }
-}
-
-/// Takes over the subflow socket `sock` of a closing msk if its connection
-/// should end with the DATA_FIN exchange first; false if the caller must
-/// release it now (not MPTCP, abortive close, no memory).
-///
-/// # Safety
-///
-/// `sock` is the live subflow of an msk being destroyed, owned by the
-/// caller (who gives it up on true); process context.
-pub(super) unsafe fn defer_release(sock: *mut bindings::socket) -> bool {
-    // SAFETY: a live socket (# Safety).
-    let ssk = unsafe { (*sock).sk };
-    if ssk.is_null() {
-        return false;
-    }
-    // SAFETY: live, unlocked subflow, process context (# Safety).
-    let tssk = unsafe { TcpSock::from_raw(ssk) };
+/// Releases the subflow socket `sock` of a closing msk: after the DATA_FIN
+/// exchange if its connection should end with it first, else (not MPTCP,
+/// abortive close, no memory) now, when `sock` is dropped.  Process
+/// context.
+pub(super) fn release(sock: OwnedSocket) {
+    let Some(tssk) = sock.sock() else {
+        return;
+    };
     let timeout = crate::ctl::close_timeout(tssk.net());
     let Ok(node) = KBox::new(
         Node {
@@ -108,36 +80,35 @@ pub(super) unsafe fn defer_release(sock: *mut bindings::socket) -> bool {
         },
         GFP_KERNEL,
     ) else {
-        return false;
+        return;
     };
-    if !subflow::close_deferrable(tssk) {
-        return false;
+    match node.sock.sock() {
+        Some(tssk) if subflow::close_deferrable(tssk) => {}
+        _ => return,
     }
     locked(|head| {
         let mut node = node;
         node.next = head.take();
         *head = Some(node);
     });
-    kick(POLL);
-    true
+    WORK.queue(POLL);
 }
 
 /// The work: polls every listed subflow once, releases the finished ones.
-///
-/// # Safety
-///
-/// Only the workqueue calls this, for `WORK`, in process context.
-unsafe extern "C" fn work_fn(_work: *mut bindings::work_struct) {
+fn work_fn() {
     let mut list = locked(|head| head.take());
     let mut keep: Option<KBox<Node>> = None;
     let t = now();
     while let Some(mut node) = list {
         list = node.next.take();
         let expired = t.wrapping_sub(node.deadline) < u64::MAX / 2;
-        // SAFETY: the node owns the live subflow socket; process context.
-        if subflow::close_poll(unsafe { TcpSock::from_raw((*node.sock).sk) }, expired, t) {
-            // SAFETY: owned by the node, released once (TCP's close).
-            unsafe { bindings::sock_release(node.sock) };
+        if node
+            .sock
+            .sock()
+            .is_none_or(|tssk| subflow::close_poll(tssk, expired, t))
+        {
+            // Dropping the node releases the socket (TCP's close).
+            drop(node);
         } else {
             node.next = keep;
             keep = Some(node);
@@ -154,42 +125,24 @@ unsafe extern "C" fn work_fn(_work: *mut bindings::work_struct) {
         });
     }
     if locked(|head| head.is_some()) {
-        kick(POLL);
+        WORK.queue(POLL);
     }
 }
 
 /// Sets up the lock and the work; before any msk exists.
 pub(super) fn register() {
     LIST.init(c_str!("mptcp_closing_list"), &LIST_KEY);
-    // SAFETY: module init, nothing uses the work yet.
-    unsafe {
-        let w = WORK.get();
-        bindings::init_work_with_key(
-            ptr::addr_of_mut!((*w).work),
-            Some(work_fn),
-            false,
-            c_str!("mptcp_closing_work").as_char_ptr(),
-            WORK_KEY.get(),
-        );
-        bindings::init_timer_key(
-            ptr::addr_of_mut!((*w).timer),
-            Some(bindings::delayed_work_timer_fn),
-            bindings::TIMER_IRQSAFE,
-            c_str!("mptcp_closing_timer").as_char_ptr(),
-            TIMER_KEY.get(),
-        );
-    }
+    WORK.init(work_fn, c_str!("mptcp_closing_work"));
 }
 
 /// Stops the work.  Module exit runs only when no subflow holds a module
 /// reference, so the list is empty; anything left is released here.
 pub(super) fn unregister() {
-    // SAFETY: initialised by `register()`; process context.
-    unsafe { bindings::cancel_delayed_work_sync(WORK.get()) };
+    WORK.cancel_sync();
     let mut list = locked(|head| head.take());
     while let Some(mut node) = list {
+        // Iteratively, so that a long list could not recurse in drop;
+        // dropping a node releases its socket.
         list = node.next.take();
-        // SAFETY: owned by the node.
-        unsafe { bindings::sock_release(node.sock) };
     }
 }

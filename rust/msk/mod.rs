@@ -45,6 +45,7 @@ use kernel::prelude::*;
 
 use crate::ctl;
 use crate::sys::global::Global;
+use crate::sys::socket::OwnedSocket;
 use crate::sys::Sock;
 
 mod closing;
@@ -155,8 +156,9 @@ unsafe extern "C" fn msk_destroy(sk: *mut bindings::sock) {
         // closing.rs); then, or at once for anything else, the subflow
         // finishes its close (FIN, lingering data) as an orphan, like any
         // closed TCP socket.
-        if !first.is_null() && !closing::defer_release(first) {
-            bindings::sock_release(first);
+        if let Some(first) = ptr::NonNull::new(first) {
+            // The msk owned its subflow socket; it goes to `closing`.
+            closing::release(OwnedSocket::from_raw(first));
         }
         if (*m).inuse {
             (*m).inuse = false;

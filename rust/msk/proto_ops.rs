@@ -17,6 +17,8 @@ use super::sockopt::{self, SOL_TCP};
 use super::{errno, family, msk, ops, with_first, IPPROTO_MPTCP, IPPROTO_TCP, SOCK_STREAM};
 use crate::ctl;
 use crate::subflow;
+use crate::sys::socket::RecvCall;
+use crate::sys::uaccess::{SockPtr, UserPtr};
 use crate::sys::{Sock, TcpSock};
 
 const SOL_SOCKET: c_int = bindings::SOL_SOCKET as c_int;
@@ -75,14 +77,14 @@ unsafe extern "C" fn msk_connect(
             // A fresh subflow goes MPTCP (MP_CAPABLE on its SYN); if that
             // cannot be set up it simply stays plain TCP.
             if !unspec && mptcp_candidate(ssk) {
-                let _ = subflow::attach_client(ssk);
+                let _ = subflow::attach_client(TcpSock::from_raw(ssk));
             }
             let ret = match o.connect {
                 Some(connect) => connect(sub, addr, len, flags),
                 None => errno(bindings::EOPNOTSUPP),
             };
             if unspec && ret == 0 {
-                subflow::reset(ssk);
+                subflow::reset(TcpSock::from_raw(ssk));
             }
             ret
         });
@@ -113,7 +115,7 @@ unsafe fn mptcp_candidate(ssk: *mut bindings::sock) -> bool {
         let net = crate::sys::net::sock_net(ssk);
         bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int
             && ((*bindings::inet_csk(ssk)).icsk_ulp_ops.is_null()
-                || subflow::state_of(ssk) == subflow::state::RESET)
+                || subflow::state_of(TcpSock::from_raw(ssk)) == subflow::state::RESET)
             && ctl::mptcp_enabled(net)
     }
 }
@@ -130,7 +132,7 @@ unsafe extern "C" fn msk_listen(sock: *mut bindings::socket, backlog: c_int) -> 
         let ret = with_first(sock, |sub, o| {
             let ssk = (*sub).sk;
             if mptcp_candidate(ssk) {
-                let _ = subflow::attach_listener(ssk);
+                let _ = subflow::attach_listener(TcpSock::from_raw(ssk));
             }
             match o.listen {
                 Some(listen) => listen(sub, backlog),
@@ -349,7 +351,7 @@ unsafe extern "C" fn msk_ioctl(sock: *mut bindings::socket, cmd: c_uint, arg: c_
                 }
                 _ => subflow::outq(TcpSock::from_raw(ssk), cmd == SIOCOUTQNSD),
             };
-            match sockopt::put_user_int(arg as *mut c_int, v) {
+            match UserPtr::new(arg as *mut c_int).write_int(v) {
                 Ok(()) => 0,
                 Err(e) => e.to_errno(),
             }
@@ -433,8 +435,8 @@ unsafe extern "C" fn msk_setsockopt(
     }
     if level == SOL_TCP && optname == TCP_INQ {
         // The msk's own (mainline): its recvmsg adds the cmsg.
-        // SAFETY: `optval`/`optlen` come from the setsockopt call.
-        return match unsafe { sockopt::get_sockptr_int(optval, optlen) } {
+        // SAFETY: `optval`/`optlen` are the option of this setsockopt call.
+        return match unsafe { SockPtr::new(optval, optlen) }.int() {
             Ok(v @ 0..=1) => {
                 // SAFETY: a live socket of ours has a live msk.
                 let m = unsafe { &*msk((*sock).sk) };
@@ -465,58 +467,6 @@ unsafe extern "C" fn msk_setsockopt(
     }
 }
 
-/// getsockopt() result: up to `*optlen` bytes of `val`, and the length
-/// written back (mainline's size negotiation for ints; structs go through
-/// `sockopt`, which zeroes their padding).
-///
-/// # Safety
-///
-/// User pointers from the getsockopt system call; `val` valid for `size`.
-unsafe fn put_bytes(
-    optval: *mut c_char,
-    optlen: *mut c_int,
-    val: *const c_void,
-    size: usize,
-) -> c_int {
-    let mut len: c_int = 0;
-    // SAFETY: copy_from/to_user check the user pointers.
-    unsafe {
-        if bindings::copy_from_user(
-            ptr::addr_of_mut!(len).cast(),
-            optlen.cast(),
-            size_of::<c_int>() as _,
-        ) != 0
-        {
-            return errno(bindings::EFAULT);
-        }
-        if len < 0 {
-            return errno(bindings::EINVAL);
-        }
-        let len = (len as usize).min(size);
-        let lenv = len as c_int;
-        if bindings::copy_to_user(optval.cast(), val, len as _) != 0
-            || bindings::copy_to_user(
-                optlen.cast(),
-                ptr::addr_of!(lenv).cast(),
-                size_of::<c_int>() as _,
-            ) != 0
-        {
-            return errno(bindings::EFAULT);
-        }
-    }
-    0
-}
-
-/// getsockopt() result of an int option.
-///
-/// # Safety
-///
-/// As [`put_bytes`].
-unsafe fn put_int(optval: *mut c_char, optlen: *mut c_int, v: c_int) -> c_int {
-    // SAFETY: the caller guarantees: as [`put_bytes`].
-    unsafe { put_bytes(optval, optlen, ptr::addr_of!(v).cast(), size_of::<c_int>()) }
-}
-
 /// Kernel callback.
 ///
 /// # Safety
@@ -533,16 +483,18 @@ unsafe extern "C" fn msk_getsockopt(
     // SAFETY: as msk_bind.
     unsafe {
         with_first(sock, |sub, o| {
+            let (uval, ulen) = (UserPtr::new(optval), UserPtr::new(optlen));
             if level == SOL_TCP && optname == TCP_INQ {
                 let v = (*msk((*sock).sk)).recvmsg_inq.load(Ordering::Relaxed);
-                return put_int(optval, optlen, c_int::from(v));
+                return sockopt::put_int(uval, ulen, c_int::from(v));
             }
+            let ssk = TcpSock::from_raw((*sub).sk);
             if level == SOL_TCP && optname == TCP_IS_MPTCP {
                 // 1 unless fallen back, as mainline (a fresh socket reads 1).
-                let v = c_int::from(!sockopt::is_fallback((*sub).sk));
-                return put_int(optval, optlen, v);
+                let v = c_int::from(!sockopt::is_fallback(ssk));
+                return sockopt::put_int(uval, ulen, v);
             }
-            if let Some(ret) = sockopt::getsockopt((*sub).sk, level, optname, optval, optlen) {
+            if let Some(ret) = sockopt::getsockopt(ssk, level, optname, uval, ulen) {
                 return ret;
             }
             // Everything else, as on a mainline fallback socket, from the
@@ -588,7 +540,7 @@ unsafe extern "C" fn msk_sendmsg(
             let fastopen = (*msg).msg_flags & bindings::MSG_FASTOPEN as c_uint != 0
                 && mptcp_candidate((*sub).sk);
             if fastopen {
-                let _ = subflow::attach_client((*sub).sk);
+                let _ = subflow::attach_client(TcpSock::from_raw((*sub).sk));
             }
             let ret = sendmsg(sub, msg, len);
             if fastopen && (ret >= 0 || ret == errno(bindings::EINPROGRESS)) {
@@ -630,7 +582,10 @@ unsafe extern "C" fn msk_recvmsg(
             with_first(sock, |sub, o| {
                 error_to_subflow(Sock::from_raw((*sock).sk), Sock::from_raw((*sub).sk));
                 match o.recvmsg {
-                    Some(recvmsg) => super::rx::recvmsg(sub, recvmsg, msg, len, flags),
+                    Some(recvmsg) => {
+                        // The msk keeps its subflow for the call.
+                        super::rx::recvmsg(&RecvCall::new(sub, recvmsg, msg), len, flags)
+                    }
                     None => errno(bindings::EOPNOTSUPP),
                 }
             })

@@ -26,6 +26,7 @@ use kernel::bindings;
 use kernel::ffi::{c_int, c_long};
 
 use crate::subflow;
+use crate::sys::socket::RecvCall;
 use crate::sys::{self, Sock, TcpSock};
 
 const MSG_PEEK: c_int = bindings::MSG_PEEK as c_int;
@@ -84,26 +85,12 @@ fn no_data_return(ssk: &Sock, timeo: c_long) -> Option<c_int> {
     None
 }
 
-/// recvmsg of the msk on its subflow `sub` (TCP's `recvmsg` op).
-///
-/// # Safety
-///
-/// `sub` is the live first subflow of a live msk; `msg` valid; process
-/// context.
-pub(crate) unsafe fn recvmsg(
-    sub: *mut bindings::socket,
-    recv: unsafe extern "C" fn(*mut bindings::socket, *mut bindings::msghdr, usize, c_int) -> c_int,
-    msg: *mut bindings::msghdr,
-    len: usize,
-    flags: c_int,
-) -> c_int {
+/// recvmsg of the msk on its subflow (the call forwarded to TCP).
+pub(crate) fn recvmsg(call: &RecvCall, len: usize, flags: c_int) -> c_int {
     if flags & MSG_PASSTHROUGH != 0 {
-        // SAFETY: the caller's arguments, as TCP's recvmsg takes them.
-        return unsafe { recv(sub, msg, len, flags) };
+        return call.recv(len, flags);
     }
-    // SAFETY: the first subflow of a live msk is a live TCP socket, which
-    // the msk keeps for this call (# Safety).
-    let ssk = unsafe { TcpSock::from_raw((*sub).sk) };
+    let ssk = call.sock();
     let len = len.min(c_int::MAX as usize);
     let mut timeo = if flags & MSG_DONTWAIT != 0 {
         0
@@ -122,8 +109,7 @@ pub(crate) unsafe fn recvmsg(
         let mut t = if copied >= target { 0 } else { timeo };
         let n = match wait_readable(ssk, &mut t) {
             // Plain TCP: its recvmsg does everything.
-            // SAFETY: as the call above.
-            Ok(0) if copied == 0 => return unsafe { recv(sub, msg, len, flags) },
+            Ok(0) if copied == 0 => return call.recv(len, flags),
             Ok(0) => break,
             Ok(n) => n as usize,
             Err(ret) if copied == 0 => return ret,
@@ -133,8 +119,8 @@ pub(crate) unsafe fn recvmsg(
             timeo = t;
         }
         let want = (len - copied).min(n);
-        // SAFETY: as the call above; non-blocking, for octets queued.
-        let r = unsafe { recv(sub, msg, want, flags | MSG_DONTWAIT) };
+        // Non-blocking, for octets queued.
+        let r = call.recv(want, flags | MSG_DONTWAIT);
         if r < 0 {
             if copied == 0 && r != -(bindings::EAGAIN as c_int) {
                 return r;

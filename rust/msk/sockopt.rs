@@ -8,7 +8,8 @@
 //!   negotiation: user space states the sizes it knows, the kernel copies
 //!   min(user, kernel) bytes per element and writes back the sizes it used
 //!   and its own, so old and new binaries keep working on either side.
-//! - Every struct that reaches user space is built by [`put_zeroed`] in a
+//! - Every struct that reaches user space is built by
+//!   [`UserPtr::write_zeroed`] in a
 //!   zeroed buffer that never moves and is copied from that buffer's bytes,
 //!   so padding, reserved fields and unset fields are zero, never stale
 //!   kernel stack.
@@ -20,15 +21,15 @@
 //! EOPNOTSUPP, `ipv6_getsockopt`: ENOPROTOOPT); [`getsockopt`] leaves such
 //! calls to the caller, which forwards them to the subflow.
 
-use core::ffi::c_void;
-use core::mem::{offset_of, size_of, MaybeUninit};
-use core::ptr;
+use core::mem::{offset_of, size_of};
 
 use kernel::bindings;
-use kernel::ffi::{c_char, c_int, c_uint};
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 
 use crate::subflow;
+use crate::sys::uaccess::UserPtr;
+use crate::sys::TcpSock;
 
 const SOL_SOCKET: c_int = bindings::SOL_SOCKET as c_int;
 const SOL_IP: c_int = bindings::SOL_IP as c_int;
@@ -54,10 +55,6 @@ const _: () =
     assert!(offset_of!(bindings::mptcp_full_info, mptcp_info) == MIN_FULL_INFO_OPTLEN_SIZE);
 // Two `__kernel_sockaddr_storage` unions.
 const _: () = assert!(size_of::<bindings::mptcp_subflow_addrs>() == 256);
-// [`sub_addrs`] writes these whole: they must have no padding (the sum of
-// their fields).
-const _: () = assert!(size_of::<bindings::sockaddr_in>() == 2 + 2 + 4 + 8);
-const _: () = assert!(size_of::<bindings::sockaddr_in6>() == 2 + 2 + 4 + 16 + 4);
 
 /// An errno the kernel crate has no constant for.
 fn errno(e: u32) -> Error {
@@ -70,13 +67,10 @@ const FIRST_SUBFLOW_ID: u32 = 1;
 /// Whether mainline would consider the msk fallen back to TCP: not MPTCP,
 /// not an MPTCP listener, not an MP_CAPABLE connect in progress, and not a
 /// fresh socket (mainline decides fallback at connect/accept time).
-///
-/// # Safety
-///
-/// `ssk` must be a live full TCP socket.
-pub(crate) unsafe fn is_fallback(ssk: *mut bindings::sock) -> bool {
-    // SAFETY: the caller guarantees: `ssk` must be a live full TCP socket.
-    let st = unsafe { subflow::state_of(ssk) };
+/// `ssk` is the msk's subflow; read without its lock, as mainline's
+/// fallback test (a concurrent connect makes either answer valid).
+pub(crate) fn is_fallback(ssk: &TcpSock) -> bool {
+    let st = subflow::state_of(ssk);
     if subflow::is_mptcp_state(st)
         || st == subflow::state::LISTEN
         || st == subflow::state::SYN_SENT
@@ -87,233 +81,22 @@ pub(crate) unsafe fn is_fallback(ssk: *mut bindings::sock) -> bool {
     if st != 0 {
         return true;
     }
-    // SAFETY: `ssk` is live; a racy read is fine, as for mainline's lockless
-    // fallback test: a concurrent connect makes either answer valid.
-    unsafe {
-        let dport = (*ssk)
-            .__sk_common
-            .__bindgen_anon_3
-            .__bindgen_anon_1
-            .skc_dport;
-        !(bindings::inet_sk_state_load(ssk) == bindings::TCP_CLOSE as c_int && dport == 0)
-    }
+    !(ssk.state() == bindings::TCP_CLOSE as c_int && ssk.dport() == 0)
 }
 
-// ---- user memory -------------------------------------------------------------
-
-/// # Safety
-///
-/// `p` is a user pointer (checked by copy_from_user).
-unsafe fn get_user_int(p: *const c_int) -> Result<c_int> {
-    let mut v: c_int = 0;
-    // SAFETY: `v` is a valid kernel destination; the user pointer is checked.
-    let left = unsafe {
-        bindings::copy_from_user(
-            ptr::addr_of_mut!(v).cast(),
-            p.cast(),
-            size_of::<c_int>() as _,
-        )
-    };
-    if left != 0 {
-        return Err(EFAULT);
-    }
-    Ok(v)
-}
-
-/// The int value of a setsockopt() option, as mainline's
-/// `mptcp_get_int_option()`: EINVAL if `optlen` is short.
-///
-/// # Safety
-///
-/// `optval` is the option pointer of the setsockopt call (a user pointer,
-/// checked by copy_from_user, or a kernel one valid for `optlen` bytes).
-pub(crate) unsafe fn get_sockptr_int(optval: bindings::sockptr_t, optlen: c_uint) -> Result<c_int> {
-    if (optlen as usize) < size_of::<c_int>() {
-        return Err(EINVAL);
-    }
-    if optval.is_kernel() {
-        // SAFETY: a kernel sockptr is valid for `optlen` bytes (# Safety),
-        // checked above to hold an int; it may be unaligned.
-        return Ok(unsafe { ptr::read_unaligned(optval.__bindgen_anon_1.kernel.cast::<c_int>()) });
-    }
-    // SAFETY: a user pointer, checked by copy_from_user.
-    unsafe { get_user_int(optval.__bindgen_anon_1.user.cast::<c_int>()) }
-}
-
-/// # Safety
-///
-/// `p` is a user pointer (checked by copy_to_user).
-pub(crate) unsafe fn put_user_int(p: *mut c_int, v: c_int) -> Result {
-    // SAFETY: `v` is a valid kernel source; the user pointer is checked.
-    unsafe { copy_out(p.cast(), ptr::addr_of!(v).cast(), size_of::<c_int>()) }
-}
-
-/// Copies `len` bytes of a kernel object to user space.
-///
-/// # Safety
-///
-/// `src` is valid for reads of `len` bytes; `dst` is a user pointer.
-unsafe fn copy_out(dst: *mut c_void, src: *const c_void, len: usize) -> Result {
-    // SAFETY: per the caller; copy_to_user checks `dst`.
-    if unsafe { bindings::copy_to_user(dst, src, len as _) } != 0 {
-        return Err(EFAULT);
-    }
-    Ok(())
-}
-
-/// Copies `len` bytes from user space into a kernel object.
-///
-/// # Safety
-///
-/// `dst` is valid for writes of `len` bytes and any bytes are a valid value
-/// for it; `src` is a user pointer.
-unsafe fn copy_in(dst: *mut c_void, src: *const c_void, len: usize) -> Result {
-    // SAFETY: per the caller; copy_from_user checks `src`.
-    if unsafe { bindings::copy_from_user(dst, src, len as _) } != 0 {
-        return Err(EFAULT);
-    }
-    Ok(())
-}
-
-/// A user pointer `off` bytes past `p` (never dereferenced by us).
-fn user_add(p: *mut c_void, off: usize) -> *mut c_void {
-    p.cast::<u8>().wrapping_add(off).cast()
-}
-
-/// A uapi struct that this file copies to user space.
-///
-/// # Safety
-///
-/// All-zero bytes must be a valid value: integers, and arrays, unions and
-/// structs of those.
-unsafe trait UserStruct {}
-
-// SAFETY: integers only (uapi `linux/mptcp.h`, `linux/tcp.h`).
-unsafe impl UserStruct for bindings::mptcp_info {}
-// SAFETY: integers only (uapi `linux/tcp.h`).
-unsafe impl UserStruct for bindings::tcp_info {}
-// SAFETY: integers only (uapi `linux/mptcp.h`).
-unsafe impl UserStruct for bindings::mptcp_subflow_data {}
-// SAFETY: unions of integer sockaddrs.
-unsafe impl UserStruct for bindings::mptcp_subflow_addrs {}
-// SAFETY: an integer and the above.
-unsafe impl UserStruct for bindings::mptcp_subflow_info {}
-// SAFETY: integers and the above.
-unsafe impl UserStruct for bindings::mptcp_full_info {}
-
-/// Builds a `T` for user space and copies the first `len` bytes of it to
-/// `dst`, where `len` is what `fill` returns (the negotiated size, clamped
-/// to `size_of::<T>()`); returns `len`.  Nothing is copied if `fill` fails.
-///
-/// `fill` gets a `T` in a zeroed stack buffer that never moves, and the
-/// bytes are copied from that buffer, not from a copy of the value: padding
-/// and whatever `fill` leaves alone read as zero, never as old kernel stack.
-/// A Rust move or assignment of a whole struct need not carry its padding,
-/// so `fill` writes fields (and nested structs in place, through pointers);
-/// it must not assign a whole `T` or a nested struct that has padding.
-///
-/// # Safety
-///
-/// `dst` is a user pointer (checked by copy_to_user).
-unsafe fn put_zeroed<T: UserStruct>(
-    dst: *mut c_void,
-    fill: impl FnOnce(&mut T) -> Result<usize>,
-) -> Result<usize> {
-    let mut buf = MaybeUninit::<T>::uninit();
-    let p = buf.as_mut_ptr();
-    // SAFETY: `p` is valid for writes of one `T`; zeroed, it is a valid `T`
-    // (`UserStruct`), so the reference is valid for `fill`.
-    let len = unsafe {
-        ptr::write_bytes(p, 0, 1);
-        fill(&mut *p)
-    }?
-    .min(size_of::<T>());
-    // SAFETY: the buffer is valid for reads of `size_of::<T>()` >= `len`
-    // bytes, all initialised (zeroed, then written); copy_to_user checks
-    // `dst`.
-    unsafe { copy_out(dst, p.cast_const().cast(), len) }?;
-    Ok(len)
-}
-
-// ---- subflow data ------------------------------------------------------------
-
-/// Copies the subflow's `tcp_info`, `len` bytes of it, to `dst`.
-///
-/// # Safety
-///
-/// `ssk` must be a live full TCP socket, process context, not locked; `dst`
-/// a user pointer.
-unsafe fn put_tcp_info(ssk: *mut bindings::sock, dst: *mut c_void, len: usize) -> Result {
-    // SAFETY: per the caller; tcp_get_info() takes the socket lock itself
-    // and fills `info` in place.
-    unsafe {
-        put_zeroed::<bindings::tcp_info>(dst, |info| {
-            bindings::tcp_get_info(ssk, info);
-            Ok(len)
-        })
-    }?;
-    Ok(())
-}
-
-/// Mainline's `mptcp_get_sub_addrs()`: the subflow's local and remote
-/// addresses as `sockaddr_in`/`sockaddr_in6`, written into `a` (zeroed by
-/// the caller; bytes past the sockaddrs are left alone).
-///
-/// # Safety
-///
-/// `ssk` must be a live full TCP socket, process context, not locked.
-unsafe fn sub_addrs(ssk: *mut bindings::sock, a: &mut bindings::mptcp_subflow_addrs) {
-    let local = ptr::addr_of_mut!(a.__bindgen_anon_1).cast::<u8>();
-    let remote = ptr::addr_of_mut!(a.__bindgen_anon_2).cast::<u8>();
-    // Each union is 128 bytes, room for a `sockaddr_in6`, written unaligned
-    // to be independent of the union's alignment (neither sockaddr has
-    // padding: asserted above).
-    // SAFETY: a TCP sock is an `inet_sock`; the addresses are read under the
-    // socket lock (connect/bind write them under it).
-    unsafe {
-        bindings::lock_sock(ssk);
-        let inet = ssk.cast::<bindings::inet_sock>();
-        let skc = &(*ssk).__sk_common;
-        let dport = skc.__bindgen_anon_3.__bindgen_anon_1.skc_dport;
-        match u32::from(skc.skc_family) {
-            bindings::AF_INET => {
-                let addrs = skc.__bindgen_anon_1.__bindgen_anon_1;
-                let mut saddr = addrs.skc_rcv_saddr;
-                if saddr == 0 {
-                    saddr = (*inet).inet_saddr;
-                }
-                let mut sin = bindings::sockaddr_in {
-                    sin_family: bindings::AF_INET as _,
-                    sin_port: (*inet).inet_sport,
-                    sin_addr: bindings::in_addr { s_addr: saddr },
-                    __pad: [0; 8],
-                };
-                ptr::write_unaligned(local.cast(), sin);
-                sin.sin_port = dport;
-                sin.sin_addr.s_addr = addrs.skc_daddr;
-                ptr::write_unaligned(remote.cast(), sin);
-            }
-            bindings::AF_INET6 if !(*inet).pinet6.is_null() => {
-                let any = skc.skc_v6_rcv_saddr.in6_u.u6_addr32 == [0; 4];
-                let mut sin6 = bindings::sockaddr_in6 {
-                    sin6_family: bindings::AF_INET6 as _,
-                    sin6_port: (*inet).inet_sport,
-                    sin6_flowinfo: 0,
-                    sin6_addr: if any {
-                        (*(*inet).pinet6).saddr
-                    } else {
-                        skc.skc_v6_rcv_saddr
-                    },
-                    sin6_scope_id: 0,
-                };
-                ptr::write_unaligned(local.cast(), sin6);
-                sin6.sin6_port = dport;
-                sin6.sin6_addr = skc.skc_v6_daddr;
-                ptr::write_unaligned(remote.cast(), sin6);
-            }
-            _ => {}
-        }
-        bindings::release_sock(ssk);
+/// getsockopt() result of an int option: up to `*optlen` bytes of it, and
+/// the length written back (mainline's size negotiation for ints).
+pub(crate) fn put_int(optval: UserPtr, optlen: UserPtr, v: c_int) -> c_int {
+    let res = optlen.read_int().and_then(|len| {
+        let len = usize::try_from(len)
+            .map_err(|_| EINVAL)?
+            .min(size_of::<c_int>());
+        optval.write_bytes(&v.to_ne_bytes()[..len])?;
+        optlen.write_int(len as c_int)
+    });
+    match res {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
     }
 }
 
@@ -323,24 +106,17 @@ unsafe fn sub_addrs(ssk: *mut bindings::sock, a: &mut bindings::mptcp_subflow_ad
 /// `mptcp_info`, zeros if the subflow is not (yet) in MPTCP state
 /// (listener, connect in progress, fresh socket), as mainline answers with
 /// what it has then.
-///
-/// # Safety
-///
-/// As [`subflow_array`].
-unsafe fn info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut c_int) -> Result {
-    // SAFETY: the caller guarantees: as [`subflow_array`].
-    let len = unsafe { get_user_int(optlen) }?;
+fn info(ssk: &TcpSock, optval: UserPtr, optlen: UserPtr) -> Result {
+    let len = optlen.read_int()?;
     let len = usize::try_from(len)
         .map_err(|_| EINVAL)?
         .min(size_of::<bindings::mptcp_info>());
-    // SAFETY: per the caller; `len` fits a c_int.
-    unsafe {
-        put_zeroed::<bindings::mptcp_info>(optval.cast(), |mi| {
-            subflow::mptcp_info(crate::sys::TcpSock::from_raw(ssk), mi);
-            put_user_int(optlen, len as c_int)?;
-            Ok(len)
-        })
-    }?;
+    optval.write_zeroed::<bindings::mptcp_info>(|mi| {
+        subflow::mptcp_info(ssk, mi);
+        // `len` fits a c_int.
+        optlen.write_int(len as c_int)?;
+        Ok(len)
+    })?;
     Ok(())
 }
 
@@ -348,24 +124,17 @@ unsafe fn info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut c_int
 
 /// Mainline's `mptcp_get_subflow_data()`: the user's header, validated,
 /// read into `sfd`; returns the number of bytes after it.
-///
-/// # Safety
-///
-/// User pointers from the getsockopt system call.
-unsafe fn get_subflow_data(
+fn get_subflow_data(
     sfd: &mut bindings::mptcp_subflow_data,
-    optval: *mut c_char,
-    optlen: *mut c_int,
+    optval: UserPtr,
+    optlen: UserPtr,
 ) -> Result<u32> {
-    // SAFETY: the caller guarantees: user pointers from the getsockopt system call.
-    let len = unsafe { get_user_int(optlen) }?;
+    let len = optlen.read_int()?;
     let len = u32::try_from(len).map_err(|_| EINVAL)?;
     if len < MIN_INFO_OPTLEN_SIZE as u32 {
         return Err(EINVAL);
     }
-    let copylen = size_of::<bindings::mptcp_subflow_data>();
-    // SAFETY: `sfd` is plain integers; `len` covers `copylen` bytes.
-    unsafe { copy_in(ptr::from_mut(sfd).cast(), optval.cast(), copylen) }?;
+    optval.read_into(sfd, size_of::<bindings::mptcp_subflow_data>())?;
     // size_subflow_data is u32, but len is signed.
     if sfd.size_subflow_data > INT_MAX || sfd.size_user > INT_MAX {
         return Err(EINVAL);
@@ -385,151 +154,129 @@ enum Elem {
     Addrs,
 }
 
+/// Copies the subflow's `tcp_info`, `len` bytes of it, to `dst`.
+fn put_tcp_info(ssk: &TcpSock, dst: UserPtr, len: usize) -> Result {
+    dst.write_zeroed::<bindings::tcp_info>(|info| {
+        ssk.tcp_info(info);
+        Ok(len)
+    })?;
+    Ok(())
+}
+
 /// Mainline's `mptcp_getsockopt_tcpinfo()` and
 /// `mptcp_getsockopt_subflow_addrs()`, with `mptcp_put_subflow_data()`:
 /// the elements, then the total length and the header (only its first
 /// min(size_subflow_data, kernel size) bytes; header only if no element
 /// was copied).
-///
-/// # Safety
-///
-/// `ssk` a live full TCP socket, process context, unlocked; user pointers
-/// from the getsockopt system call.
-unsafe fn subflow_array(
-    ssk: *mut bindings::sock,
-    elem: Elem,
-    optval: *mut c_char,
-    optlen: *mut c_int,
-) -> Result {
-    // SAFETY: the caller guarantees: `ssk` a live full TCP socket, process context, unlocked; user
-    // pointers from the getsockopt system call.
-    unsafe {
-        put_zeroed::<bindings::mptcp_subflow_data>(optval.cast(), |sfd| {
-            let len = get_subflow_data(sfd, optval, optlen)?;
-            let size_kernel = match elem {
-                Elem::TcpInfo => size_of::<bindings::tcp_info>(),
-                Elem::Addrs => size_of::<bindings::mptcp_subflow_addrs>(),
-            } as u32;
-            sfd.size_kernel = size_kernel;
-            sfd.size_user = sfd.size_user.min(size_kernel);
-            let dst = user_add(optval.cast(), sfd.size_subflow_data as usize);
-            let mut copied = 0u32;
-            // The subflow list is `first` only: one element, if it fits.
-            if len != 0 && len >= sfd.size_user {
-                let n = sfd.size_user as usize;
-                match elem {
-                    Elem::TcpInfo => put_tcp_info(ssk, dst, n)?,
-                    Elem::Addrs => {
-                        put_zeroed::<bindings::mptcp_subflow_addrs>(dst, |a| {
-                            sub_addrs(ssk, a);
-                            Ok(n)
-                        })?;
-                    }
+fn subflow_array(ssk: &TcpSock, elem: Elem, optval: UserPtr, optlen: UserPtr) -> Result {
+    optval.write_zeroed::<bindings::mptcp_subflow_data>(|sfd| {
+        let len = get_subflow_data(sfd, optval, optlen)?;
+        let size_kernel = match elem {
+            Elem::TcpInfo => size_of::<bindings::tcp_info>(),
+            Elem::Addrs => size_of::<bindings::mptcp_subflow_addrs>(),
+        } as u32;
+        sfd.size_kernel = size_kernel;
+        sfd.size_user = sfd.size_user.min(size_kernel);
+        let dst = optval.add(sfd.size_subflow_data as usize);
+        let mut copied = 0u32;
+        // The subflow list is `first` only: one element, if it fits.
+        if len != 0 && len >= sfd.size_user {
+            let n = sfd.size_user as usize;
+            match elem {
+                Elem::TcpInfo => put_tcp_info(ssk, dst, n)?,
+                Elem::Addrs => {
+                    dst.write_zeroed::<bindings::mptcp_subflow_addrs>(|a| {
+                        ssk.addrs(a);
+                        Ok(n)
+                    })?;
                 }
-                copied = sfd.size_user;
             }
-            sfd.num_subflows = 1;
-            let copylen = sfd
-                .size_subflow_data
-                .min(size_of::<bindings::mptcp_subflow_data>() as u32);
-            // Both are bounded by the user's int length: no overflow.
-            let total = if copied != 0 {
-                copied.saturating_add(sfd.size_subflow_data)
-            } else {
-                copylen
-            };
-            put_user_int(optlen, total as c_int)?;
-            Ok(copylen as usize)
-        })
-    }?;
+            copied = sfd.size_user;
+        }
+        sfd.num_subflows = 1;
+        let copylen = sfd
+            .size_subflow_data
+            .min(size_of::<bindings::mptcp_subflow_data>() as u32);
+        // Both are bounded by the user's int length: no overflow.
+        let total = if copied != 0 {
+            copied.saturating_add(sfd.size_subflow_data)
+        } else {
+            copylen
+        };
+        optlen.write_int(total as c_int)?;
+        Ok(copylen as usize)
+    })?;
     Ok(())
 }
 
 // ---- MPTCP_FULL_INFO ------------------------------------------------------------
 
 /// Mainline's `mptcp_getsockopt_full_info()`.
-///
-/// # Safety
-///
-/// As [`subflow_array`].
-unsafe fn full_info(ssk: *mut bindings::sock, optval: *mut c_char, optlen: *mut c_int) -> Result {
-    // SAFETY: the caller guarantees: as [`subflow_array`].
-    let len = unsafe { get_user_int(optlen) }?;
+fn full_info(ssk: &TcpSock, optval: UserPtr, optlen: UserPtr) -> Result {
+    let len = optlen.read_int()?;
     let len = u32::try_from(len).map_err(|_| EINVAL)?;
     if len < MIN_FULL_INFO_OPTLEN_SIZE as u32 {
         return Err(EINVAL);
     }
-    // SAFETY: the caller guarantees: as [`subflow_array`].
-    unsafe {
-        put_zeroed::<bindings::mptcp_full_info>(optval.cast(), |mfi| {
-            // `mfi` is plain integers, larger than the header.
-            copy_in(
-                ptr::from_mut(mfi).cast(),
-                optval.cast(),
-                MIN_FULL_INFO_OPTLEN_SIZE,
-            )?;
-            if mfi.size_tcpinfo_kernel != 0 || mfi.size_sfinfo_kernel != 0 || mfi.num_subflows != 0
-            {
-                return Err(EINVAL);
-            }
-            if mfi.size_sfinfo_user > INT_MAX || mfi.size_tcpinfo_user > INT_MAX {
-                return Err(EINVAL);
-            }
-            let len = len - MIN_FULL_INFO_OPTLEN_SIZE as u32;
-            let mut copylen = 0u32;
-            // No mptcp_info if user space has no room for it.
-            if len > 0 {
-                // Left zero when the subflow is not (yet) in MPTCP state
-                // (listener, connect in progress, fresh socket).
-                subflow::mptcp_info(crate::sys::TcpSock::from_raw(ssk), &mut mfi.mptcp_info);
-                copylen = len.min(size_of::<bindings::mptcp_info>() as u32);
-            }
-            mfi.size_tcpinfo_kernel = size_of::<bindings::tcp_info>() as u32;
-            mfi.size_tcpinfo_user = mfi.size_tcpinfo_user.min(mfi.size_tcpinfo_kernel);
-            mfi.size_sfinfo_kernel = size_of::<bindings::mptcp_subflow_info>() as u32;
-            mfi.size_sfinfo_user = mfi.size_sfinfo_user.min(mfi.size_sfinfo_kernel);
-            let sfinfoptr = mfi.subflow_info as usize as *mut c_void;
-            let tcpinfoptr = mfi.tcp_info as usize as *mut c_void;
-            // The subflow list is `first` only: one element, if user space
-            // wants it.
-            if mfi.size_arrays_user > 0 {
-                let sfinfo_user = mfi.size_sfinfo_user as usize;
-                put_zeroed::<bindings::mptcp_subflow_info>(sfinfoptr, |sfinfo| {
-                    sfinfo.id = FIRST_SUBFLOW_ID;
-                    // Addresses only if the user's element reaches them.
-                    if sfinfo_user > offset_of!(bindings::mptcp_subflow_info, addrs) {
-                        sub_addrs(ssk, &mut sfinfo.addrs);
-                    }
-                    Ok(sfinfo_user)
-                })?;
-                if mfi.size_tcpinfo_user != 0 {
-                    put_tcp_info(ssk, tcpinfoptr, mfi.size_tcpinfo_user as usize)?;
+    optval.write_zeroed::<bindings::mptcp_full_info>(|mfi| {
+        // The header before `mptcp_info`.
+        optval.read_into(mfi, MIN_FULL_INFO_OPTLEN_SIZE)?;
+        if mfi.size_tcpinfo_kernel != 0 || mfi.size_sfinfo_kernel != 0 || mfi.num_subflows != 0 {
+            return Err(EINVAL);
+        }
+        if mfi.size_sfinfo_user > INT_MAX || mfi.size_tcpinfo_user > INT_MAX {
+            return Err(EINVAL);
+        }
+        let len = len - MIN_FULL_INFO_OPTLEN_SIZE as u32;
+        let mut copylen = 0u32;
+        // No mptcp_info if user space has no room for it.
+        if len > 0 {
+            // Left zero when the subflow is not (yet) in MPTCP state
+            // (listener, connect in progress, fresh socket).
+            subflow::mptcp_info(ssk, &mut mfi.mptcp_info);
+            copylen = len.min(size_of::<bindings::mptcp_info>() as u32);
+        }
+        mfi.size_tcpinfo_kernel = size_of::<bindings::tcp_info>() as u32;
+        mfi.size_tcpinfo_user = mfi.size_tcpinfo_user.min(mfi.size_tcpinfo_kernel);
+        mfi.size_sfinfo_kernel = size_of::<bindings::mptcp_subflow_info>() as u32;
+        mfi.size_sfinfo_user = mfi.size_sfinfo_user.min(mfi.size_sfinfo_kernel);
+        let sfinfoptr = UserPtr::from_u64(mfi.subflow_info);
+        let tcpinfoptr = UserPtr::from_u64(mfi.tcp_info);
+        // The subflow list is `first` only: one element, if user space
+        // wants it.
+        if mfi.size_arrays_user > 0 {
+            let sfinfo_user = mfi.size_sfinfo_user as usize;
+            sfinfoptr.write_zeroed::<bindings::mptcp_subflow_info>(|sfinfo| {
+                sfinfo.id = FIRST_SUBFLOW_ID;
+                // Addresses only if the user's element reaches them.
+                if sfinfo_user > offset_of!(bindings::mptcp_subflow_info, addrs) {
+                    ssk.addrs(&mut sfinfo.addrs);
                 }
+                Ok(sfinfo_user)
+            })?;
+            if mfi.size_tcpinfo_user != 0 {
+                put_tcp_info(ssk, tcpinfoptr, mfi.size_tcpinfo_user as usize)?;
             }
-            mfi.num_subflows = 1;
-            copylen += MIN_FULL_INFO_OPTLEN_SIZE as u32;
-            put_user_int(optlen, copylen as c_int)?;
-            Ok(copylen as usize)
-        })
-    }?;
+        }
+        mfi.num_subflows = 1;
+        copylen += MIN_FULL_INFO_OPTLEN_SIZE as u32;
+        optlen.write_int(copylen as c_int)?;
+        Ok(copylen as usize)
+    })?;
     Ok(())
 }
 
 /// The msk's getsockopt for the options of this file, on the connection
-/// whose (first) subflow is `ssk`: Some(result), or None if not handled
-/// here (other options, and everything on a fallback connection: the caller
-/// forwards those to the subflow, as mainline does).
-///
-/// # Safety
-///
-/// `ssk` must be the msk's live subflow sock, process context, not locked;
-/// `optval`/`optlen` the user pointers of the getsockopt system call.
-pub(crate) unsafe fn getsockopt(
-    ssk: *mut bindings::sock,
+/// whose (first) subflow is `ssk` (process context, not locked): Some(result),
+/// or None if not handled here (other options, and everything on a fallback
+/// connection: the caller forwards those to the subflow, as mainline does).
+/// `optval`/`optlen` are the user pointers of the getsockopt system call.
+pub(crate) fn getsockopt(
+    ssk: &TcpSock,
     level: c_int,
     optname: c_int,
-    optval: *mut c_char,
-    optlen: *mut c_int,
+    optval: UserPtr,
+    optlen: UserPtr,
 ) -> Option<c_int> {
     if level != SOL_MPTCP
         || !matches!(
@@ -539,20 +286,14 @@ pub(crate) unsafe fn getsockopt(
     {
         return None;
     }
-    // SAFETY: the caller guarantees: `ssk` must be the msk's live subflow sock, process context, not
-    // locked; `optval`/`optlen` the user pointers of the getsockopt system call.
-    if unsafe { is_fallback(ssk) } {
+    if is_fallback(ssk) {
         return None;
     }
-    // SAFETY: the caller guarantees: `ssk` must be the msk's live subflow sock, process context, not
-    // locked; `optval`/`optlen` the user pointers of the getsockopt system call.
-    let ret = unsafe {
-        match optname {
-            MPTCP_INFO => info(ssk, optval, optlen),
-            MPTCP_TCPINFO => subflow_array(ssk, Elem::TcpInfo, optval, optlen),
-            MPTCP_SUBFLOW_ADDRS => subflow_array(ssk, Elem::Addrs, optval, optlen),
-            _ => full_info(ssk, optval, optlen),
-        }
+    let ret = match optname {
+        MPTCP_INFO => info(ssk, optval, optlen),
+        MPTCP_TCPINFO => subflow_array(ssk, Elem::TcpInfo, optval, optlen),
+        MPTCP_SUBFLOW_ADDRS => subflow_array(ssk, Elem::Addrs, optval, optlen),
+        _ => full_info(ssk, optval, optlen),
     };
     Some(match ret {
         Ok(()) => 0,

@@ -174,7 +174,6 @@ pub(crate) fn incoming_options(l: &mut TcpLocked<'_>, seg: &TcpSegment) -> bool 
     // A DATA_FIN on a segment without data completes now (with data it
     // completes in data_ready once the data is queued).
     let fin_done = fin_announced && data_fin_reached(l, c);
-    let orig = c.orig_data_ready;
     // The borrow ends here: TCP re-enters our option hooks when it sends.
     drop(guard);
     if send_ack {
@@ -182,7 +181,7 @@ pub(crate) fn incoming_options(l: &mut TcpLocked<'_>, seg: &TcpSegment) -> bool 
     }
     if fin_done {
         data_fin_done(l);
-        l.data_ready(orig);
+        l.data_ready();
     }
     true
 }

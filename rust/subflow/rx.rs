@@ -331,7 +331,6 @@ pub(crate) fn rx_inq(ssk: &TcpSock) -> u32 {
 /// Our `sk_data_ready` (entry point: `sys::hooks::subflow_data_ready`):
 /// data was queued on the subflow, which TCP holds locked.
 pub(crate) fn data_ready(l: &mut TcpLocked<'_>) {
-    let mut orig = None;
     let mut fin = false;
     let mut corrupt = false;
     let mut send_ack = false;
@@ -345,7 +344,6 @@ pub(crate) fn data_ready(l: &mut TcpLocked<'_>) {
             corrupt = c.rx_corrupt && is_mptcp_state(c.state.load(Ordering::Relaxed));
         }
         fin = data_fin_reached(l, c);
-        orig = c.orig_data_ready;
     }
     // No context reference is live from here on (TCP re-enters our
     // option hooks).
@@ -357,7 +355,7 @@ pub(crate) fn data_ready(l: &mut TcpLocked<'_>) {
     } else if fin {
         data_fin_done(l);
     }
-    l.data_ready(orig);
+    l.data_ready();
 }
 
 /// A mapping contradicts the data stream of our one subflow (data the

@@ -85,3 +85,76 @@ impl<T> Global<T> {
         self.0.get()
     }
 }
+
+/// Random bytes drawn once at module init (a secret key), read-only
+/// afterwards.
+///
+/// Invariant: written only by [`Secret::init`], from module init before
+/// any reader can run.
+pub(crate) struct Secret<const N: usize>(UnsafeCell<[u8; N]>);
+
+// SAFETY: see the type invariant: the one write happens before publication.
+unsafe impl<const N: usize> Sync for Secret<N> {}
+
+impl<const N: usize> Secret<N> {
+    /// All zero until [`init`](Self::init).
+    pub(crate) const fn new() -> Self {
+        Self(UnsafeCell::new([0; N]))
+    }
+
+    /// Module init only, before any reader: waits until the RNG is seeded
+    /// (the secret must be unpredictable; only interruptible at module
+    /// load), then fills the secret.
+    pub(crate) fn init(&self) -> kernel::error::Result {
+        // SAFETY: a kernel function without preconditions.
+        kernel::error::to_result(unsafe { bindings::wait_for_random_bytes() })?;
+        // SAFETY: module init, no reader yet (type invariant); `N` writable
+        // octets.
+        unsafe { bindings::get_random_bytes(self.0.get().cast(), N as _) };
+        Ok(())
+    }
+
+    /// The secret.
+    pub(crate) fn get(&self) -> &[u8; N] {
+        // SAFETY: never written after init (type invariant).
+        unsafe { &*self.0.get() }
+    }
+}
+
+/// A value that exists for the module's lifetime: set by module init
+/// before any reader can run, taken back by module exit after the last
+/// one, read without a lock in between (a table allocated at init).
+///
+/// Invariant: [`set`](Self::set) and [`take`](Self::take) run only in
+/// module init and exit, never while a reader may hold [`get`](Self::get)'s
+/// borrow.
+pub(crate) struct ModuleData<T>(UnsafeCell<Option<T>>);
+
+// SAFETY: see the type invariant: writes happen only when no other context
+// reads; `T: Sync` for the shared reads in between.
+unsafe impl<T: Sync> Sync for ModuleData<T> {}
+
+impl<T> ModuleData<T> {
+    /// Empty until [`set`](Self::set).
+    pub(crate) const fn new() -> Self {
+        Self(UnsafeCell::new(None))
+    }
+
+    /// Module init only: publishes `v`.
+    pub(crate) fn set(&self, v: T) {
+        // SAFETY: module init, no reader yet (type invariant).
+        unsafe { *self.0.get() = Some(v) };
+    }
+
+    /// Module exit only, after the last reader: takes the value back.
+    pub(crate) fn take(&self) -> Option<T> {
+        // SAFETY: module exit, no reader any more (type invariant).
+        unsafe { (*self.0.get()).take() }
+    }
+
+    /// The value, while the module is live.
+    pub(crate) fn get(&self) -> Option<&T> {
+        // SAFETY: written only while no reader exists (type invariant).
+        unsafe { (*self.0.get()).as_ref() }
+    }
+}

@@ -15,6 +15,7 @@ use kernel::prelude::*;
 
 use super::global::Global;
 use super::opts::OutOptions;
+use super::request::TcpRequest;
 use super::seq_file::NetstatSeq;
 use super::skb::{TcpSegment, TcpSkb};
 use super::TcpSock;
@@ -85,8 +86,9 @@ unsafe extern "C" fn synack_options(
     opts: *mut bindings::mptcp_out_options,
 ) -> bool {
     // SAFETY: called from tcp_synack_options() for a request marked MPTCP,
-    // with its out pointers for this call.
+    // which it owns for the call, with its out pointers for this call.
     unsafe {
+        let req = TcpRequest::from_raw(req);
         answer(
             size,
             subflow::synack_options(req, OutOptions::from_raw(opts)),
@@ -159,15 +161,21 @@ unsafe extern "C" fn incoming_options(
     }
 }
 
-/// Kernel callback.
+/// Kernel callback: `mptcpv6_handle_mapped`: TCP switched a v6 subflow to
+/// the v4-mapped operations (`ipv6_mapped`: a client connecting to
+/// `::ffff:a.b.c.d`, or the child of a dual-stack listener for an IPv4
+/// client), or back (`mapped` false: that connect failed).  The subflow
+/// stays MPTCP: our wrappers go on top of those ops, as mainline's
+/// `subflow_v6m_specific`.
 ///
 /// # Safety
 ///
 /// Only the kernel calls this, through the table it is registered in,
 /// with the arguments and locks that callback's contract gives.
 unsafe extern "C" fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
-    // SAFETY: called from tcp_v6_connect()/syn_recv_sock with the socket locked.
-    unsafe { subflow::v6_handle_mapped(sk, mapped) }
+    // SAFETY: called from tcp_v6_connect()/syn_recv_sock with the socket
+    // locked (its one entry here).
+    unsafe { TcpSock::from_raw(sk).assume_locked().v6_mapped(mapped) }
 }
 
 /// The `sk_data_ready` of our subflows (installed at attach, the

@@ -26,6 +26,12 @@ impl Net {
         unsafe { &*net.cast::<Net>() }
     }
 
+    /// The namespace's random `hash_mix` (fixed for its lifetime).
+    pub(crate) fn hash_mix(&self) -> u32 {
+        // SAFETY: a live namespace (type invariant); set at its creation.
+        unsafe { (*self.as_ptr()).hash_mix }
+    }
+
     /// The raw pointer, for calls the safe layer does not wrap.
     pub(crate) fn as_ptr(&self) -> *mut bindings::net {
         self.0.get()

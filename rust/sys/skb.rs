@@ -297,9 +297,11 @@ impl<'a> RcvCursor<'a> {
     }
 }
 
-/// A received TCP segment in TCP's receive path, which owns it: its TCP
-/// header (options included) is linear, as TCP ensures with
-/// `pskb_may_pull(skb, th->doff * 4)` before any of our hooks sees it.
+/// A received TCP segment in TCP's receive path, which owns it (for a
+/// locked socket, or for a listener's request: route_req, syn_recv_sock):
+/// its TCP header (options included) is linear, as TCP ensures with
+/// `pskb_may_pull(skb, th->doff * 4)` before any of our hooks sees it, and
+/// nothing else writes its control block meanwhile.
 /// Also a [`TcpSkb`] (deref).
 #[repr(transparent)]
 pub(crate) struct TcpSegment(Opaque<bindings::sk_buff>);
@@ -329,6 +331,21 @@ impl TcpSegment {
     pub(crate) fn has_payload(&self) -> bool {
         let cb = self.cb();
         cb.seq != cb.end_seq
+    }
+
+    /// Whether the segment is a SYN.
+    pub(crate) fn is_syn(&self) -> bool {
+        self.cb().tcp_flags & bindings::TCPHDR_SYN as u8 != 0
+    }
+
+    /// Payload octets of a SYN (fast-open data; 0 for any other segment).
+    pub(crate) fn syn_data_len(&self) -> u32 {
+        if !self.is_syn() {
+            return 0;
+        }
+        let cb = self.cb();
+        let fin = u32::from(cb.tcp_flags & bindings::TCPHDR_FIN as u8 != 0);
+        cb.end_seq.wrapping_sub(cb.seq).wrapping_sub(1 + fin)
     }
 
     /// The TCP header's option bytes and its flags octet.

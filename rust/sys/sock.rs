@@ -42,6 +42,14 @@ impl Sock {
         self.0.get()
     }
 
+    /// Whether the socket is an IPv6 one (`sk_family == AF_INET6`; a
+    /// v4-mapped IPv6 socket included).
+    pub(crate) fn is_v6(&self) -> bool {
+        // SAFETY: a live socket (type invariant); the family never changes.
+        let f = unsafe { (*self.as_ptr()).__sk_common.skc_family };
+        c_int::from(f) == bindings::PF_INET6 as c_int
+    }
+
     /// `sk_state`, read locklessly (`inet_sk_state_load()`).
     pub(crate) fn state(&self) -> c_int {
         // SAFETY: live by the type invariant; the helper reads with acquire.
@@ -465,18 +473,10 @@ impl TcpLocked<'_> {
         unsafe { bindings::tcp_shutdown(self.sk.as_ptr(), bindings::SEND_SHUTDOWN as c_int) };
     }
 
-    /// Wakes the socket's readers as TCP does after queueing data: its
-    /// saved `sk_data_ready` (`orig`), or `sock_def_readable()`.
-    pub(crate) fn data_ready(&mut self, orig: Option<DataReady>) {
-        let sk = self.sk.as_ptr();
-        // SAFETY: a live socket, locked, as TCP calls `sk_data_ready`;
-        // `orig` is this socket's own callback (`DataReady::new`).
-        unsafe {
-            match orig {
-                Some(f) => (f.0)(sk),
-                None => bindings::sock_def_readable(sk),
-            }
-        }
+    /// Marks the socket `is_mptcp`: TCP calls our option hooks for it.
+    pub(crate) fn set_mptcp(&self) {
+        // SAFETY: as in `clear_mptcp`.
+        unsafe { (*bindings::tcp_sk(self.sk.as_ptr())).is_mptcp = true };
     }
 
     /// Stops MPTCP on this subflow (`tp->is_mptcp = false`): TCP no longer
