@@ -218,7 +218,9 @@ pub(crate) fn init() -> Result {
         v.push(b, GFP_KERNEL)?;
     }
     // Module init, no concurrent user: publishes the table.
-    TABLE.set(v);
+    if TABLE.set(v).is_err() {
+        return Err(EBUSY);
+    }
     // The locks are initialised where they stay (until `exit()`); a bucket
     // refuses to lock before (no claim can come before init returns).
     for b in table().unwrap_or_default() {
@@ -237,8 +239,9 @@ pub(crate) fn init() -> Result {
 /// Frees the table (and any node left behind, which would be a leak of a
 /// token release).
 pub(crate) fn exit() {
-    // Module exit, after the last user (module doc, "Locking").
-    let Some(v) = TABLE.take() else {
+    // SAFETY: module exit, after the last user (module doc, "Locking"): no
+    // borrow of the table is live or will be made.
+    let Some(v) = (unsafe { TABLE.take() }) else {
         return;
     };
     let mut left = 0usize;

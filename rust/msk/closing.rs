@@ -42,7 +42,7 @@ struct Node {
 
 static LIST: SpinLockBh<Option<KBox<Node>>> = SpinLockBh::new(None);
 static LIST_KEY: LockKey = Global::zeroed();
-static WORK: DelayedWork = DelayedWork::new();
+static WORK: DelayedWork = DelayedWork::new(work_fn);
 
 /// Poll interval of the list: 100 ms.
 const POLL: u64 = bindings::HZ as u64 / 10;
@@ -132,7 +132,7 @@ fn work_fn() {
 /// Sets up the lock and the work; before any msk exists.
 pub(super) fn register() {
     LIST.init(c_str!("mptcp_closing_list"), &LIST_KEY);
-    WORK.init(work_fn, c_str!("mptcp_closing_work"));
+    WORK.init(c_str!("mptcp_closing_work"));
 }
 
 /// Stops the work.  Module exit runs only when no subflow holds a module

@@ -103,16 +103,17 @@ pub(crate) fn syn_options(l: &TcpLocked<'_>, opts: &mut OutOptions) -> Option<c_
 /// The server's key for a connection request.  Derived, not stored: a
 /// keyed hash of both initial sequence numbers and the namespace's random
 /// `hash_mix` (one key space per namespace), so the SYN-ACK, the third ACK
-/// and syncookie requests agree without per-request memory.
-fn server_key(req: &TcpRequest) -> u64 {
+/// and syncookie requests agree without per-request memory.  None before
+/// the secret is drawn (module init, before any listener exists).
+fn server_key(req: &TcpRequest) -> Option<u64> {
     let mut msg = [0u8; 12];
     msg[..4].copy_from_slice(&req.snt_isn().to_be_bytes());
     msg[4..8].copy_from_slice(&req.rcv_isn().to_be_bytes());
     msg[8..].copy_from_slice(&req.net().hash_mix().to_be_bytes());
-    let mac = crypto::hmac_sha256(KEY_SECRET.get(), &msg);
+    let mac = crypto::hmac_sha256(KEY_SECRET.get()?, &msg);
     let mut k = [0u8; 8];
     k.copy_from_slice(&mac[..8]);
-    u64::from_be_bytes(k)
+    Some(u64::from_be_bytes(k))
 }
 
 /// After the kernel's route_req accepted the SYN `seg` on a listener in
@@ -141,7 +142,7 @@ pub(crate) fn synack_options(req: &TcpRequest, opts: &mut OutOptions) -> Option<
         version: MPTCP_VERSION,
         flags: cap_flags(csum),
         payload: MpCapablePayload::SynAck {
-            sender_key: server_key(req),
+            sender_key: server_key(req)?,
         },
     });
     // A SYN-ACK has room for 12 option bytes more.
@@ -166,7 +167,7 @@ pub(crate) fn third_ack_keys(net: &Net, seg: &TcpSegment, req: &TcpRequest) -> O
     if !req.is_mptcp() {
         return None;
     }
-    let local = server_key(req);
+    let local = server_key(req)?;
     let (opts, _) = seg.options();
     let own = crate::ctl::checksum_enabled(net);
     let mpc = handshake::find_mpc(opts);

@@ -286,10 +286,7 @@ fn attach(ssk: &TcpSock, listener: bool) -> Result {
             g.clear_mptcp();
             return Err(e);
         }
-        let Some(slot) = g.subflow() else {
-            return Err(EINVAL);
-        };
-        g.install_wrappers(slot, !listener);
+        g.install_wrappers(!listener);
     }
     let Some(mut c) = ctx_locked(&g) else {
         return Err(EINVAL);

@@ -8,6 +8,7 @@
 
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use kernel::bindings;
 
@@ -86,75 +87,110 @@ impl<T> Global<T> {
     }
 }
 
-/// Random bytes drawn once at module init (a secret key), read-only
-/// afterwards.
+/// A value published once, from module init, and read without a lock
+/// until module exit takes it back (a table allocated at init).
 ///
-/// Invariant: written only by [`Secret::init`], from module init before
-/// any reader can run.
-pub(crate) struct Secret<const N: usize>(UnsafeCell<[u8; N]>);
-
-// SAFETY: see the type invariant: the one write happens before publication.
-unsafe impl<const N: usize> Sync for Secret<N> {}
-
-impl<const N: usize> Secret<N> {
-    /// All zero until [`init`](Self::init).
-    pub(crate) const fn new() -> Self {
-        Self(UnsafeCell::new([0; N]))
-    }
-
-    /// Module init only, before any reader: waits until the RNG is seeded
-    /// (the secret must be unpredictable; only interruptible at module
-    /// load), then fills the secret.
-    pub(crate) fn init(&self) -> kernel::error::Result {
-        // SAFETY: a kernel function without preconditions.
-        kernel::error::to_result(unsafe { bindings::wait_for_random_bytes() })?;
-        // SAFETY: module init, no reader yet (type invariant); `N` writable
-        // octets.
-        unsafe { bindings::get_random_bytes(self.0.get().cast(), N as _) };
-        Ok(())
-    }
-
-    /// The secret.
-    pub(crate) fn get(&self) -> &[u8; N] {
-        // SAFETY: never written after init (type invariant).
-        unsafe { &*self.0.get() }
-    }
+/// Invariants: `state` goes EMPTY -> WRITING -> READY once ([`set`]);
+/// `value` is initialised exactly when `state` is READY, and only read
+/// then (after an acquire load).  [`take`] (module exit) ends it.
+///
+/// [`set`]: Self::set
+/// [`take`]: Self::take
+pub(crate) struct ModuleData<T> {
+    state: AtomicU8,
+    value: UnsafeCell<MaybeUninit<T>>,
 }
 
-/// A value that exists for the module's lifetime: set by module init
-/// before any reader can run, taken back by module exit after the last
-/// one, read without a lock in between (a table allocated at init).
-///
-/// Invariant: [`set`](Self::set) and [`take`](Self::take) run only in
-/// module init and exit, never while a reader may hold [`get`](Self::get)'s
-/// borrow.
-pub(crate) struct ModuleData<T>(UnsafeCell<Option<T>>);
+const EMPTY: u8 = 0;
+const WRITING: u8 = 1;
+const READY: u8 = 2;
 
-// SAFETY: see the type invariant: writes happen only when no other context
-// reads; `T: Sync` for the shared reads in between.
-unsafe impl<T: Sync> Sync for ModuleData<T> {}
+// SAFETY: `value` is written once before READY is published (release) and
+// only read after READY is seen (acquire); `take` moves it out, maybe to
+// another thread (`T: Send`); readers share it (`T: Sync`).
+unsafe impl<T: Send + Sync> Sync for ModuleData<T> {}
 
 impl<T> ModuleData<T> {
     /// Empty until [`set`](Self::set).
     pub(crate) const fn new() -> Self {
-        Self(UnsafeCell::new(None))
+        Self {
+            state: AtomicU8::new(EMPTY),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }
     }
 
-    /// Module init only: publishes `v`.
-    pub(crate) fn set(&self, v: T) {
-        // SAFETY: module init, no reader yet (type invariant).
-        unsafe { *self.0.get() = Some(v) };
+    /// Publishes `v`; fails (giving it back) if a value was set before.
+    pub(crate) fn set(&self, v: T) -> core::result::Result<(), T> {
+        if self
+            .state
+            .compare_exchange(EMPTY, WRITING, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(v);
+        }
+        // SAFETY: WRITING is ours alone (the exchange above) and no reader
+        // touches `value` before READY.
+        unsafe { (*self.value.get()).write(v) };
+        self.state.store(READY, Ordering::Release);
+        Ok(())
     }
 
-    /// Module exit only, after the last reader: takes the value back.
-    pub(crate) fn take(&self) -> Option<T> {
-        // SAFETY: module exit, no reader any more (type invariant).
-        unsafe { (*self.0.get()).take() }
-    }
-
-    /// The value, while the module is live.
+    /// The value, once published.
     pub(crate) fn get(&self) -> Option<&T> {
-        // SAFETY: written only while no reader exists (type invariant).
-        unsafe { (*self.0.get()).as_ref() }
+        if self.state.load(Ordering::Acquire) != READY {
+            return None;
+        }
+        // SAFETY: READY: initialised, and only `take` ends it (its caller
+        // vouches that no borrow from here is live).
+        Some(unsafe { (*self.value.get()).assume_init_ref() })
+    }
+
+    /// Takes the value back (module exit).
+    ///
+    /// # Safety
+    ///
+    /// No borrow returned by [`get`](Self::get) is live or will be made
+    /// again: every user of the value is gone.
+    pub(crate) unsafe fn take(&self) -> Option<T> {
+        if self
+            .state
+            .compare_exchange(READY, WRITING, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return None;
+        }
+        // SAFETY: READY meant initialised; no reader is left (caller), and
+        // WRITING keeps new ones out.
+        let v = unsafe { (*self.value.get()).assume_init_read() };
+        self.state.store(EMPTY, Ordering::Release);
+        Some(v)
+    }
+}
+
+/// Random bytes drawn once at module init (a secret key), read-only
+/// afterwards: a [`ModuleData`] that is never taken back.
+pub(crate) struct Secret<const N: usize>(ModuleData<[u8; N]>);
+
+impl<const N: usize> Secret<N> {
+    /// None until [`init`](Self::init).
+    pub(crate) const fn new() -> Self {
+        Self(ModuleData::new())
+    }
+
+    /// Module init: waits until the RNG is seeded (the secret must be
+    /// unpredictable; only interruptible at module load), then draws and
+    /// publishes the secret.  EBUSY if it was drawn before.
+    pub(crate) fn init(&self) -> kernel::error::Result {
+        // SAFETY: a kernel function without preconditions.
+        kernel::error::to_result(unsafe { bindings::wait_for_random_bytes() })?;
+        let mut k = [0u8; N];
+        // SAFETY: `k` is writable for `N` octets.
+        unsafe { bindings::get_random_bytes(k.as_mut_ptr().cast(), N as _) };
+        self.0.set(k).map_err(|_| kernel::error::code::EBUSY)
+    }
+
+    /// The secret, once drawn.
+    pub(crate) fn get(&self) -> Option<&[u8; N]> {
+        self.0.get()
     }
 }

@@ -11,9 +11,13 @@ use super::Net;
 /// A live TCP request sock (`struct tcp_request_sock`).
 ///
 /// Invariant: a `&TcpRequest` exists only inside a callback TCP makes for
-/// the request (route_req, the SYN-ACK's options, syn_recv_sock), which
-/// owns it for the call: no other context writes the fields we touch
-/// meanwhile, and the request (with its namespace) outlives the borrow.
+/// the request (route_req, the SYN-ACK's options, syn_recv_sock), during
+/// which the request (with its namespace) stays alive.  The fields we
+/// write are single bools and pointers: route_req runs before the request
+/// is hashed (no other CPU sees it), and the writes of syn_recv_sock
+/// (`keep`) may race with a second CPU's syn_recv_sock for a duplicated
+/// third ACK, which writes the same value (TCP keeps one of the children,
+/// `own_req`), as in mainline.
 #[repr(transparent)]
 pub(crate) struct TcpRequest(Opaque<bindings::request_sock>);
 

@@ -73,6 +73,13 @@ pub(crate) fn af_ops(v6: bool, v4_mapped: bool) -> *const AfOps {
     }
 }
 
+/// Whether `ops` is one of our wrapper tables.
+pub(crate) fn is_ours(ops: *const AfOps) -> bool {
+    [AF_OPS_V4.get(), AF_OPS_V6.get(), AF_OPS_V6M.get()]
+        .iter()
+        .any(|&o| ptr::eq(o, ops))
+}
+
 /// The kernel's af_ops of a socket of family `v6` (what TCP installs
 /// without us).
 pub(crate) fn kernel_af_ops(v6: bool) -> *const AfOps {

@@ -21,7 +21,7 @@ use kernel::prelude::*;
 use super::global::Global;
 use super::hooks::subflow_data_ready;
 use super::sock::DataReady;
-use super::subflow_ops::{af_ops, kernel_af_ops};
+use super::subflow_ops::{af_ops, is_ours, kernel_af_ops};
 use super::{Sock, TcpLocked, TcpSock};
 use crate::subflow::{self, state, SubflowCtx};
 
@@ -44,6 +44,8 @@ pub(crate) struct SubflowSlot {
     /// The socket's own `sk_data_ready`, which ours calls and release puts
     /// back.
     orig_data_ready: Cell<Option<DataReady>>,
+    /// Ours is installed (`orig_data_ready` is the socket's own).
+    data_ready_wrapped: Cell<bool>,
 }
 
 impl SubflowSlot {
@@ -53,6 +55,7 @@ impl SubflowSlot {
             ctx: RefCell::new(SubflowCtx::default()),
             orig_af_ops: Cell::new(ptr::null()),
             orig_data_ready: Cell::new(None),
+            data_ready_wrapped: Cell::new(false),
         }
     }
 
@@ -112,17 +115,24 @@ impl TcpLocked<'_> {
         })
     }
 
-    /// Puts our af_ops wrappers on the subflow (and with `data_ready` our
-    /// `sk_data_ready`), keeping the socket's own in the slot.
-    pub(crate) fn install_wrappers(&self, s: &SubflowSlot, data_ready: bool) {
+    /// Puts our af_ops wrappers on this subflow (and with `data_ready` our
+    /// `sk_data_ready`), keeping the socket's own in its slot.  Nothing if
+    /// the socket has no slot of ours; a wrapper already in place is kept
+    /// (its saved original too).
+    pub(crate) fn install_wrappers(&self, data_ready: bool) {
+        let Some(s) = self.subflow() else {
+            return;
+        };
         let sk = self.sock().as_ptr();
         // SAFETY: a live full TCP socket, locked; `s` is its slot, which
         // release uses to put the originals back.
         unsafe {
             let icsk = bindings::inet_csk(sk);
-            s.orig_af_ops.set((*icsk).icsk_af_ops);
-            (*icsk).icsk_af_ops = af_ops(self.sock().is_v6(), false);
-            if data_ready {
+            if !is_ours((*icsk).icsk_af_ops) {
+                s.orig_af_ops.set((*icsk).icsk_af_ops);
+                (*icsk).icsk_af_ops = af_ops(self.sock().is_v6(), false);
+            }
+            if data_ready && !s.data_ready_wrapped.replace(true) {
                 s.orig_data_ready
                     .set((*sk).sk_data_ready.map(|f| DataReady::new(f)));
                 (*sk).sk_data_ready = Some(subflow_data_ready);
@@ -132,16 +142,19 @@ impl TcpLocked<'_> {
 
     /// TCP switched a v6 subflow to the v4-mapped operations (`mapped`:
     /// `ipv6_mapped`), or back: our wrappers go on top of those, as
-    /// mainline's `subflow_v6m_specific`.
-    pub(crate) fn v6_mapped(&self, mapped: bool) {
+    /// mainline's `subflow_v6m_specific`.  Only for the hook that reports
+    /// the switch.
+    pub(super) fn v6_mapped(&self, mapped: bool) {
         let Some(s) = self.subflow() else {
             return;
         };
         // SAFETY: a live full TCP socket, locked; TCP just installed the
-        // kernel's ops, which release puts back.
+        // kernel's ops (kept for release unless they are ours already).
         unsafe {
             let icsk = bindings::inet_csk(self.sock().as_ptr());
-            s.orig_af_ops.set((*icsk).icsk_af_ops);
+            if !is_ours((*icsk).icsk_af_ops) {
+                s.orig_af_ops.set((*icsk).icsk_af_ops);
+            }
             (*icsk).icsk_af_ops = af_ops(true, mapped);
         }
     }
@@ -170,12 +183,14 @@ impl TcpSock {
         // SAFETY: a live full TCP socket (type invariant).  The slot is set
         // at attach (under the lock, before the msk lets other operations
         // race with it) and freed when the socket is destroyed; only its
-        // atomic `state` is touched here.
+        // atomic `state` is read (no reference to the slot, which another
+        // CPU may be using under the lock).
         unsafe {
-            match slot_ptr(self.as_ptr()).as_ref() {
-                Some(s) => s.state.load(Ordering::Acquire),
-                None => 0,
+            let s = slot_ptr(self.as_ptr());
+            if s.is_null() {
+                return 0;
             }
+            (*ptr::addr_of!((*s).state)).load(Ordering::Acquire)
         }
     }
 }
@@ -225,8 +240,8 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
         if !af.is_null() {
             (*icsk).icsk_af_ops = af;
         }
-        if let Some(f) = s.orig_data_ready.get() {
-            (*sk).sk_data_ready = Some(f.get());
+        if s.data_ready_wrapped.get() {
+            (*sk).sk_data_ready = s.orig_data_ready.get().map(|f| f.get());
         }
         subflow::end_connection(Sock::from_raw(sk).net(), s.ctx.get_mut());
     }
