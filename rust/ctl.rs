@@ -13,6 +13,8 @@ use kernel::bindings;
 use kernel::c_str;
 use kernel::ffi::{c_int, c_uint};
 use kernel::prelude::*;
+
+use crate::sys::Unregister;
 use kernel::str::CStr;
 
 use crate::mib::{MIB_MAX, MIB_NAMES};
@@ -265,11 +267,12 @@ fn fmt_u64(mut v: u64, buf: &mut [u8; 24]) -> &[u8] {
 
 /// Registers the per-namespace state and sysctls (all namespaces, present
 /// and future).
-pub(crate) fn register() -> Result {
-    PERNET.register()
+pub(crate) fn register() -> Result<Unregister> {
+    PERNET.register()?;
+    Ok(Unregister::new(unregister))
 }
 
 /// Undoes [`register`]: drops every namespace's state and sysctls.
-pub(crate) fn unregister() {
+fn unregister() {
     PERNET.unregister();
 }

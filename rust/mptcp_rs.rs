@@ -58,45 +58,42 @@ module! {
     license: "GPL",
 }
 
-struct Mptcp;
+/// The module: its registrations, dropped in declaration order at module
+/// exit, the reverse of the order `init` makes them (and an `init` that
+/// fails half-way drops the ones it made, in reverse, the same way).
+struct Mptcp {
+    _msk: sys::Unregister,
+    _hooks: sys::Unregister,
+    _subflow: sys::Unregister,
+    _ctl: sys::Unregister,
+    _token: sys::Unregister,
+    _log: UnloadLog,
+}
 
-impl kernel::Module for Mptcp {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        token::init()?;
-        if let Err(e) = ctl::register() {
-            token::exit();
-            return Err(e);
-        }
-        if let Err(e) = subflow::register(module) {
-            ctl::unregister();
-            token::exit();
-            return Err(e);
-        }
-        if let Err(e) = sys::hooks::register() {
-            subflow::unregister();
-            ctl::unregister();
-            token::exit();
-            return Err(e);
-        }
-        if let Err(e) = msk::register(module) {
-            sys::hooks::unregister();
-            subflow::unregister();
-            ctl::unregister();
-            token::exit();
-            return Err(e);
-        }
-        pr_info!("MPTCP loaded (MPTCP v1 on one subflow per connection)\n");
-        Ok(Mptcp)
+/// Logs the unload once everything before it in [`Mptcp`] is undone.
+struct UnloadLog;
+
+impl Drop for UnloadLog {
+    fn drop(&mut self) {
+        pr_info!("MPTCP unloaded\n");
     }
 }
 
-impl Drop for Mptcp {
-    fn drop(&mut self) {
-        msk::unregister();
-        sys::hooks::unregister();
-        subflow::unregister();
-        ctl::unregister();
-        token::exit();
-        pr_info!("MPTCP unloaded\n");
+impl kernel::Module for Mptcp {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let token = token::init()?;
+        let ctl = ctl::register()?;
+        let subflow = subflow::register(module)?;
+        let hooks = sys::hooks::register()?;
+        let msk = msk::register(module)?;
+        pr_info!("MPTCP loaded (MPTCP v1 on one subflow per connection)\n");
+        Ok(Mptcp {
+            _msk: msk,
+            _hooks: hooks,
+            _subflow: subflow,
+            _ctl: ctl,
+            _token: token,
+            _log: UnloadLog,
+        })
     }
 }

@@ -49,7 +49,7 @@ use kernel::prelude::*;
 
 use crate::sys::global::{Global, ModuleData};
 use crate::sys::sync::{LockKey, SpinLockBh};
-use crate::sys::Net;
+use crate::sys::{Net, Unregister};
 
 /// Smallest table: 4096 buckets.
 const MIN_BUCKETS: usize = 1 << 12;
@@ -208,8 +208,9 @@ fn bucket_count() -> usize {
         .min(MAX_BUCKETS)
 }
 
-/// Module init: allocates the table, before any connection can exist.
-pub(crate) fn init() -> Result {
+/// Module init: allocates the table, before any connection can exist;
+/// dropping the result frees it (module exit).
+pub(crate) fn init() -> Result<Unregister> {
     let n = bucket_count();
     let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
     for _ in 0..n {
@@ -232,13 +233,13 @@ pub(crate) fn init() -> Result {
         MAX_CHAIN,
         n
     );
-    Ok(())
+    Ok(Unregister::new(exit))
 }
 
 /// Module exit: after every subflow context (and so every token) is gone.
 /// Frees the table (and any node left behind, which would be a leak of a
 /// token release).
-pub(crate) fn exit() {
+fn exit() {
     // SAFETY: module exit, after the last user (module doc, "Locking"): no
     // borrow of the table is live or will be made.
     let Some(v) = (unsafe { TABLE.take() }) else {

@@ -373,9 +373,24 @@ unsafe fn fill_protosw(
     sw.flags = bindings::INET_PROTOSW_ICSK as u8;
 }
 
-/// Registers `IPPROTO_MPTCP` stream sockets for AF_INET and AF_INET6.
-pub(crate) fn register(module: &'static ThisModule) -> Result {
-    // SAFETY: module init: the statics are not registered yet.
+static REGISTERED: crate::sys::Claim = crate::sys::Claim::new();
+
+/// Registers `IPPROTO_MPTCP` stream sockets for AF_INET and AF_INET6;
+/// dropping the result unregisters them.
+pub(crate) fn register(module: &'static ThisModule) -> Result<crate::sys::Unregister> {
+    if !REGISTERED.claim() {
+        return Err(EBUSY);
+    }
+    if let Err(e) = register_claimed(module) {
+        REGISTERED.release();
+        return Err(e);
+    }
+    Ok(crate::sys::Unregister::new(unregister))
+}
+
+/// [`register`], once claimed.
+fn register_claimed(module: &'static ThisModule) -> Result {
+    // SAFETY: the statics are not registered (the caller's claim).
     unsafe {
         fill_proto(MPTCP_PROT.get(), module, b"MPTCP", size_of::<MptcpSock>());
         fill_proto(
@@ -442,7 +457,10 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
 
 /// Undoes [`register`].  Module exit runs only when no MPTCP socket holds a
 /// module reference, so no msk exists any more.
-pub(crate) fn unregister() {
+fn unregister() {
+    if !REGISTERED.release() {
+        return;
+    }
     // SAFETY: registered by `register()`; the protosw unregistration waits
     // for concurrent socket creation (synchronize_net) before the protos go.
     unsafe {

@@ -422,16 +422,11 @@ fn fallback_quiet(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) {
 /// TCP flags of a TCP header: SYN 0x02, ACK 0x10.
 const TCPF_SYN_ACK: u8 = 0x12;
 
-/// Registers the "mptcp" ULP and prepares the af_ops wrappers.
-pub(crate) fn register(module: &'static ThisModule) -> Result {
+/// Draws the key secret, prepares the af_ops wrappers and registers the
+/// "mptcp" ULP; dropping the result unregisters it.
+pub(crate) fn register(module: &'static ThisModule) -> Result<crate::sys::Unregister> {
     // The secret must be unpredictable: `init` waits for the RNG.
     KEY_SECRET.init()?;
     subflow_ops::init_tables();
     crate::sys::ulp::register(module)
-}
-
-/// Undoes [`register`].  Every subflow holds a module reference through
-/// its ULP, so none exists any more.
-pub(crate) fn unregister() {
-    crate::sys::ulp::unregister();
 }

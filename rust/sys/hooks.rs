@@ -192,11 +192,16 @@ pub(crate) unsafe extern "C" fn subflow_data_ready(sk: *mut bindings::sock) {
     subflow::data_ready(&mut l);
 }
 
-/// Registers the ops table; fails with -EBUSY if another module owns the
-/// hooks.
-pub(crate) fn register() -> Result {
+static HOOKS_CLAIM: super::Claim = super::Claim::new();
+
+/// Registers the ops table (EBUSY if another module owns the hooks, or if
+/// it is registered already); dropping the result unregisters it.
+pub(crate) fn register() -> Result<super::Unregister> {
+    if !HOOKS_CLAIM.claim() {
+        return Err(EBUSY);
+    }
     let ops = HOOK_OPS.get();
-    // SAFETY: module init, before publication.
+    // SAFETY: not registered (the claim above), so nobody else reads it.
     unsafe {
         (*ops).seq_show = Some(seq_show);
         (*ops).syn_options = Some(syn_options);
@@ -207,11 +212,18 @@ pub(crate) fn register() -> Result {
         (*ops).v6_handle_mapped = Some(v6_handle_mapped);
     }
     // SAFETY: `ops` is static and fully initialised.
-    to_result(unsafe { bindings::mptcp_hooks_register(ops) })
+    if let Err(e) = to_result(unsafe { bindings::mptcp_hooks_register(ops) }) {
+        HOOKS_CLAIM.release();
+        return Err(e);
+    }
+    Ok(super::Unregister::new(unregister))
 }
 
-/// Unregisters; on return no CPU runs one of our hooks (RCU grace period).
-pub(crate) fn unregister() {
-    // SAFETY: `HOOK_OPS` was registered by `register()`.
-    unsafe { bindings::mptcp_hooks_unregister(HOOK_OPS.get()) };
+/// Unregisters (if registered); on return no CPU runs one of our hooks
+/// (RCU grace period).
+fn unregister() {
+    if HOOKS_CLAIM.release() {
+        // SAFETY: registered by `register()` (the claim).
+        unsafe { bindings::mptcp_hooks_unregister(HOOK_OPS.get()) };
+    }
 }

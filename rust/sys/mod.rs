@@ -89,3 +89,49 @@ pub(crate) fn random_u64() -> u64 {
     // SAFETY: a kernel function without preconditions.
     unsafe { kernel::bindings::get_random_u64() }
 }
+
+/// A registration with the kernel that ends when this is dropped: holds
+/// the function that undoes it.  The module keeps one per table it
+/// registers, in the reverse order of registration (`mptcp_rs.rs`), so
+/// an init that fails half-way and module exit undo the same steps.
+#[must_use = "dropping it unregisters at once"]
+pub(crate) struct Unregister(fn());
+
+impl Unregister {
+    /// `undo` undoes a registration that just succeeded.  Each `undo` of
+    /// this module does nothing when its table is not registered, so a
+    /// stray guard cannot unregister what is not there.
+    pub(crate) fn new(undo: fn()) -> Self {
+        Self(undo)
+    }
+}
+
+impl Drop for Unregister {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+/// A "registered" flag of a kernel table: [`claim`](Self::claim) lets
+/// exactly one registration through, [`release`](Self::release) lets one
+/// unregistration through.
+pub(crate) struct Claim(core::sync::atomic::AtomicBool);
+
+impl Claim {
+    pub(crate) const fn new() -> Self {
+        Self(core::sync::atomic::AtomicBool::new(false))
+    }
+
+    /// Whether the caller may register (false: registered already).
+    pub(crate) fn claim(&self) -> bool {
+        use core::sync::atomic::Ordering;
+        self.0
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Whether the caller may unregister (false: not registered).
+    pub(crate) fn release(&self) -> bool {
+        self.0.swap(false, core::sync::atomic::Ordering::AcqRel)
+    }
+}

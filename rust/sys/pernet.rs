@@ -123,6 +123,8 @@ pub(crate) struct Pernet<T> {
     ops: Global<bindings::pernet_operations>,
     id: Global<c_uint>,
     live: AtomicBool,
+    /// Registered with the kernel (one registration at a time).
+    claim: super::Claim,
     _t: core::marker::PhantomData<T>,
 }
 
@@ -137,14 +139,19 @@ impl<T: PernetState> Pernet<T> {
             ops: Global::zeroed(),
             id: Global::new(0),
             live: AtomicBool::new(false),
+            claim: super::Claim::new(),
             _t: core::marker::PhantomData,
         }
     }
 
-    /// Creates the state of every namespace, present and future.
+    /// Creates the state of every namespace, present and future (EBUSY if
+    /// registered already).
     pub(crate) fn register(&'static self) -> Result {
+        if !self.claim.claim() {
+            return Err(EBUSY);
+        }
         let ops = self.ops.get();
-        // SAFETY: module init, before registration: nobody else accesses
+        // SAFETY: not registered (the claim above): nobody else accesses
         // `ops` (type invariants); `id` is static.
         unsafe {
             (*ops).init = Some(pernet_init::<T>);
@@ -153,15 +160,19 @@ impl<T: PernetState> Pernet<T> {
             (*ops).size = core::mem::size_of::<Slot<T>>();
         }
         // SAFETY: `ops` is fully initialised and static.
-        to_result(unsafe { bindings::register_pernet_subsys(ops) })?;
+        if let Err(e) = to_result(unsafe { bindings::register_pernet_subsys(ops) }) {
+            self.claim.release();
+            return Err(e);
+        }
         self.live.store(true, Ordering::Release);
         Ok(())
     }
 
     /// Undoes [`Self::register`]: drops the state of every namespace.
     pub(crate) fn unregister(&'static self) {
-        if self.live.swap(false, Ordering::AcqRel) {
-            // SAFETY: registered by `register()`.
+        self.live.store(false, Ordering::Release);
+        if self.claim.release() {
+            // SAFETY: registered by `register()` (the claim).
             unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
         }
     }

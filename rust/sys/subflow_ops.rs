@@ -33,12 +33,17 @@ static AF_OPS_V6M: Global<AfOps> = Global::zeroed();
 static REQ_OPS_V4: Global<bindings::tcp_request_sock_ops> = Global::zeroed();
 static REQ_OPS_V6: Global<bindings::tcp_request_sock_ops> = Global::zeroed();
 
+static TABLES: super::Claim = super::Claim::new();
+
 /// Module init, before any subflow can use the tables: copies the
-/// kernel's tables and puts our entry points in.
+/// kernel's tables and puts our entry points in (the first call only).
 pub(crate) fn init_tables() {
-    // SAFETY: module init, before publication (`Global`'s invariant);
-    // `ipv4_specific`, `ipv6_specific` and the request ops are initialised
-    // kernel tables.
+    if !TABLES.claim() {
+        return;
+    }
+    // SAFETY: the first call (the claim above), from module init before
+    // any subflow uses the tables (`Global`'s invariant); `ipv4_specific`,
+    // `ipv6_specific` and the request ops are initialised kernel tables.
     unsafe {
         *AF_OPS_V4.get() = ptr::read(ptr::addr_of!(bindings::ipv4_specific));
         (*AF_OPS_V4.get()).sk_rx_dst_set = Some(rx_dst_set);

@@ -287,10 +287,15 @@ unsafe extern "C" fn ulp_clone(
     }
 }
 
-/// Registers the "mptcp" ULP (module init).
-pub(crate) fn register(module: &'static ThisModule) -> Result {
-    // SAFETY: module init, before registration (`Global`'s invariant).
-    unsafe {
+static ULP_CLAIM: super::Claim = super::Claim::new();
+
+/// Registers the "mptcp" ULP; dropping the result unregisters it.
+pub(crate) fn register(module: &'static ThisModule) -> Result<super::Unregister> {
+    if !ULP_CLAIM.claim() {
+        return Err(EBUSY);
+    }
+    // SAFETY: not registered (the claim above), so nobody else reads it.
+    let res = unsafe {
         let u = &mut *ULP_OPS.get();
         for (d, s) in u.name.iter_mut().zip(b"mptcp") {
             *d = *s;
@@ -300,12 +305,19 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
         u.release = Some(ulp_release);
         u.clone = Some(ulp_clone);
         to_result(bindings::tcp_register_ulp(ULP_OPS.get()))
+    };
+    if let Err(e) = res {
+        ULP_CLAIM.release();
+        return Err(e);
     }
+    Ok(super::Unregister::new(unregister))
 }
 
-/// Undoes [`register`].  Every subflow holds a module reference through
-/// its ULP, so none exists any more.
-pub(crate) fn unregister() {
-    // SAFETY: registered by `register()`.
-    unsafe { bindings::tcp_unregister_ulp(ULP_OPS.get()) };
+/// Unregisters the ULP (if registered).  Every subflow holds a module
+/// reference through its ULP, so at module exit none exists any more.
+fn unregister() {
+    if ULP_CLAIM.release() {
+        // SAFETY: registered by `register()` (the claim).
+        unsafe { bindings::tcp_unregister_ulp(ULP_OPS.get()) };
+    }
 }
