@@ -63,9 +63,9 @@ pub(crate) fn init_tables() {
         m.net_header_len = v4.net_header_len;
         m.mtu_reduced = v4.mtu_reduced;
         *REQ_OPS_V4.get() = ptr::read(ptr::addr_of!(bindings::tcp_request_sock_ipv4_ops));
-        (*REQ_OPS_V4.get()).route_req = Some(route_req_v4);
+        (*REQ_OPS_V4.get()).route_req = Some(route_req::<false>);
         *REQ_OPS_V6.get() = ptr::read(ptr::addr_of!(bindings::tcp_request_sock_ipv6_ops));
-        (*REQ_OPS_V6.get()).route_req = Some(route_req_v6);
+        (*REQ_OPS_V6.get()).route_req = Some(route_req::<true>);
     }
 }
 
@@ -120,22 +120,28 @@ unsafe extern "C" fn rx_dst_set(sk: *mut bindings::sock, skb: *const bindings::s
     }
 }
 
-/// The kernel's `route_req` (of `kernel_ops`), then the handshake's
-/// [`syn_received`](subflow::syn_received).
+/// `route_req` of our request ops (IPv6 ones if `V6`): the kernel's, then
+/// the handshake's [`syn_received`](subflow::syn_received).
 ///
 /// # Safety
 ///
-/// The arguments of a `route_req` call by tcp_conn_request().
-unsafe fn route_req(
-    kernel_ops: *const bindings::tcp_request_sock_ops,
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+unsafe extern "C" fn route_req<const V6: bool>(
     sk: *const bindings::sock,
     skb: *mut bindings::sk_buff,
     fl: *mut bindings::flowi,
     req: *mut bindings::request_sock,
     tw_isn: u32,
 ) -> *mut bindings::dst_entry {
-    // SAFETY: per the caller: a live listener, the SYN its receive path
-    // owns, the request it is building; the kernel's ops are static.
+    let kernel_ops = if V6 {
+        ptr::addr_of!(bindings::tcp_request_sock_ipv6_ops)
+    } else {
+        ptr::addr_of!(bindings::tcp_request_sock_ipv4_ops)
+    };
+    // SAFETY: called by tcp_conn_request() with a live listener, the SYN its
+    // receive path owns and the request it is building; the kernel's ops
+    // are static.
     unsafe {
         let r = TcpRequest::from_raw(req);
         // From here the request points at the kernel's ops, not at ours:
@@ -155,42 +161,6 @@ unsafe fn route_req(
         }
         dst
     }
-}
-
-/// Kernel callback: `route_req` of our IPv4 request ops.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn route_req_v4(
-    sk: *const bindings::sock,
-    skb: *mut bindings::sk_buff,
-    fl: *mut bindings::flowi,
-    req: *mut bindings::request_sock,
-    tw_isn: u32,
-) -> *mut bindings::dst_entry {
-    let ops = ptr::addr_of!(bindings::tcp_request_sock_ipv4_ops);
-    // SAFETY: called by tcp_conn_request() with its own arguments.
-    unsafe { route_req(ops, sk, skb, fl, req, tw_isn) }
-}
-
-/// Kernel callback: `route_req` of our IPv6 request ops.
-///
-/// # Safety
-///
-/// Only the kernel calls this, through the table it is registered in,
-/// with the arguments and locks that callback's contract gives.
-unsafe extern "C" fn route_req_v6(
-    sk: *const bindings::sock,
-    skb: *mut bindings::sk_buff,
-    fl: *mut bindings::flowi,
-    req: *mut bindings::request_sock,
-    tw_isn: u32,
-) -> *mut bindings::dst_entry {
-    let ops = ptr::addr_of!(bindings::tcp_request_sock_ipv6_ops);
-    // SAFETY: called by tcp_conn_request() with its own arguments.
-    unsafe { route_req(ops, sk, skb, fl, req, tw_isn) }
 }
 
 /// The route TCP's input path attached to a received segment
