@@ -58,9 +58,10 @@
 //! msk's getsockopt, hence atomic and outside the context.
 //!
 //! Files:
-//! - `mod.rs` (this one): the context ([`SubflowCtx`], [`SubflowSlot`],
-//!   [`ctx`]), the "mptcp" ULP (init, release, clone), attaching a subflow,
-//!   fallback, the af_ops wrappers and their registration;
+//! - `mod.rs` (this one): the context ([`SubflowCtx`], [`ctx_locked`]; it
+//!   lives in the ULP's `SubflowSlot`, `sys/ulp.rs`), attaching a subflow,
+//!   fallback, the end of a connection (the C entry points of the ULP and
+//!   the af_ops are in `sys/ulp.rs` and `sys/subflow_ops.rs`);
 //! - `info.rs`: `MPTCP_INFO` of the connection on a subflow;
 //! - `handshake.rs`: MP_CAPABLE, client and server;
 //! - `incoming.rs`: the options of received segments;
