@@ -62,7 +62,7 @@ module! {
 /// exit, the reverse of the order `init` makes them (and an `init` that
 /// fails half-way drops the ones it made, in reverse, the same way).
 struct Mptcp {
-    _msk: sys::Unregister,
+    _msk: msk::Registration,
     _hooks: sys::Unregister,
     _subflow: sys::Unregister,
     _ctl: sys::Unregister,

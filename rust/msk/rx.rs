@@ -86,7 +86,7 @@ fn no_data_return(ssk: &Sock, timeo: c_long) -> Option<c_int> {
 }
 
 /// recvmsg of the msk on its subflow (the call forwarded to TCP).
-pub(crate) fn recvmsg(call: &RecvCall, len: usize, flags: c_int) -> c_int {
+pub(crate) fn recvmsg(call: &RecvCall<'_>, len: usize, flags: c_int) -> c_int {
     if flags & MSG_PASSTHROUGH != 0 {
         return call.recv(len, flags);
     }

@@ -9,29 +9,32 @@
 //! on.  Locks are guards ([`sock::SockGuard`]) that unlock on drop, and
 //! what may only be read under a lock is only reachable through its guard.
 //!
-//! Status (issue 9): everything outside `rust/msk/` is written on this
-//! layer.  `sock.rs` covers the socket lock (our guards, and `TcpLocked`,
-//! the lock a kernel callback runs under), the socket flags, errors and
-//! timeouts, and the TCP fields the receive, read and ioctl paths use;
-//! `skb.rs` the skbs of a locked socket, their MPTCP mapping and received
-//! segments; `request.rs` a listener's request socks; `hooks.rs` (the hook
-//! layer's ops), `subflow_ops.rs` (af_ops and request ops) and `ulp.rs`
-//! (the "mptcp" ULP and the subflow's slot) the C entry points of the
-//! subflow side; `inet.rs` addresses and `tcp_info`; `uaccess.rs` user
-//! memory; `socket.rs` a forwarded recvmsg and an owned subflow socket;
-//! `work.rs` a static delayed work; `net.rs` the namespace; `pernet.rs`
-//! per-namespace state with its sysctls (C entry points included);
-//! `seq_file.rs` the netstat file; `sync.rs` the BH spinlock of the
-//! module's lists and tables; `global.rs` static C tables, the key secret
-//! and module-lifetime data.  What still dereferences bindings outside
-//! this layer is the msk's `struct proto`/`proto_ops`/inet_diag
-//! trampolines (`msk/mod.rs`, `msk/proto_ops.rs`, `msk/diag.rs`), which
-//! the msk's own queues will replace (`scripts/unsafe-count.sh` counts
-//! them).
+//! Status (issue 9): all the glue is written on this layer.  `sock.rs`
+//! covers the socket lock (our guards, and `TcpLocked`, the lock a kernel
+//! callback runs under), the socket flags, errors and timeouts, and the
+//! TCP fields the receive, read and ioctl paths use; `skb.rs` the skbs of
+//! a locked socket, their MPTCP mapping and received segments;
+//! `request.rs` a listener's request socks; `hooks.rs` (the hook layer's
+//! ops), `subflow_ops.rs` (af_ops and request ops) and `ulp.rs` (the
+//! "mptcp" ULP and the subflow's slot) the C entry points of the subflow
+//! side; `msk.rs` (the msk, its socket, its subflow socket and the call
+//! arguments), `msk_proto.rs` (its `struct proto`/`proto_ops`) and
+//! `diag.rs` (`ss -M`) those of the msk; `inet.rs` addresses and
+//! `tcp_info`; `uaccess.rs` user memory; `socket.rs` a forwarded recvmsg
+//! and an owned subflow socket; `work.rs` a static delayed work; `net.rs`
+//! the namespace; `pernet.rs` per-namespace state with its sysctls (C
+//! entry points included); `seq_file.rs` the netstat file; `sync.rs` the
+//! BH spinlock of the module's lists and tables; `global.rs` static C
+//! tables, the key secret and module-lifetime data.  Outside this layer
+//! one `unsafe` is left: module exit taking the token table back
+//! (`token.rs`; `scripts/unsafe-count.sh` counts per file).
 
+pub(crate) mod diag;
 pub(crate) mod global;
 pub(crate) mod hooks;
 pub(crate) mod inet;
+pub(crate) mod msk;
+pub(crate) mod msk_proto;
 pub(crate) mod net;
 pub(crate) mod opts;
 pub(crate) mod pernet;

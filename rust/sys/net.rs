@@ -48,16 +48,3 @@ impl Sock {
         unsafe { Net::from_raw(bindings::sock_net(self.as_ptr())) }
     }
 }
-
-/// The namespace of the socket `sk` (`sock_net()`), for code still holding
-/// a raw socket.
-///
-/// # Safety
-///
-/// `sk` points to a live socket (full, request or timewait) that stays
-/// alive for `'a`; its namespace outlives it.
-pub(crate) unsafe fn sock_net<'a>(sk: *const bindings::sock) -> &'a Net {
-    // SAFETY: `sk` is live (caller), so `sock_net()` reads a valid field,
-    // and the namespace outlives the socket, hence `'a`.
-    unsafe { Net::from_raw(bindings::sock_net(sk)) }
-}

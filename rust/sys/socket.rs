@@ -18,23 +18,29 @@ pub(crate) type RecvFn =
 /// Invariant: `sub` is a live TCP `struct socket` that the msk keeps for
 /// the whole call, `recv` its ops' `recvmsg`, and `msg` the call's own
 /// msghdr (its iterator advances with every copy).
-pub(crate) struct RecvCall {
+pub(crate) struct RecvCall<'a> {
     sub: *mut bindings::socket,
     recv: RecvFn,
     msg: *mut bindings::msghdr,
+    _call: core::marker::PhantomData<&'a bindings::socket>,
 }
 
-impl RecvCall {
+impl RecvCall<'_> {
     /// # Safety
     ///
     /// The arguments are as the type invariant says, for the lifetime of
     /// the value; process context.
-    pub(crate) unsafe fn new(
+    pub(super) unsafe fn new(
         sub: *mut bindings::socket,
         recv: RecvFn,
         msg: *mut bindings::msghdr,
     ) -> Self {
-        Self { sub, recv, msg }
+        Self {
+            sub,
+            recv,
+            msg,
+            _call: core::marker::PhantomData,
+        }
     }
 
     /// The subflow.
@@ -69,6 +75,13 @@ impl OwnedSocket {
     /// ownership (the duty to release it) over.
     pub(crate) unsafe fn from_raw(sock: core::ptr::NonNull<bindings::socket>) -> Self {
         Self(sock)
+    }
+
+    /// Hands the socket over (to an owner that will release it).
+    pub(super) fn into_raw(self) -> *mut bindings::socket {
+        let p = self.0.as_ptr();
+        core::mem::forget(self);
+        p
     }
 
     /// The subflow's sock (None if the socket has none).

@@ -50,6 +50,11 @@ impl UserPtr {
         Self(v as usize as *mut c_void)
     }
 
+    /// The raw address, for a kernel op that checks it itself.
+    pub(super) fn as_ptr(&self) -> *mut c_void {
+        self.0
+    }
+
     /// The address `off` bytes further.
     pub(crate) fn add(self, off: usize) -> Self {
         Self(self.0.cast::<u8>().wrapping_add(off).cast())
@@ -144,6 +149,11 @@ impl SockPtr {
     /// kernel pointer is valid for reads of `len` bytes.
     pub(crate) unsafe fn new(p: bindings::sockptr_t, len: c_uint) -> Self {
         Self { p, len }
+    }
+
+    /// The raw option, for a kernel op.
+    pub(super) fn raw(&self) -> (bindings::sockptr_t, c_uint) {
+        (self.p, self.len)
     }
 
     /// The int value, as mainline's `mptcp_get_int_option()`: EINVAL if the

@@ -98,12 +98,7 @@ impl TcpLocked<'_> {
 
     /// Whether some ULP is installed on the socket (ours or another).
     pub(crate) fn has_ulp(&self) -> bool {
-        // SAFETY: a live full TCP socket, locked.
-        unsafe {
-            !(*bindings::inet_csk(self.sock().as_ptr()))
-                .icsk_ulp_ops
-                .is_null()
-        }
+        ulp_installed(self.sock())
     }
 
     /// Installs our ULP (`tcp_set_ulp()`): the socket gets an empty slot.
@@ -319,5 +314,22 @@ fn unregister() {
     if ULP_CLAIM.release() {
         // SAFETY: registered by `register()` (the claim).
         unsafe { bindings::tcp_unregister_ulp(ULP_OPS.get()) };
+    }
+}
+
+/// Whether some ULP is installed on `sk`.
+fn ulp_installed(sk: &Sock) -> bool {
+    // SAFETY: a live full TCP socket; icsk_ulp_ops is a pointer-sized
+    // field, set once by its owner.
+    unsafe { !(*bindings::inet_csk(sk.as_ptr())).icsk_ulp_ops.is_null() }
+}
+
+impl TcpSock {
+    /// Whether some ULP is installed on the socket, read without its lock:
+    /// for the socket's owner in process context (a syscall on its msk),
+    /// the only one that installs a ULP on a socket that is not yet
+    /// connected or listening.
+    pub(crate) fn has_ulp(&self) -> bool {
+        ulp_installed(self)
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! Mainline finds established msks through its token hash and listeners
 //! through TCP's listening hash.  Our msks are in neither, so every msk is
-//! on one list ([`Link`] in each [`MptcpSock`]) from `msk_init` until
+//! on one list ([`Link`] in each [`Msk`]) from `msk_init` until
 //! `msk_destroy`, and a dump walks it.
 //!
 //! The msk forwards everything to its subflow and does not keep addresses
@@ -34,15 +34,17 @@ use kernel::c_str;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 
-use super::{msk, MptcpSock, IPPROTO_MPTCP};
+use super::global::Global;
+use super::msk::Msk;
+use super::sync::{LockKey, SpinLockBh};
+use super::TcpSock;
+use crate::msk::IPPROTO_MPTCP;
 use crate::subflow;
-use crate::sys::global::Global;
-use crate::sys::sync::{LockKey, SpinLockBh};
 
 /// An msk's place on the diag list.  Protected by `LIST`.
 pub(crate) struct Link {
-    prev: *mut MptcpSock,
-    next: *mut MptcpSock,
+    prev: *mut Msk,
+    next: *mut Msk,
     linked: bool,
 }
 
@@ -50,8 +52,8 @@ pub(crate) struct Link {
 /// a dump's position stays valid across its calls unless msks before it go
 /// away (then it skips some, as mainline's may).
 struct Ends {
-    head: *mut MptcpSock,
-    tail: *mut MptcpSock,
+    head: *mut Msk,
+    tail: *mut Msk,
 }
 
 // SAFETY: the pointers are only followed under `LIST`, whichever CPU holds
@@ -83,14 +85,14 @@ fn locked<R: Default>(f: impl FnOnce(&mut Ends) -> R) -> R {
 /// # Safety
 ///
 /// `m` is a live msk not on the list, process context.
-pub(super) unsafe fn track(m: *mut MptcpSock) {
+pub(super) unsafe fn track(m: *mut Msk) {
     locked(|ends| {
         // SAFETY: the links and the ends are protected by `LIST`, held;
         // `m` and every msk on the list are live (an msk leaves the list in
         // `untrack`, before it is freed).
         unsafe {
             let tail = ends.tail;
-            (*m).diag = Link {
+            *(*m).diag.get() = Link {
                 prev: tail,
                 next: ptr::null_mut(),
                 linked: true,
@@ -98,7 +100,7 @@ pub(super) unsafe fn track(m: *mut MptcpSock) {
             if tail.is_null() {
                 ends.head = m;
             } else {
-                (*tail).diag.next = m;
+                (*(*tail).diag.get()).next = m;
             }
             ends.tail = m;
         }
@@ -110,25 +112,25 @@ pub(super) unsafe fn track(m: *mut MptcpSock) {
 /// # Safety
 ///
 /// `m` is a live msk, called once from its destruction.
-pub(super) unsafe fn untrack(m: *mut MptcpSock) {
+pub(super) unsafe fn untrack(m: *mut Msk) {
     locked(|ends| {
         // SAFETY: as in `track`.
         unsafe {
-            let Link { prev, next, linked } = (*m).diag;
+            let Link { prev, next, linked } = *(*m).diag.get();
             if !linked {
                 return;
             }
             if prev.is_null() {
                 ends.head = next;
             } else {
-                (*prev).diag.next = next;
+                (*(*prev).diag.get()).next = next;
             }
             if next.is_null() {
                 ends.tail = prev;
             } else {
-                (*next).diag.prev = prev;
+                (*(*next).diag.get()).prev = prev;
             }
-            (*m).diag = Link::default();
+            *(*m).diag.get() = Link::default();
         }
     });
 }
@@ -162,7 +164,7 @@ fn nth(net: *const bindings::net, pos: usize) -> Option<(*mut bindings::sock, us
                     return Some((sk, i + 1));
                 }
                 i += 1;
-                m = (*m).diag.next;
+                m = (*(*m).diag.get()).next;
             }
             None
         }
@@ -185,11 +187,8 @@ unsafe fn sync(sk: *mut bindings::sock) -> Option<*mut bindings::sock> {
         {
             return None;
         }
-        let sub = (*msk(sk)).first.load(core::sync::atomic::Ordering::Acquire);
-        if sub.is_null() || (*sub).sk.is_null() {
-            return None;
-        }
-        let ssk = (*sub).sk;
+        // Not closed, so not destroyed while we hold the lock.
+        let ssk = Msk::from_sk(sk).first()?.tcp().as_ptr();
         let (c, sc) = (&mut (*sk).__sk_common, &(*ssk).__sk_common);
         c.__bindgen_anon_1 = sc.__bindgen_anon_1;
         c.__bindgen_anon_3 = sc.__bindgen_anon_3;
@@ -203,10 +202,8 @@ unsafe fn sync(sk: *mut bindings::sock) -> Option<*mut bindings::sock> {
         (*i).inet_saddr = (*si).inet_saddr;
         // The data-level state while the subflow is open (msk lock, then
         // subflow lock: the documented order).
-        let st = crate::subflow::msk_state(
-            crate::sys::TcpSock::from_raw(ssk),
-            bindings::inet_sk_state_load(ssk),
-        );
+        let st =
+            crate::subflow::msk_state(TcpSock::from_raw(ssk), bindings::inet_sk_state_load(ssk));
         if bindings::inet_sk_state_load(sk) != bindings::TCP_LISTEN as c_int {
             bindings::inet_sk_state_store(sk, st);
         }
@@ -323,7 +320,7 @@ unsafe extern "C" fn dump_one(
             let mut ret = None;
             if let Some(ssk) = sync(sk) {
                 let mut info = bindings::mptcp_info::default();
-                subflow::mptcp_info(crate::sys::TcpSock::from_raw(ssk), &mut info);
+                subflow::mptcp_info(TcpSock::from_raw(ssk), &mut info);
                 if info.mptcpi_token == want && info.mptcpi_token != 0 {
                     ret = Some(reply_one(sk, cb, req, in_skb, net));
                 }
@@ -399,15 +396,10 @@ unsafe extern "C" fn get_info(
     // locked and synced (subflow alive); a non-null `info` is
     // `idiag_info_size` bytes reserved in the reply, not zeroed.
     unsafe {
-        let sub = (*msk(sk)).first.load(core::sync::atomic::Ordering::Acquire);
-        let ssk = if sub.is_null() {
-            ptr::null_mut()
-        } else {
-            (*sub).sk
-        };
-        if ssk.is_null() {
+        let Some(sub) = Msk::from_sk(sk).first() else {
             return;
-        }
+        };
+        let ssk = sub.tcp().as_ptr();
         if bindings::inet_sk_state_load(sk) == bindings::TCP_LISTEN as c_int {
             // Like mainline: the accept queue, from the subflow listener.
             (*r).idiag_rqueue = (*ssk).sk_ack_backlog;
@@ -427,7 +419,7 @@ unsafe extern "C" fn get_info(
             // holds u64s: fill an aligned, zeroed copy (padding included,
             // so no old skb memory reaches user space) and copy its bytes.
             let mut tmp = core::mem::MaybeUninit::<bindings::mptcp_info>::zeroed();
-            subflow::mptcp_info(crate::sys::TcpSock::from_raw(ssk), &mut *tmp.as_mut_ptr());
+            subflow::mptcp_info(TcpSock::from_raw(ssk), &mut *tmp.as_mut_ptr());
             ptr::copy_nonoverlapping(
                 tmp.as_ptr().cast::<u8>(),
                 info.cast::<u8>(),
