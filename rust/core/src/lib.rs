@@ -5,7 +5,8 @@
 //! sequence-number arithmetic ([`seq`]), SHA-256/HMAC and the MPTCP key,
 //! token and HMAC derivations ([`crypto`]), the DSS checksum ([`csum`]),
 //! DSS mapping arithmetic ([`mapping`]) and data-level out-of-order
-//! reassembly as range logic ([`reassembly`]).
+//! reassembly as range logic ([`reassembly`]), the connection-level
+//! receive window ([`window`]) and send sequence space ([`sendq`]).
 //!
 //! `no_std`, no `alloc`, no `unsafe`, no dependencies, and no panics
 //! outside tests. Each module file is self-contained so that the kernel
@@ -34,5 +35,6 @@ pub mod handshake;
 pub mod mapping;
 pub mod options;
 pub mod reassembly;
+pub mod sendq;
 pub mod seq;
 pub mod window;
