@@ -29,6 +29,7 @@ use crate::sys::global::Global;
 use crate::sys::socket::OwnedSocket;
 use crate::sys::sync::{LockKey, SpinLockBh};
 use crate::sys::work::DelayedWork;
+use crate::sys::{Claim, Unregister};
 
 /// One closing subflow.
 struct Node {
@@ -129,15 +130,25 @@ fn work_fn() {
     }
 }
 
-/// Sets up the lock and the work; before any msk exists.
-pub(super) fn register() {
+static REGISTERED: Claim = Claim::new();
+
+/// Sets up the lock and the work, before any msk exists; dropping the
+/// result stops the work (EBUSY if registered already).
+pub(super) fn register() -> Result<Unregister> {
+    if !REGISTERED.claim() {
+        return Err(EBUSY);
+    }
     LIST.init(c_str!("mptcp_closing_list"), &LIST_KEY);
     WORK.init(c_str!("mptcp_closing_work"));
+    Ok(Unregister::new(unregister))
 }
 
 /// Stops the work.  Module exit runs only when no subflow holds a module
 /// reference, so the list is empty; anything left is released here.
-pub(super) fn unregister() {
+fn unregister() {
+    if !REGISTERED.release() {
+        return;
+    }
     WORK.cancel_sync();
     let mut list = locked(|head| head.take());
     while let Some(mut node) = list {

@@ -18,7 +18,8 @@
 //!
 //! Lifetime and locking
 //! - `first` is created lazily under the msk socket lock (bind, connect,
-//!   listen, setsockopt, ... create it on demand: [`Msk::first_or_create`])
+//!   listen, setsockopt, ... create it on demand:
+//!   [`MskSocket::first_or_create`])
 //!   or installed by accept before the msk is visible; it never changes
 //!   until the msk is destroyed, so fast paths read it with one acquire
 //!   load and no lock.
@@ -41,7 +42,7 @@ use kernel::prelude::*;
 use crate::ctl;
 use crate::sys::msk::{Msk, MskSocket, SubSocket};
 use crate::sys::socket::OwnedSocket;
-use crate::sys::{Net, Unregister};
+use crate::sys::{Net, TcpSock, Unregister};
 
 mod closing;
 mod proto_ops;
@@ -65,9 +66,9 @@ pub(crate) fn may_create(net: &Net) -> bool {
 /// The msk's timer: resends our DATA_FIN until the peer acks it
 /// (`subflow::data_fin_timer`), as mainline's msk retransmit timer.  Armed
 /// by shutdown(SHUT_WR), stopped by close.  Some(delay): fire again in
-/// `delay` jiffies.
-pub(crate) fn timer(msk: &Msk) -> Option<c_ulong> {
-    let delay = crate::subflow::data_fin_timer(msk.first()?.tcp())?;
+/// `delay` jiffies.  Softirq; `ssk` is the msk's subflow.
+pub(crate) fn timer(ssk: &TcpSock) -> Option<c_ulong> {
+    let delay = crate::subflow::data_fin_timer(ssk)?;
     Some(c_ulong::try_from(delay).unwrap_or(c_ulong::MAX))
 }
 
@@ -93,7 +94,7 @@ pub(crate) fn release_first(first: OwnedSocket) {
 
 /// Runs `f` on the first subflow (created if needed), or returns its error.
 fn with_first(sock: &MskSocket, f: impl FnOnce(&SubSocket) -> c_int) -> c_int {
-    match sock.msk().first_or_create() {
+    match sock.first_or_create() {
         Ok(sub) => f(sub),
         Err(e) => e.to_errno(),
     }
@@ -110,8 +111,7 @@ pub(crate) struct Registration {
 /// `ss -M`).
 pub(crate) fn register(module: &'static ThisModule) -> Result<Registration> {
     // Before the protos: the closing list is used from the first msk on.
-    closing::register();
-    let closing = Unregister::new(closing::unregister);
+    let closing = closing::register()?;
     let proto = crate::sys::msk_proto::register(module)?;
     Ok(Registration {
         _proto: proto,

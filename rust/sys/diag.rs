@@ -430,7 +430,7 @@ unsafe extern "C" fn get_info(
 }
 
 /// Registers the handler.
-pub(crate) fn register(module: &'static ThisModule) -> Result {
+pub(super) fn register(module: &'static ThisModule) -> Result {
     LIST.init(c_str!("mptcp_diag_list"), &LIST_KEY);
     // SAFETY: module init, before any msk exists and before the handler
     // is visible.
@@ -447,7 +447,7 @@ pub(crate) fn register(module: &'static ThisModule) -> Result {
 }
 
 /// Unregisters the handler (inet_diag waits for running dumps).
-pub(crate) fn unregister() {
+pub(super) fn unregister() {
     // SAFETY: registered by `register()`.
     unsafe { bindings::inet_diag_unregister(HANDLER.get()) };
 }

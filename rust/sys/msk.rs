@@ -100,8 +100,9 @@ impl Msk {
         (!f.is_null()).then(|| unsafe { SubSocket::from_raw(f) })
     }
 
-    /// The first subflow, created on demand (process context).
-    pub(crate) fn first_or_create(&self) -> Result<&SubSocket> {
+    /// The first subflow, created on demand (process context: see
+    /// [`MskSocket::first_or_create`]).
+    fn first_or_create(&self) -> Result<&SubSocket> {
         if let Some(f) = self.first() {
             return Ok(f);
         }
@@ -131,10 +132,16 @@ impl Msk {
     }
 
     /// Takes the subflow back (msk destruction).
-    pub(super) fn take_first(&self) -> Option<OwnedSocket> {
+    ///
+    /// # Safety
+    ///
+    /// Only from `msk_destroy`: no borrow of the subflow from
+    /// [`first`](Self::first) is live or will be made.
+    pub(super) unsafe fn take_first(&self) -> Option<OwnedSocket> {
         let f = self.first.swap(ptr::null_mut(), Ordering::AcqRel);
         // SAFETY: `first` owned the socket (type invariant); it is handed
-        // over once, the swap left null behind.
+        // over once, the swap left null behind, and no borrow of it is
+        // left (caller).
         ptr::NonNull::new(f).map(|f| unsafe { OwnedSocket::from_raw(f) })
     }
 
@@ -211,6 +218,12 @@ impl MskSocket {
         unsafe { Msk::from_sk((*self.raw()).sk) }
     }
 
+    /// The msk's first subflow, created on demand (a system call: process
+    /// context, may sleep).
+    pub(crate) fn first_or_create(&self) -> Result<&SubSocket> {
+        self.msk().first_or_create()
+    }
+
     /// Sets the socket state: connected, or unconnected after a
     /// disconnect.
     pub(crate) fn set_connected(&self, connected: bool) {
@@ -219,9 +232,12 @@ impl MskSocket {
         } else {
             bindings::socket_state_SS_UNCONNECTED
         };
-        // SAFETY: a live socket in one of its calls, which own its state
-        // (as inet_stream_connect() writes it).
-        unsafe { (*self.raw()).state = st };
+        // SAFETY: a live socket in one of its calls.  inet_stream_connect()
+        // writes the state under the sock lock; our calls write it after
+        // the subflow's call returned, unlocked, as the forwarding msk
+        // always did: concurrent connect()/sendto(MSG_FASTOPEN) on one
+        // socket race on this word only (an aligned store).
+        unsafe { ptr::write_volatile(ptr::addr_of_mut!((*self.raw()).state), st) };
     }
 }
 
@@ -397,9 +413,15 @@ impl SubSocket {
         unsafe {
             (*sub).ops = self.ops();
             let err = accept(self.raw(), sub, arg.0);
-            if err < 0 {
+            if err < 0 || (*sub).sk.is_null() {
+                // (inet_accept grafts the child whenever it succeeds: a
+                // socket without one would break the msk's invariant.)
                 bindings::sock_release(sub);
-                return Err(err);
+                return Err(if err < 0 {
+                    err
+                } else {
+                    errno(bindings::EINVAL)
+                });
             }
             Ok(OwnedSocket::from_raw(ptr::NonNull::new_unchecked(sub)))
         }
@@ -640,6 +662,7 @@ pub(super) unsafe fn accept(
         if let Some(ssk) = child.sock() {
             inherit_sol_socket(newsk, ssk.as_ptr());
         }
+        // `child` has a sock (SubSocket::accept): a valid `first`.
         m.first.store(child.into_raw(), Ordering::Release);
         crate::msk::accepted(listener, m);
         bindings::sock_graft(newsk, newsock);

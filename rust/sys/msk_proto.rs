@@ -71,6 +71,7 @@ unsafe extern "C" fn msk_destroy(sk: *mut bindings::sock) {
     unsafe {
         diag::untrack(sk.cast());
         let m = Msk::from_sk(sk);
+        // The last use of the msk: nothing borrows its subflow any more.
         if let Some(first) = m.take_first() {
             msk::release_first(first);
         }
@@ -116,8 +117,10 @@ unsafe extern "C" fn msk_timer(t: *mut bindings::timer_list) {
         let sk = t
             .byte_sub(offset_of!(bindings::sock, __bindgen_anon_3))
             .cast::<bindings::sock>();
+        // Softirq: the protocol code gets the subflow's sock only (no
+        // `&Msk`, whose subflow socket ops may sleep).
         let m = Msk::from_sk(sk);
-        if let Some(delay) = msk::timer(m) {
+        if let Some(delay) = m.first().and_then(|f| msk::timer(f.tcp())) {
             m.arm_timer(delay);
         }
         bindings::sock_put(sk);

@@ -98,7 +98,8 @@ impl TcpLocked<'_> {
 
     /// Whether some ULP is installed on the socket (ours or another).
     pub(crate) fn has_ulp(&self) -> bool {
-        ulp_installed(self.sock())
+        // SAFETY: a `TcpLocked` is a live full TCP socket, locked.
+        ulp_installed(unsafe { TcpSock::from_raw(self.sock().as_ptr()) })
     }
 
     /// Installs our ULP (`tcp_set_ulp()`): the socket gets an empty slot.
@@ -317,18 +318,24 @@ fn unregister() {
     }
 }
 
-/// Whether some ULP is installed on `sk`.
-fn ulp_installed(sk: &Sock) -> bool {
-    // SAFETY: a live full TCP socket; icsk_ulp_ops is a pointer-sized
-    // field, set once by its owner.
-    unsafe { !(*bindings::inet_csk(sk.as_ptr())).icsk_ulp_ops.is_null() }
+/// Whether some ULP is installed on the full TCP socket `sk`: one
+/// volatile read of the pointer (READ_ONCE), which `tcp_set_ulp()` sets
+/// once, under the socket lock.
+fn ulp_installed(sk: &TcpSock) -> bool {
+    // SAFETY: a live full TCP socket (a `TcpSock`), so its icsk is there;
+    // an aligned pointer-sized field, read once.
+    unsafe {
+        !ptr::read_volatile(ptr::addr_of!(
+            (*bindings::inet_csk(sk.as_ptr())).icsk_ulp_ops
+        ))
+        .is_null()
+    }
 }
 
 impl TcpSock {
-    /// Whether some ULP is installed on the socket, read without its lock:
-    /// for the socket's owner in process context (a syscall on its msk),
-    /// the only one that installs a ULP on a socket that is not yet
-    /// connected or listening.
+    /// Whether some ULP is installed on the socket, read without its lock
+    /// (a racing `tcp_set_ulp()` is seen or not, never torn).  The msk's
+    /// connect/listen ask it of their own subflow, which only they attach.
     pub(crate) fn has_ulp(&self) -> bool {
         ulp_installed(self)
     }
