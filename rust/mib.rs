@@ -112,6 +112,8 @@ pub(crate) const MPCAPABLE_DATA_FALLBACK: usize = 70;
 pub(crate) const DSS_CORRUPTION_RESET: usize = 25;
 /// `MPTcpExtDSSNotMatching`.
 pub(crate) const DSS_NOT_MATCHING: usize = 23;
+/// `MPTcpExtDSSNoMatchTCP` (mainline's `MPTCP_MIB_DSSTCPMISMATCH`).
+pub(crate) const DSS_TCP_MISMATCH: usize = 28;
 /// `MPTcpExtInfiniteMapTx`.
 pub(crate) const INFINITE_MAP_TX: usize = 26;
 /// `MPTcpExtInfiniteMapRx`.
@@ -177,6 +179,7 @@ const _: () = {
     assert!(eq(MIB_NAMES[MPFALLBACK_TOKEN_INIT], "MPFallbackTokenInit"));
     assert!(eq(MIB_NAMES[DSS_NOT_MATCHING], "DSSNotMatching"));
     assert!(eq(MIB_NAMES[DSS_CORRUPTION_RESET], "DSSCorruptionReset"));
+    assert!(eq(MIB_NAMES[DSS_TCP_MISMATCH], "DSSNoMatchTCP"));
     assert!(eq(
         MIB_NAMES[MPCAPABLE_DATA_FALLBACK],
         "MPCapableDataFallback"

@@ -147,8 +147,8 @@ pub(crate) struct SubflowCtx {
     /// sequence number + `rx_off` (wrapping): starts at 0 and goes down by
     /// every octet skipped as a data-level duplicate.
     rx_off: u64,
-    /// The mapping (subflow_seq, data_seq, data_len) the walk is inside.
-    rx_cur: Option<(u32, u64, u16)>,
+    /// The mapping the walk is inside.
+    rx_cur: Option<rx::RxMap>,
     /// Queued octets the reader must skip: data-level duplicates (a
     /// mainline sender re-sends DATA_ACK-pending data, or probes a zero
     /// data-level window with an already acknowledged octet, at new subflow
@@ -157,6 +157,9 @@ pub(crate) struct SubflowCtx {
     /// A mapping broke the data stream (DSN ahead of what one subflow can
     /// carry): the connection is reset from the receive path.
     rx_corrupt: bool,
+    /// The walk reached an octet no mapping covers: the connection falls
+    /// back to TCP from the receive path (`rx::rx_fallback`).
+    rx_invalid: bool,
     /// The peer's latest mapping used a 64-bit DSN: our DATA_ACK is 64-bit
     /// too (mainline's `use_64bit_ack`), else 32-bit.
     ack64: bool,

@@ -103,6 +103,23 @@ impl SkipRing {
     }
 }
 
+/// A peer mapping as the walk keeps it (from an skb's MPTCP extension):
+/// relative subflow sequence number, DSN, data-level length, DATA_FIN.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RxMap {
+    ssn: u32,
+    dsn: u64,
+    data_len: u16,
+    data_fin: bool,
+}
+
+impl RxMap {
+    /// The octets it maps (the DATA_FIN takes no subflow octet).
+    fn payload(self) -> u32 {
+        u32::from(self.data_len).saturating_sub(u32::from(self.data_fin))
+    }
+}
+
 /// The 64-bit DSN of the received octet at absolute subflow sequence
 /// number `seq` (at or after the last skipped range), updating the wrap
 /// tracking.
@@ -182,8 +199,17 @@ pub(super) fn data_fin_done(l: &mut TcpLocked<'_>) {
 /// closed data-level window with an acknowledged octet, on the same
 /// subflow: RFC 8684 §3.3.1 allows both), and those octets are queued for
 /// the reader to skip ([`rx_readable`]); if it is higher, data the one
-/// subflow never carried is missing: `rx_corrupt`.  Octets without a
-/// mapping of their own continue the current one.
+/// subflow never carried is missing: `rx_corrupt`.
+///
+/// Every octet must be covered by a mapping, as mainline's
+/// `get_mapping_status()` checks on every skb: its segment's own mapping,
+/// or the mapping the walk is in (a mapping may span segments that carry
+/// no DSS, and TCP coalesces such segments into the skb before them).  An
+/// octet no mapping covers (past the end of the last mapping, or before
+/// the start of its segment's new one: `DSSNoMatchTCP`) is an invalid
+/// mapping: `rx_invalid`, and the connection falls back to TCP
+/// ([`rx_fallback`]; with one subflow and no data-level retransmission,
+/// mainline's `allow_infinite_fallback` holds).
 fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
     let seqs = l.seqs();
     let (rcv_nxt, copied) = (seqs.rcv_nxt, seqs.copied_seq);
@@ -194,45 +220,79 @@ fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
         c.rx_cur = None;
     }
     let mut cur = l.rcv_cursor();
-    while seq::before(c.rx_seq, rcv_nxt) && !c.rx_corrupt {
+    while seq::before(c.rx_seq, rcv_nxt) && !c.rx_corrupt && !c.rx_invalid {
         let Some(skb) = cur.at(c.rx_seq) else {
             c.rx_seq = rcv_nxt;
             return;
         };
         let (start, len) = (skb.seq(), skb.len());
-        if let Some(m) = skb.mapping() {
-            let (ssn, dsn, data_len, fin) = (m.ssn, m.dsn, m.data_len, m.data_fin);
-            let key = (ssn, dsn, data_len);
-            if c.rx_cur != Some(key) {
-                let payload = u32::from(data_len).saturating_sub(u32::from(fin));
-                let off = c.rx_seq.wrapping_sub(c.isn_remote.wrapping_add(ssn));
-                // An octet outside its own mapping continues the stream.
-                if off < payload {
-                    let at = dsn.wrapping_add(u64::from(off));
-                    let want = rx_dsn_at(c, c.rx_seq);
-                    match mapping::walk_step(at, want, payload - off) {
-                        WalkStep::Deliver => {}
-                        WalkStep::Ahead => {
-                            c.rx_corrupt = true;
-                            return;
-                        }
-                        // Wait for the reader to consume a range.
-                        WalkStep::Duplicate(_) if c.skips.is_full() => return,
-                        WalkStep::Duplicate(dup) => {
-                            c.skips.push(c.rx_seq, dup);
-                            c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
-                            crate::ctl::mib_add(l.sock().net(), crate::mib::DUPLICATE_DATA, 1);
-                        }
-                    }
-                }
-                c.rx_cur = Some(key);
-            }
-        }
-        c.rx_seq = start.wrapping_add(len);
         if len == 0 {
             // A FIN-only skb: nothing more to walk.
             c.rx_seq = rcv_nxt;
+            return;
         }
+        let rel = c.rx_seq.wrapping_sub(c.isn_remote);
+        let covers = |k: RxMap| mapping::left_in_mapping(rel, k.ssn, k.payload());
+        let own = skb.mapping().map(|m| RxMap {
+            ssn: m.ssn,
+            dsn: m.dsn,
+            data_len: m.data_len,
+            data_fin: m.data_fin,
+        });
+        let new = own.filter(|k| c.rx_cur != Some(*k));
+        let left = if let Some((k, left)) = new.and_then(|k| covers(k).map(|n| (k, n))) {
+            // A new mapping: its DSN at this octet against the stream's.
+            let at = k.dsn.wrapping_add(u64::from(k.payload() - left));
+            let want = rx_dsn_at(c, c.rx_seq);
+            match mapping::walk_step(at, want, left) {
+                WalkStep::Deliver => {}
+                WalkStep::Ahead => {
+                    c.rx_corrupt = true;
+                    return;
+                }
+                // Wait for the reader to consume a range.
+                WalkStep::Duplicate(_) if c.skips.is_full() => return,
+                WalkStep::Duplicate(dup) => {
+                    c.skips.push(c.rx_seq, dup);
+                    c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
+                    crate::ctl::mib_add(l.sock().net(), crate::mib::DUPLICATE_DATA, 1);
+                }
+            }
+            c.rx_cur = Some(k);
+            left
+        } else if let Some(left) = c.rx_cur.and_then(covers) {
+            left
+        } else if c.data_fin_done {
+            // Past the peer's DATA_FIN: not the connection's data (mainline
+            // leaves it unread), and no reason to fall back.
+            len.wrapping_sub(c.rx_seq.wrapping_sub(start))
+        } else {
+            // No mapping covers this octet.
+            if new.is_some() {
+                crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_TCP_MISMATCH, 1);
+            }
+            c.rx_invalid = true;
+            return;
+        };
+        // To the end of the skb or of the mapping, whichever comes first.
+        let (skb_end, map_end) = (start.wrapping_add(len), c.rx_seq.wrapping_add(left));
+        c.rx_seq = if seq::before(map_end, skb_end) {
+            map_end
+        } else {
+            skb_end
+        };
+    }
+}
+
+/// The walk found an octet no mapping covers (`rx_invalid`): the
+/// connection falls back to TCP, counted as mainline's
+/// `mptcp_try_fallback(ssk, MPTCP_MIB_DSSFALLBACK)`.  What was walked is
+/// read as before; the rest, from the uncovered octet on, as TCP data.
+/// Only from the receive paths (`data_ready`, the reader), never from an
+/// option hook: TCP sizes a segment's options before it writes them.
+fn rx_fallback(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) {
+    if c.rx_invalid && is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+        super::fallback(l, c, crate::mib::DSS_FALLBACK);
     }
 }
 
@@ -253,6 +313,7 @@ pub(crate) fn rx_readable(g: &mut TcpGuard<'_>) -> Option<u32> {
         let seqs = g.seqs();
         let mut limit = if walking {
             rx_advance(g, &mut c);
+            rx_fallback(g, &mut c);
             c.rx_seq
         } else {
             seqs.rcv_nxt
@@ -342,6 +403,7 @@ pub(crate) fn data_ready(l: &mut TcpLocked<'_>) {
             send_ack = c.mp_fail_tx.is_some();
             rx_advance(l, c);
             corrupt = c.rx_corrupt && is_mptcp_state(c.state.load(Ordering::Relaxed));
+            rx_fallback(l, c);
         }
         fin = data_fin_reached(l, c);
     }

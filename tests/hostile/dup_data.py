@@ -24,6 +24,12 @@ mode dup (A = 100 octets, B = 100 octets, DSN relative to the IDSN):
 mode gap: ssn 1 DSN 1 (100 octets), then ssn 101 with DSN 151: 50 octets
   the one subflow never carried.  The client must reset the connection
   (MP_TCPRST "MPTCP-specific error") and its reader get EBADMSG after A.
+mode nomap: ssn 1 DSN 1 (A, 100 octets), then ssn 101 with B and a DSS
+  that has no mapping, then the TCP FIN.  mode overrun: one segment with
+  A+B under a mapping of 100 octets (A), then the TCP FIN.  Either way B
+  is covered by no mapping: an invalid mapping (mainline's
+  get_mapping_status()); the client falls back to TCP (DssFallback), reads
+  A+B as the stream, then EOF.
 Each command prints one JSON line.
 """
 import argparse, hashlib, os, sys, time
@@ -59,14 +65,28 @@ def server(a):
     if a.mode == "dup":
         plan = [(1, 1, A), (101, 100, A[99:]), (102, 1, A), (202, 51, A[50:] + B[:50]), (302, 151, B[50:])]
         fin_dsn = 201
-    else:
+    elif a.mode == "gap":
         plan = [(1, 1, A), (101, 151, B[:50])]
         fin_dsn = None
-    for ssn, rel, data in plan:
+    elif a.mode == "nomap":
+        plan = [(1, 1, A), (101, None, B)]
+        fin_dsn = None
+    else:  # overrun: the mapping covers A only
+        plan = [(1, 1, A + B, len(A))]
+        fin_dsn = None
+    for ssn, rel, data, *maplen in plan:
+        if rel is None:
+            # A DSS with the DATA_ACK only: no mapping for these octets.
+            c.send("PA", [mr.dss(data_ack=idsn_remote + 1)], data)
+            time.sleep(0.2)
+            continue
         dsn = idsn + rel
-        csum = mr.dss_csum(dsn, ssn, len(data), data) if a.csum else None
-        c.send("PA", [mr.dss(data_ack=idsn_remote + 1, dsn=dsn, ssn=ssn, data_len=len(data), csum=csum)], data)
+        n = maplen[0] if maplen else len(data)
+        csum = mr.dss_csum(dsn, ssn, n, data[:n]) if a.csum else None
+        c.send("PA", [mr.dss(data_ack=idsn_remote + 1, dsn=dsn, ssn=ssn, data_len=n, csum=csum)], data)
         time.sleep(0.2)
+    if a.mode in ("nomap", "overrun"):
+        c.send("FA", [mr.dss(data_ack=idsn_remote + 1)])
     if fin_dsn is not None:
         dsn = idsn + fin_dsn
         csum = mr.dss_csum(dsn, 0, 1) if a.csum else None
@@ -93,7 +113,7 @@ def main():
     ap.add_argument("cmd", choices=["server", "client"])
     ap.add_argument("--iface"), ap.add_argument("--peer-mac"), ap.add_argument("--src")
     ap.add_argument("--addr"), ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--mode", choices=["dup", "gap"], default="dup")
+    ap.add_argument("--mode", choices=["dup", "gap", "nomap", "overrun"], default="dup")
     ap.add_argument("--csum", action="store_true")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--wait", type=float, default=3)

@@ -130,6 +130,22 @@ pub fn walk_step(dsn: u64, want: u64, left: u32) -> WalkStep {
     }
 }
 
+/// The octets of a mapping left from the subflow octet with relative
+/// sequence number `ssn`, if the mapping (relative subflow sequence number
+/// `map_ssn`, `payload` octets, a DATA_FIN excluded) covers that octet:
+/// mainline's `validate_mapping()`.  None when the octet lies before the
+/// mapping's start or at or after its end: an octet no mapping covers is
+/// an invalid mapping (fallback while it is allowed, else reset).
+#[must_use]
+pub const fn left_in_mapping(ssn: u32, map_ssn: u32, payload: u32) -> Option<u32> {
+    let off = ssn.wrapping_sub(map_ssn);
+    if off < payload {
+        Some(payload.wrapping_sub(off))
+    } else {
+        None
+    }
+}
+
 /// How a newly received mapping relates to the current one, by content
 /// (see [`Mapping::relation`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

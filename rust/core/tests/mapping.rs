@@ -391,3 +391,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn left_in_mapping_rule() {
+    // A mapping of 100 octets from relative sequence number 1.
+    assert_eq!(left_in_mapping(1, 1, 100), Some(100));
+    assert_eq!(left_in_mapping(100, 1, 100), Some(1));
+    // Past its end, before its start: not covered (mainline's
+    // validate_mapping() fails).
+    assert_eq!(left_in_mapping(101, 1, 100), None);
+    assert_eq!(left_in_mapping(0, 1, 100), None);
+    // A DATA_FIN-only mapping covers no octet.
+    assert_eq!(left_in_mapping(5, 5, 0), None);
+    // Across the 32-bit wrap.
+    assert_eq!(left_in_mapping(3, u32::MAX - 1, 10), Some(5));
+}
