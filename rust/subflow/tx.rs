@@ -30,8 +30,9 @@ const TCPOPT_NOP: u8 = 1;
 /// must reserve (it asks with no skb).
 const MAX_OPT_SIZE: c_uint = 28;
 
-/// The largest GSO packet one mapping can cover (`GSO_LEGACY_MAX_SIZE`).
-const GSO_LEGACY_MAX_SIZE: u32 = 65536;
+/// The largest packet one mapping can cover: the data-level length is 16
+/// bits.
+const MAX_MAPPED_LEN: u32 = u16::MAX as u32;
 
 /// Encodes `opt` into `opts`, NOP-padded to 32 bits; returns the padded
 /// size, or None if it does not fit `remaining`.
@@ -238,13 +239,15 @@ pub(crate) fn established_options(
     if !is_mptcp_state(st) {
         return None;
     }
-    // Keeps TCP's segments within what one mapping can cover: the
+    // Keeps TCP's packets within what one mapping can cover: the
     // data-level length is 16 bits, and BIG TCP lets a device take GSO
-    // packets over 64 KiB.  TCP sizes new segments from `sk_gso_max_size`
-    // right after asking for our option size (tcp_send_mss() ->
+    // packets over 64 KiB, and a small MSS times tcp_min_tso_segs can
+    // exceed it too (loopback: the MSS bounded by half the window).  TCP
+    // sizes new segments from `sk_gso_max_size`/`sk_gso_max_segs` right
+    // after asking for our option size (tcp_send_mss() ->
     // tcp_current_mss() -> here); a route change re-reads the device's
-    // limit (sk_setup_caps()), and the next call clamps it again.
-    l.clamp_gso_max_size(GSO_LEGACY_MAX_SIZE);
+    // limits (sk_setup_caps()), and the next call clamps them again.
+    l.clamp_gso(MAX_MAPPED_LEN);
     let Some(skb) = skb else {
         // Size estimate for the MSS: the largest option we may send.
         return Some(MAX_OPT_SIZE.min(remaining));

@@ -453,15 +453,28 @@ impl TcpLocked<'_> {
         unsafe { (*self.sk.as_ptr()).sk_shutdown |= bindings::RCV_SHUTDOWN as u8 };
     }
 
-    /// Lowers `sk_gso_max_size` to `max` if it is larger.
-    pub(crate) fn clamp_gso_max_size(&self, max: u32) {
-        // SAFETY: a live socket, locked: TCP reads the field under the
-        // lock when it sizes segments (sk_setup_caps() writes it under the
-        // lock too).
+    /// Keeps every packet TCP builds within `max` octets: lowers
+    /// `sk_gso_max_size` to `max`, and `sk_gso_max_segs` so that that many
+    /// segments of the current MSS (plus the largest TCP options) fit in
+    /// `max` too.  The segment count matters when the MSS is small (bounded
+    /// by half the peer's window): `tcp_write_xmit()` grows the send head
+    /// to at least `tcp_min_tso_segs` (2) MSS (`tcp_grow_skb()`), whatever
+    /// the size limit.
+    pub(crate) fn clamp_gso(&self, max: u32) {
+        const MAX_TCP_OPTION_SPACE: u32 = 40;
+        // SAFETY: a live socket, locked: TCP reads these fields under the
+        // lock when it sizes segments (sk_setup_caps() writes them under
+        // the lock too); `tcp_sk` of a full TCP socket.
         unsafe {
             let sk = self.sk.as_ptr();
             if (*sk).sk_gso_max_size > max {
                 (*sk).sk_gso_max_size = max;
+            }
+            let mss = (*bindings::tcp_sk(sk)).mss_cache;
+            let segs = (max / mss.saturating_add(MAX_TCP_OPTION_SPACE).max(1)).max(1);
+            let segs = u16::try_from(segs).unwrap_or(u16::MAX);
+            if (*sk).sk_gso_max_segs > segs {
+                (*sk).sk_gso_max_segs = segs;
             }
         }
     }
