@@ -354,15 +354,21 @@ t_hostile_data_gap() {
 # mapping, and with one subflow the connection falls back to TCP): after A
 # (mapped) comes B, on a segment whose DSS has no mapping (nomap) or past
 # the end of the mapping of its own segment (overrun).  The client reads
-# A+B byte-exact as TCP, then EOF, counts DssFallback once, no reset.
+# A+B byte-exact as TCP, then EOF, no reset; TCP_IS_MPTCP=0 (fallen back).
+# nomap counts DssFallback once, on both kernels; for overrun mainline
+# 6.12 counts none (it moves the whole skb and falls back later, by
+# another path) and we count one: nomap_check WANT_FALLBACK_COUNT (a
+# pattern), so both kernels pass (tests/hostile/mainline.sh).
 nomap_check() {
+  local c
+  c=$(ctr ns1 MPTcpExtDssFallback MPTcpExtDSSCorruptionReset MPTcpExtMPRstTx)
+  echo "client MIB: $c $(ctr ns1 MPTcpExtDSSNoMatchTCP MPTcpExtDSSNotMatching MPTcpExtInfiniteMapRx)"
   [ "$(jget /tmp/h_cli.json 'j["exact_ab"], j["error"], j["tcp_is_mptcp"]')" = "(True, None, 0)" ] ||
     fail "want A+B byte-exact, EOF, TCP_IS_MPTCP=0 (fallen back)"
-  [ "$(ctr ns1 MPTcpExtDssFallback MPTcpExtDSSCorruptionReset MPTcpExtMPRstTx)" = \
-    "MPTcpExtDssFallback=1 MPTcpExtDSSCorruptionReset=0 MPTcpExtMPRstTx=0" ] || fail "MIB"
+  [[ "$c" =~ ^MPTcpExtDssFallback=$1\ MPTcpExtDSSCorruptionReset=0\ MPTcpExtMPRstTx=0$ ]] || fail "MIB"
 }
-t_hostile_data_nomap() { hostile_setup; dup_run nomap; nomap_check; hostile_live; topo_down; }
-t_hostile_data_overrun() { hostile_setup; dup_run overrun; nomap_check; hostile_live; topo_down; }
+t_hostile_data_nomap() { hostile_setup; dup_run nomap; nomap_check 1; hostile_live; topo_down; }
+t_hostile_data_overrun() { hostile_setup; dup_run overrun; nomap_check '[01]'; hostile_live; topo_down; }
 
 # Run order: the scenarios that can stall the kernel last.
 HOSTILE_TESTS="hostile_synack_bcast hostile_synack_v6 hostile_dup_data hostile_dup_data_csum hostile_data_gap hostile_data_nomap hostile_data_overrun hostile_mpc_data0 hostile_datafin hostile_datafin_stale"
