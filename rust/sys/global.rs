@@ -41,10 +41,10 @@ pub(crate) unsafe trait Zeroable {}
 macro_rules! zeroable {
     ($($t:ident),* $(,)?) => {
         $(
-            // SAFETY: a bindgen C struct made of integers, raw pointers,
-            // `Option<fn>`, unions and nested structs of those (lockdep
-            // keys and spinlocks are valid zeroed before their init
-            // function runs; static lockdep keys are expected zeroed).
+            // Lockdep keys and spinlocks are valid zeroed before their
+            // init function runs; static lockdep keys are expected zeroed.
+            // SAFETY: a bindgen C struct of integers, raw pointers,
+            // `Option<fn>`, and unions/structs of those: all-zero is valid.
             unsafe impl Zeroable for bindings::$t {}
         )*
     };

@@ -232,11 +232,12 @@ impl MskSocket {
         } else {
             bindings::socket_state_SS_UNCONNECTED
         };
-        // SAFETY: a live socket in one of its calls.  inet_stream_connect()
-        // writes the state under the sock lock; our calls write it after
-        // the subflow's call returned, unlocked, as the forwarding msk
-        // always did: concurrent connect()/sendto(MSG_FASTOPEN) on one
-        // socket race on this word only (an aligned store).
+        // inet_stream_connect() writes the state under the sock lock; ours
+        // is written unlocked after the subflow's call, as the forwarding
+        // msk always did: concurrent connect()/sendto(MSG_FASTOPEN) on one
+        // socket race on this word only.
+        // SAFETY: a live socket in one of its calls (type invariant); an
+        // aligned volatile store of one word.
         unsafe { ptr::write_volatile(ptr::addr_of_mut!((*self.raw()).state), st) };
     }
 }

@@ -175,7 +175,8 @@ impl<'a> Iterator for SkbList<'a> {
         // (how an `SkbList` is made): the list does not change meanwhile,
         // and its links are valid (the module invariant of `TcpSkb`).
         let skb = unsafe { TcpSkb::from_raw(self.next) };
-        // SAFETY: as above.
+        // SAFETY: `self.next` is a queued skb under the borrowed lock (as
+        // above), so its list links are valid.
         self.next = unsafe { (*self.next).__bindgen_anon_1.__bindgen_anon_1.next };
         Some(skb)
     }

@@ -298,10 +298,9 @@ unsafe extern "C" fn syn_recv_sock(
     own_req: *mut bool,
     opt_child_init: Option<unsafe extern "C" fn(*mut bindings::sock, *const bindings::sock)>,
 ) -> *mut bindings::sock {
-    // SAFETY: called by tcp_check_req() (or the syncookie and fast-open
-    // paths) with a live listener, the segment its receive path owns and
-    // the request it owns; `own_req` is its out flag, set by the kernel's
-    // function.
+    // `own_req` is tcp_check_req()'s out flag, set by the kernel's function.
+    // SAFETY: tcp_check_req() (or the syncookie/fast-open paths) passes a
+    // live listener, the segment and the request its receive path owns.
     unsafe {
         let listener = Sock::from_raw(sk.cast_mut());
         let orig = if listener.is_v6() {

@@ -69,10 +69,9 @@ impl<T> SpinLockBh<T> {
         {
             return;
         }
-        // SAFETY: `self` is `'static`, so the lock stays at this address;
-        // no one can hold it (state was UNINIT, so `lock()` refused), and
-        // the CAS above makes this the only initialisation.  The name and
-        // key are static, as lockdep keeps pointers to them.
+        // The name and key are static, as lockdep keeps pointers to them.
+        // SAFETY: `'static` self (fixed address); nobody holds the lock
+        // (UNINIT: `lock()` refused) and the CAS made this the only init.
         unsafe { bindings::__spin_lock_init(self.lock.get(), name.as_char_ptr(), key.get()) };
         self.state.store(READY, Ordering::Release);
     }

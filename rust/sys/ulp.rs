@@ -176,11 +176,10 @@ impl TcpSock {
     /// The subflow state (`subflow::state::*`) read without the lock, 0 if
     /// the socket is not one of our subflows.
     pub(crate) fn subflow_state(&self) -> u8 {
-        // SAFETY: a live full TCP socket (type invariant).  The slot is set
-        // at attach (under the lock, before the msk lets other operations
-        // race with it) and freed when the socket is destroyed; only its
-        // atomic `state` is read (no reference to the slot, which another
-        // CPU may be using under the lock).
+        // The slot is set at attach (under the lock, before other operations
+        // can race with it) and freed when the socket is destroyed.
+        // SAFETY: a live full TCP socket (type invariant); only the slot's
+        // atomic `state` is read, no reference to the slot is made.
         unsafe {
             let s = slot_ptr(self.as_ptr());
             if s.is_null() {
