@@ -38,6 +38,13 @@ impl RxMap {
         e.dsn == self.dsn && e.ssn == self.ssn && e.data_len == self.data_len
     }
 
+    /// Whether the mapping's payload ends before absolute subflow
+    /// sequence number `end` (`isn` is the peer's ISN).
+    fn ends_before(&self, isn: u32, end: u32) -> bool {
+        let map_end = isn.wrapping_add(self.ssn).wrapping_add(self.payload_len());
+        seq::before(map_end, end)
+    }
+
     /// Whether `e` is this mapping extended: same start, more octets.
     fn extended_by(&self, e: &Mapping) -> bool {
         e.dsn == self.dsn && e.ssn == self.ssn && e.data_len > self.data_len
@@ -81,13 +88,15 @@ pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
                 m.csum = e.csum.unwrap_or(0);
                 m
             }
-            (Some(m), Some(e)) if !m.matches(e) => {
-                // A second mapping inside one still open.
-                crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_NOT_MATCHING, 1);
-                let dsn = m.dsn;
-                csum_failed(c, dsn);
+            (Some(m), Some(e)) if !m.matches(e) && !m.ends_before(c.isn_remote, skb_end) => {
+                // A second mapping for octets the open one covers: not a
+                // checksum matter; the receive walk calls it invalid
+                // (`DSSNotMatching`) and falls back, as mainline's
+                // get_mapping_status() does before any checksum.
                 return;
             }
+            // A different mapping on an skb that reaches past the open one
+            // is for the octets after it: finish summing this one first.
             (Some(m), _) => m,
             // (Mappings without payload octets are never stored on skbs,
             // see `incoming_options`; the guard below keeps the walk going

@@ -148,7 +148,7 @@ pub(crate) struct SubflowCtx {
     /// every octet skipped as a data-level duplicate.
     rx_off: u64,
     /// The mapping the walk is inside.
-    rx_cur: Option<rx::RxMap>,
+    rx_cur: Option<crate::mapping::Mapping>,
     /// Queued octets the reader must skip: data-level duplicates (a
     /// mainline sender re-sends DATA_ACK-pending data, or probes a zero
     /// data-level window with an already acknowledged octet, at new subflow

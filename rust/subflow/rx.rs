@@ -13,7 +13,7 @@ use kernel::ffi::c_int;
 
 use super::checksum::csum_advance;
 use super::{ctx_locked, is_mptcp_state, CtxRef, SubflowCtx};
-use crate::mapping::{self, WalkStep};
+use crate::mapping::{self, Mapping, RxStep, WalkStep};
 use crate::options::{DataSeq, ResetReason};
 use crate::seq;
 use crate::sys::sock::{TcpGuard, TcpLocked, TcpSock};
@@ -100,23 +100,6 @@ impl SkipRing {
             }
             None => false,
         }
-    }
-}
-
-/// A peer mapping as the walk keeps it (from an skb's MPTCP extension):
-/// relative subflow sequence number, DSN, data-level length, DATA_FIN.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RxMap {
-    ssn: u32,
-    dsn: u64,
-    data_len: u16,
-    data_fin: bool,
-}
-
-impl RxMap {
-    /// The octets it maps (the DATA_FIN takes no subflow octet).
-    fn payload(self) -> u32 {
-        u32::from(self.data_len).saturating_sub(u32::from(self.data_fin))
     }
 }
 
@@ -232,47 +215,54 @@ fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
             return;
         }
         let rel = c.rx_seq.wrapping_sub(c.isn_remote);
-        let covers = |k: RxMap| mapping::left_in_mapping(rel, k.ssn, k.payload());
-        let own = skb.mapping().map(|m| RxMap {
-            ssn: m.ssn,
-            dsn: m.dsn,
-            data_len: m.data_len,
-            data_fin: m.data_fin,
-        });
-        let new = own.filter(|k| c.rx_cur != Some(*k));
-        let left = if let Some((k, left)) = new.and_then(|k| covers(k).map(|n| (k, n))) {
-            // A new mapping: its DSN at this octet against the stream's.
-            let at = k.dsn.wrapping_add(u64::from(k.payload() - left));
-            let want = rx_dsn_at(c, c.rx_seq);
-            match mapping::walk_step(at, want, left) {
-                WalkStep::Deliver => {}
-                WalkStep::Ahead => {
-                    c.rx_corrupt = true;
-                    return;
+        let own = skb
+            .mapping()
+            .map(|m| Mapping::new(m.dsn, m.ssn, m.data_len, m.data_fin));
+        let skb_left = len.wrapping_sub(c.rx_seq.wrapping_sub(start));
+        let left = match mapping::rx_step(c.rx_cur, own, rel, skb_left) {
+            RxStep::Use {
+                map,
+                left,
+                new: true,
+            } => {
+                // A new mapping: its DSN at this octet against the stream's.
+                let at = map
+                    .dsn
+                    .wrapping_add(u64::from(u32::from(map.data_len()) - left));
+                let want = rx_dsn_at(c, c.rx_seq);
+                match mapping::walk_step(at, want, left) {
+                    WalkStep::Deliver => {}
+                    WalkStep::Ahead => {
+                        c.rx_corrupt = true;
+                        return;
+                    }
+                    // Wait for the reader to consume a range.
+                    WalkStep::Duplicate(_) if c.skips.is_full() => return,
+                    WalkStep::Duplicate(dup) => {
+                        c.skips.push(c.rx_seq, dup);
+                        c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
+                        crate::ctl::mib_add(l.sock().net(), crate::mib::DUPLICATE_DATA, 1);
+                    }
                 }
-                // Wait for the reader to consume a range.
-                WalkStep::Duplicate(_) if c.skips.is_full() => return,
-                WalkStep::Duplicate(dup) => {
-                    c.skips.push(c.rx_seq, dup);
-                    c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
-                    crate::ctl::mib_add(l.sock().net(), crate::mib::DUPLICATE_DATA, 1);
-                }
+                c.rx_cur = Some(map);
+                left
             }
-            c.rx_cur = Some(k);
-            left
-        } else if let Some(left) = c.rx_cur.and_then(covers) {
-            left
-        } else if c.data_fin_done {
+            RxStep::Use { left, .. } => left,
             // Past the peer's DATA_FIN: not the connection's data (mainline
             // leaves it unread), and no reason to fall back.
-            len.wrapping_sub(c.rx_seq.wrapping_sub(start))
-        } else {
-            // No mapping covers this octet.
-            if new.is_some() {
-                crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_TCP_MISMATCH, 1);
+            _ if c.data_fin_done => skb_left,
+            RxStep::NotMatching => {
+                crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_NOT_MATCHING, 1);
+                c.rx_invalid = true;
+                return;
             }
-            c.rx_invalid = true;
-            return;
+            RxStep::Uncovered { tcp_mismatch } => {
+                if tcp_mismatch {
+                    crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_TCP_MISMATCH, 1);
+                }
+                c.rx_invalid = true;
+                return;
+            }
         };
         // To the end of the skb or of the mapping, whichever comes first.
         let (skb_end, map_end) = (start.wrapping_add(len), c.rx_seq.wrapping_add(left));

@@ -30,6 +30,10 @@ mode nomap: ssn 1 DSN 1 (A, 100 octets), then ssn 101 with B and a DSS
   is covered by no mapping: an invalid mapping (mainline's
   get_mapping_status()); the client falls back to TCP (DssFallback), reads
   A+B as the stream, then EOF.
+mode remap: ssn 1 DSN 1 under a mapping of 200 octets carrying A only,
+  then ssn 101 DSN 101 with B under its own 100-octet mapping: consistent
+  with the first, but a second mapping for octets the first still covers
+  (DSSNotMatching): an invalid mapping, the same fallback, A+B, EOF.
 Each command prints one JSON line.
 """
 import argparse, hashlib, os, sys, time
@@ -71,6 +75,9 @@ def server(a):
     elif a.mode == "nomap":
         plan = [(1, 1, A), (101, None, B)]
         fin_dsn = None
+    elif a.mode == "remap":
+        plan = [(1, 1, A, len(A) + len(B)), (101, 101, B)]
+        fin_dsn = None
     else:  # overrun: the mapping covers A only
         plan = [(1, 1, A + B, len(A))]
         fin_dsn = None
@@ -85,7 +92,7 @@ def server(a):
         csum = mr.dss_csum(dsn, ssn, n, data[:n]) if a.csum else None
         c.send("PA", [mr.dss(data_ack=idsn_remote + 1, dsn=dsn, ssn=ssn, data_len=n, csum=csum)], data)
         time.sleep(0.2)
-    if a.mode in ("nomap", "overrun"):
+    if a.mode in ("nomap", "overrun", "remap"):
         c.send("FA", [mr.dss(data_ack=idsn_remote + 1)])
     if fin_dsn is not None:
         dsn = idsn + fin_dsn
@@ -113,7 +120,7 @@ def main():
     ap.add_argument("cmd", choices=["server", "client"])
     ap.add_argument("--iface"), ap.add_argument("--peer-mac"), ap.add_argument("--src")
     ap.add_argument("--addr"), ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--mode", choices=["dup", "gap", "nomap", "overrun"], default="dup")
+    ap.add_argument("--mode", choices=["dup", "gap", "nomap", "overrun", "remap"], default="dup")
     ap.add_argument("--csum", action="store_true")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--wait", type=float, default=3)

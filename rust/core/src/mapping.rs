@@ -187,6 +187,83 @@ pub enum NewMappingVerdict {
     DssNoMatch,
 }
 
+/// What the receive walk does at the next unread subflow octet: mainline's
+/// `get_mapping_status()` for one position, the rule the kernel glue's walk
+/// over a subflow's receive queue and the core endpoint's both follow
+/// ([`rx_step`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RxStep {
+    /// Walk with `map`, which covers `left` (> 0) octets from this one
+    /// (to its end, not limited to the skb); `new`: it replaces the current
+    /// mapping, so its DSN at this octet must be checked against the
+    /// stream's ([`walk_step`]).
+    Use {
+        /// The mapping.
+        map: Mapping,
+        /// Its octets from this one on.
+        left: u32,
+        /// It replaces the current mapping.
+        new: bool,
+    },
+    /// The skb brings a different mapping for octets the current one still
+    /// covers, none past it: they would have two mappings.  Invalid;
+    /// mainline counts `DSSNotMatching`.
+    NotMatching,
+    /// No mapping covers this octet: invalid.  `tcp_mismatch`: the skb
+    /// brought a new mapping that does not cover it (mainline counts
+    /// `DSSNoMatchTCP`).
+    Uncovered {
+        /// A new mapping came and does not cover the octet.
+        tcp_mismatch: bool,
+    },
+}
+
+/// The [`RxStep`] at relative subflow sequence number `ssn`: `cur` is the
+/// mapping the walk is in (possibly consumed), `own` the mapping the skb
+/// holding the octet carries, `skb_left` the skb's octets from this one on.
+///
+/// An identical `own` is the current mapping.  A different one while the
+/// current still covers the octet is taken only once the current one is
+/// consumed, and only if the skb reaches past it
+/// ([`Mapping::check_new_mapping`]).  Otherwise a new mapping applies if it
+/// covers the octet (mainline's `validate_mapping()`), else the current
+/// one if it does.
+#[must_use]
+pub fn rx_step(cur: Option<Mapping>, own: Option<Mapping>, ssn: u32, skb_left: u32) -> RxStep {
+    let left_in = |m: Mapping| left_in_mapping(ssn, m.ssn, u32::from(m.data_len()));
+    let new = own.filter(|k| cur != Some(*k));
+    let cur = cur.and_then(|m| left_in(m).map(|left| (m, left)));
+    match (new, cur) {
+        (Some(k), Some((m, left))) => {
+            if m.check_new_mapping(&k, ssn, skb_left) == NewMappingVerdict::DssNoMatch {
+                RxStep::NotMatching
+            } else {
+                RxStep::Use {
+                    map: m,
+                    left,
+                    new: false,
+                }
+            }
+        }
+        (Some(k), None) => match left_in(k) {
+            Some(left) => RxStep::Use {
+                map: k,
+                left,
+                new: true,
+            },
+            None => RxStep::Uncovered { tcp_mismatch: true },
+        },
+        (None, Some((m, left))) => RxStep::Use {
+            map: m,
+            left,
+            new: false,
+        },
+        (None, None) => RxStep::Uncovered {
+            tcp_mismatch: false,
+        },
+    }
+}
+
 /// A DSS mapping with its DSN widened to 64 bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Mapping {

@@ -219,6 +219,63 @@ fn check_new_mapping_as_mainline() {
     );
 }
 
+#[test]
+fn rx_step_as_mainline() {
+    let cur = Mapping::new(1000, 1, 200, false);
+    let use_ = |map, left, new| RxStep::Use { map, left, new };
+    // In the current mapping, with no new one or an identical one.
+    assert_eq!(rx_step(Some(cur), None, 101, 100), use_(cur, 100, false));
+    assert_eq!(
+        rx_step(Some(cur), Some(cur), 101, 100),
+        use_(cur, 100, false)
+    );
+    // A different mapping for octets the current one still covers.
+    let inner = Mapping::new(1100, 101, 100, false);
+    assert_eq!(
+        rx_step(Some(cur), Some(inner), 101, 100),
+        RxStep::NotMatching
+    );
+    // ... unless the skb reaches past it: the current one first.
+    let next = Mapping::new(1100, 101, 150, false);
+    assert_eq!(
+        rx_step(Some(cur), Some(next), 101, 150),
+        use_(cur, 100, false)
+    );
+    // Then, at its end, the new one (checked against the stream).
+    assert_eq!(
+        rx_step(Some(cur), Some(next), 201, 50),
+        use_(next, 50, true)
+    );
+    // A new mapping that does not cover the octet: DSSNoMatchTCP.
+    let later = Mapping::new(1300, 301, 10, false);
+    assert_eq!(
+        rx_step(Some(cur), Some(later), 201, 100),
+        RxStep::Uncovered { tcp_mismatch: true }
+    );
+    // Past the last mapping, no new one: uncovered, not counted.
+    assert_eq!(
+        rx_step(Some(cur), None, 201, 100),
+        RxStep::Uncovered {
+            tcp_mismatch: false
+        }
+    );
+    assert_eq!(
+        rx_step(Some(cur), Some(cur), 201, 100),
+        RxStep::Uncovered {
+            tcp_mismatch: false
+        }
+    );
+    // The first mapping; a DATA_FIN takes no subflow octet.
+    let fin = Mapping::new(1000, 1, 11, true);
+    assert_eq!(rx_step(None, Some(fin), 1, 10), use_(fin, 10, true));
+    assert_eq!(
+        rx_step(Some(fin), None, 11, 5),
+        RxStep::Uncovered {
+            tcp_mismatch: false
+        }
+    );
+}
+
 fn arb_mapping() -> impl Strategy<Value = Mapping> {
     (any::<u64>(), any::<u32>(), 0u16..64, any::<bool>())
         .prop_map(|(dsn, ssn, len, fin)| Mapping::new(dsn, ssn, len, fin))
@@ -328,6 +385,36 @@ proptest! {
             NewMappingVerdict::Deferred
         };
         prop_assert_eq!(v, expected);
+    }
+
+    /// `rx_step` against mainline's rule written over octet sets.
+    #[test]
+    fn rx_step_model(cur in proptest::option::of(arb_mapping()), own in proptest::option::of(arb_mapping()),
+                     delta in -10i64..80, skb_left in 1u32..100) {
+        let base = cur.or(own).map_or(0, |m| m.ssn);
+        let ssn = base.wrapping_add(delta as u32);
+        // Octets a mapping has from `ssn` on (0: it does not cover `ssn`).
+        let left = |m: &Mapping| {
+            let o = octets(m);
+            (0u32..).take_while(|i| o.contains_key(&ssn.wrapping_add(*i))).count() as u32
+        };
+        let cur_left = cur.as_ref().map_or(0, left);
+        let differs = own.is_some() && own != cur;
+        let expected = match (cur, own) {
+            (Some(c), Some(k)) if differs && cur_left > 0 => {
+                let identical = c.dsn == k.dsn && c.ssn == k.ssn && c.data_len() == k.data_len();
+                if !identical && cur_left >= skb_left {
+                    RxStep::NotMatching
+                } else {
+                    RxStep::Use { map: c, left: cur_left, new: false }
+                }
+            }
+            (_, Some(k)) if differs && left(&k) > 0 => RxStep::Use { map: k, left: left(&k), new: true },
+            _ if differs => RxStep::Uncovered { tcp_mismatch: true },
+            (Some(c), _) if cur_left > 0 => RxStep::Use { map: c, left: cur_left, new: false },
+            _ => RxStep::Uncovered { tcp_mismatch: false },
+        };
+        prop_assert_eq!(rx_step(cur, own, ssn, skb_left), expected);
     }
 
     #[test]

@@ -470,6 +470,42 @@ fn dsn_rewritten_downward_is_a_duplicate() {
     assert_eq!(p.sides[S].rx.len(), 3000);
 }
 
+/// A mapping split in two on the path: the first segment's mapping claims
+/// the next segment's octets too, and the next brings its own (consistent)
+/// one.  Mainline's get_mapping_status() accepts only an identical map for
+/// octets the current one still covers: `DSSNotMatching`, an invalid
+/// mapping, fallback; the data still arrives byte-exact, and with
+/// checksums it is no checksum failure (no MP_FAIL).
+#[test]
+fn second_mapping_inside_the_current_one_falls_back() {
+    for cfg in [PLAIN, CSUM] {
+        let mut p = Pair::new(cfg, cfg, 32);
+        p.set_path(|from, _, seg| {
+            if from == C
+                && seg.is_data()
+                && seg.dss().and_then(|d| d.mapping).map(|m| m.ssn) == Some(1001)
+            {
+                seg.map_dss(|m| m.data_len += 1000);
+            }
+        });
+        p.handshake();
+        p.write_random(C, 5000);
+        for _ in 0..3 {
+            p.send_chunk(C, Some(1000));
+            p.flush();
+        }
+        let s = &p.sides[S];
+        assert_eq!(s.count(Mib::DSSNotMatching), 1);
+        assert_eq!(s.count(Mib::DssFallback), 1);
+        assert_eq!(s.count(Mib::DSSNoMatchTCP), 0);
+        assert_eq!(s.count(Mib::MPFailTx), 0);
+        assert!(p.ep(S).is_fallback());
+        assert_eq!(s.rx, p.sides[C].app_tx[..3000]);
+        finish_plain(&mut p);
+        p.assert_exact();
+    }
+}
+
 // ---------------------------------------------------------------------
 // 5. Data-level retransmission and zero-window probe
 // ---------------------------------------------------------------------

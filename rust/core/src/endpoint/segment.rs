@@ -24,7 +24,7 @@ use super::{
 use crate::crypto;
 use crate::csum::{self, DssCsum};
 use crate::handshake;
-use crate::mapping::{expand_data_ack, expand_dsn, walk_step, Mapping, WalkStep};
+use crate::mapping::{expand_data_ack, expand_dsn, rx_step, walk_step, Mapping, RxStep, WalkStep};
 use crate::options::{
     DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFail, MpFastclose, MpTcpRst,
     MptcpOption, MptcpOptions, ResetReason, MPTCP_CAP_CHECKSUM_REQD, TCPOPT_NOP,
@@ -424,29 +424,39 @@ impl Endpoint {
             }
         }
         let n = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-        let start = new
-            .map(|(m, _)| m.ssn.wrapping_sub(rel))
-            .filter(|&off| off < n);
-        let head = usize::try_from(start.unwrap_or(n)).unwrap_or(usize::MAX);
-        self.csum_walk_cont(payload.get(..head).unwrap_or(payload), rel, out);
+        if let (Some(cm), Some(_)) = (self.csum_map, new) {
+            if cm.map.contains_range(rel, n) {
+                // A second mapping for octets the open one covers: not a
+                // checksum matter; `data_walk` calls it invalid
+                // (`DSSNotMatching`) and falls back, as mainline's
+                // get_mapping_status() does before any checksum.
+                return;
+            }
+        }
+        // The open mapping is summed to its end first; the segment's own
+        // applies from where it starts.
+        let start = match self.csum_map {
+            Some(cm) => Some(cm.map.ssn_end().wrapping_sub(rel)),
+            None => new.map(|(m, _)| m.ssn.wrapping_sub(rel)),
+        }
+        .filter(|&off| off < n);
+        let head = start.unwrap_or(n);
+        let head_usize = usize::try_from(head).unwrap_or(usize::MAX);
+        self.csum_walk_cont(payload.get(..head_usize).unwrap_or(payload), rel, out);
         let Some((m, c)) = new else { return };
-        if !self.csum_active() {
+        if !self.csum_active() || self.csum_map.is_some() || start.is_none() {
             return;
         }
-        if let Some(cm) = self.csum_map {
-            // A second mapping for octets of one still open.
-            self.counters.inc(Mib::DSSNotMatching);
-            self.csum_failed(cm.map.dsn, out);
-            return;
-        }
-        if start.is_some() {
+        // A mapping that starts elsewhere than where the walk stands is
+        // not checked (its start was not seen).
+        if m.ssn == rel.wrapping_add(head) {
             self.csum_map = Some(CsumMap {
                 map: m,
                 csum: c,
                 done: 0,
                 sum: DssCsum::new(),
             });
-            self.csum_walk_cont(payload.get(head..).unwrap_or(&[]), m.ssn, out);
+            self.csum_walk_cont(payload.get(head_usize..).unwrap_or(&[]), m.ssn, out);
         }
     }
 
@@ -498,7 +508,9 @@ impl Endpoint {
 
     /// Hands the in-order `payload` (at relative sequence number `rel`,
     /// offset `base` in the segment) to the application, mapping by
-    /// mapping. `new` is the segment's own mapping (payload only).
+    /// mapping ([`rx_step`], the kernel walk's rule). `new` is the
+    /// segment's own mapping (payload only). An invalid mapping falls back
+    /// (one subflow: always allowed) and the rest is plain TCP data.
     fn data_walk(
         &mut self,
         payload: &[u8],
@@ -508,67 +520,33 @@ impl Endpoint {
         out: &mut RxOutcome,
     ) -> Result<(), ()> {
         let n = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-        if n == 0 {
-            return Ok(());
-        }
-        // Where the segment's mapping starts to apply, if it covers any of
-        // its octets.
-        let start = new.and_then(|m| {
-            if m.contains_ssn(rel) {
-                Some(0)
-            } else {
-                let off = m.ssn.wrapping_sub(rel);
-                (off < n).then_some(off)
-            }
-        });
-        if new.is_some() && start.is_none() {
-            self.counters.inc(Mib::DSSNoMatchTCP);
-        }
-        let split = start.unwrap_or(n);
-        self.walk_piece(base, rel, 0, split, out)?;
-        if let (Some(m), Some(_)) = (new, start) {
-            self.rx_map = Some(m);
-            self.walk_piece(base, rel, split, n, out)?;
-        }
-        Ok(())
-    }
-
-    /// Walks octets `[from, to)` of the segment with the current mapping.
-    /// Each round consumes at least one octet.
-    fn walk_piece(
-        &mut self,
-        base: usize,
-        rel: u32,
-        from: u32,
-        to: u32,
-        out: &mut RxOutcome,
-    ) -> Result<(), ()> {
-        let mut p = from;
-        while p < to {
-            let at = |x: u32| base.saturating_add(usize::try_from(x).unwrap_or(usize::MAX));
+        let at = |x: u32| base.saturating_add(usize::try_from(x).unwrap_or(usize::MAX));
+        let mut p = 0u32;
+        while p < n {
             if self.mode == SubflowMode::Fallback {
-                out.push(at(p), at(to));
-                self.rcv_dsn = self.rcv_dsn.wrapping_add(u64::from(to.wrapping_sub(p)));
+                out.push(at(p), at(n));
+                self.rcv_dsn = self.rcv_dsn.wrapping_add(u64::from(n.wrapping_sub(p)));
                 return Ok(());
             }
             let ssn = rel.wrapping_add(p);
-            let covered = self.rx_map.and_then(|m| {
-                m.offset_of(ssn).map(|off| {
-                    let left = u32::from(m.data_len()).saturating_sub(off);
-                    (
-                        m.dsn.wrapping_add(u64::from(off)),
-                        left.min(to.wrapping_sub(p)),
-                    )
-                })
-            });
-            let Some((dsn, left)) = covered else {
-                // Payload beyond every mapping: the peer stopped mapping
-                // (options vanish). Mainline finds no valid mapping and
-                // falls back while one subflow allows it; the next round
-                // delivers the rest as plain TCP.
-                self.fallback(Some(Mib::DssFallback));
-                continue;
+            let (map, left) = match rx_step(self.rx_map, new, ssn, n.wrapping_sub(p)) {
+                RxStep::Use { map, left, .. } => (map, left.min(n.wrapping_sub(p))),
+                RxStep::NotMatching => {
+                    self.counters.inc(Mib::DSSNotMatching);
+                    self.fallback(Some(Mib::DssFallback));
+                    continue;
+                }
+                RxStep::Uncovered { tcp_mismatch } => {
+                    if tcp_mismatch {
+                        self.counters.inc(Mib::DSSNoMatchTCP);
+                    }
+                    // E.g. the peer stopped mapping (options vanish).
+                    self.fallback(Some(Mib::DssFallback));
+                    continue;
+                }
             };
+            self.rx_map = Some(map);
+            let dsn = map.dsn_of(ssn).unwrap_or(map.dsn);
             let want = self.rcv_dsn;
             match walk_step(dsn, want, left) {
                 WalkStep::Deliver => {
