@@ -34,6 +34,8 @@ mode remap: ssn 1 DSN 1 under a mapping of 200 octets carrying A only,
   then ssn 101 DSN 101 with B under its own 100-octet mapping: consistent
   with the first, but a second mapping for octets the first still covers
   (DSSNotMatching): an invalid mapping, the same fallback, A+B, EOF.
+  With --csum the first mapping's checksum covers A+B, the octets it
+  claims (mainline sums them across both segments and finds it right).
 Each command prints one JSON line.
 """
 import argparse, hashlib, os, sys, time
@@ -89,7 +91,10 @@ def server(a):
             continue
         dsn = idsn + rel
         n = maplen[0] if maplen else len(data)
-        csum = mr.dss_csum(dsn, ssn, n, data[:n]) if a.csum else None
+        # The checksum covers the octets the mapping claims; remap's first
+        # mapping claims B too (mainline sums the following skbs for it).
+        claimed = (A + B)[:n] if a.mode == "remap" and rel == 1 else data[:n]
+        csum = mr.dss_csum(dsn, ssn, n, claimed) if a.csum else None
         c.send("PA", [mr.dss(data_ack=idsn_remote + 1, dsn=dsn, ssn=ssn, data_len=n, csum=csum)], data)
         time.sleep(0.2)
     if a.mode in ("nomap", "overrun", "remap"):
