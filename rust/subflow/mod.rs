@@ -92,7 +92,6 @@ mod info;
 mod rx;
 mod tx;
 
-use checksum::RxMap;
 pub(crate) use rx::data_ready;
 use rx::SkipRing;
 
@@ -194,8 +193,8 @@ pub(crate) struct SubflowCtx {
     /// Receive-side checksum validation has summed the payload up to this
     /// (absolute) subflow sequence number.
     csum_seq: u32,
-    /// The received mapping being checksummed.
-    rx_map: Option<RxMap>,
+    /// The received mappings' checksums.
+    csum_walk: crate::csum::CsumWalk,
     /// An MP_FAIL to send (DSN of the failed mapping); then plain TCP.
     mp_fail_tx: Option<u64>,
     /// An infinite mapping to send (answering the peer's MP_FAIL); then

@@ -31,8 +31,11 @@
 //! included, and adds the pseudo-header at the end, so it can follow a
 //! mapping spread over several skbs.
 //!
-//! This file only uses `core` and is meant to be included by `#[path]` into
-//! other crates (the kernel module), so it must stay self-contained.
+//! [`CsumWalk`] is the receive side's walk: which octets belong to which
+//! mapping's sum, and the verdict when a mapping is complete.
+//!
+//! This file only uses `core` and `crate::mapping`, and is meant to be
+//! included by `#[path]` into other crates (the kernel module).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -45,6 +48,8 @@
         clippy::arithmetic_side_effects
     )
 )]
+
+use crate::mapping::Mapping;
 
 /// Length of the DSS checksum pseudo-header in octets.
 pub const DSS_PSEUDO_HEADER_LEN: usize = 16;
@@ -204,6 +209,158 @@ pub fn dss_checksum(dsn: u64, ssn: u32, data_len: u16, payload: &[u8]) -> u16 {
     let mut c = DssCsum::new();
     c.update(payload);
     c.finish(dsn, ssn, data_len)
+}
+
+/// The receive side's walk over the payload, mapping by mapping (RFC 8684
+/// §3.3.1, mainline's `validate_data_csum()`): a mapping's payload is
+/// summed over the segments it spans and its checksum verified once the
+/// last octet is in.  One rule for the kernel glue (which sums skbs with
+/// the kernel's helper) and the core endpoint (which sums bytes): the
+/// caller asks [`CsumWalk::step`] what to do at the next octet in order,
+/// then reports the octets it summed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CsumWalk {
+    open: Option<OpenCsum>,
+}
+
+/// A mapping being summed.
+#[derive(Clone, Copy, Debug)]
+struct OpenCsum {
+    map: Mapping,
+    /// The checksum the peer sent.
+    csum: u16,
+    /// Payload octets summed so far, and their sum.
+    done: u32,
+    sum: DssCsum,
+}
+
+/// What to do at the next octet in order ([`CsumWalk::step`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsumStep {
+    /// Sum the next `n` (> 0) octets and report them with
+    /// [`CsumWalk::add_sum`] or [`CsumWalk::add_bytes`].
+    Sum(u32),
+    /// Pass `n` (> 0) octets unchecked: no mapping whose start was seen
+    /// covers them.
+    Skip(u32),
+    /// Stop here: the segment brings a second mapping for octets the open
+    /// one covers, none past it.  That is not a checksum matter: the data
+    /// walk finds the mapping invalid (`DSSNotMatching`, [`rx_step`]) and
+    /// falls back, as mainline's get_mapping_status() decides before any
+    /// checksum.
+    ///
+    /// [`rx_step`]: crate::mapping::rx_step
+    Stop,
+}
+
+/// The outcome of reporting summed octets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsumVerdict {
+    /// The mapping is not complete yet.
+    Pending,
+    /// The mapping is complete and its checksum right.
+    Good,
+    /// The mapping of DSN `dsn` is complete and its checksum wrong.
+    Bad(u64),
+}
+
+impl CsumWalk {
+    /// No mapping open.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { open: None }
+    }
+
+    /// Forgets the open mapping (its octets were consumed unchecked).
+    pub fn reset(&mut self) {
+        self.open = None;
+    }
+
+    /// What to do at the octet of relative subflow sequence number `rel`,
+    /// the first of `left` (> 0) octets of its segment, which carries the
+    /// mapping `own` with its checksum.
+    ///
+    /// The open mapping is summed to its end; the same mapping again (or
+    /// extended: same start, longer) continues it.  A mapping is opened
+    /// only at its first octet, so one whose start was not seen is not
+    /// checked.
+    pub fn step(&mut self, own: Option<(Mapping, u16)>, rel: u32, left: u32) -> CsumStep {
+        if let (Some(o), Some((m, csum))) = (self.open.as_mut(), own) {
+            if m.dsn == o.map.dsn && m.ssn == o.map.ssn && m.data_len() >= o.map.data_len() {
+                if m.data_len() > o.map.data_len() {
+                    // Mainline once appended to an skb whose mapping was
+                    // partly sent; its checksum covers the longer range.
+                    o.map = m;
+                    o.csum = csum;
+                }
+            } else if o.map.contains_range(rel, left) {
+                return CsumStep::Stop;
+            }
+        }
+        if let Some(o) = self.open {
+            let todo = u32::from(o.map.data_len()).saturating_sub(o.done);
+            if rel == o.map.ssn.wrapping_add(o.done) && todo > 0 {
+                return CsumStep::Sum(todo.min(left));
+            }
+            // Not where the walk stands: give up on it rather than sum the
+            // wrong octets.
+            self.open = None;
+        }
+        if let Some((m, csum)) = own {
+            let off = m.ssn.wrapping_sub(rel);
+            if off == 0 && m.data_len() > 0 {
+                self.open = Some(OpenCsum {
+                    map: m,
+                    csum,
+                    done: 0,
+                    sum: DssCsum::new(),
+                });
+                return CsumStep::Sum(u32::from(m.data_len()).min(left));
+            }
+            if off > 0 && off < left {
+                // It starts later in this segment.
+                return CsumStep::Skip(off);
+            }
+        }
+        CsumStep::Skip(left)
+    }
+
+    /// Reports the sum of the `n` octets [`CsumWalk::step`] asked for, as
+    /// [`DssCsum::add_sum`] takes it.
+    pub fn add_sum(&mut self, be_sum: u16, n: u32) -> CsumVerdict {
+        let Some(o) = self.open.as_mut() else {
+            return CsumVerdict::Pending;
+        };
+        o.sum
+            .add_sum(be_sum, usize::try_from(n).unwrap_or(usize::MAX));
+        self.summed(n)
+    }
+
+    /// Reports the octets [`CsumWalk::step`] asked for.
+    pub fn add_bytes(&mut self, data: &[u8]) -> CsumVerdict {
+        let Some(o) = self.open.as_mut() else {
+            return CsumVerdict::Pending;
+        };
+        o.sum.update(data);
+        self.summed(u32::try_from(data.len()).unwrap_or(u32::MAX))
+    }
+
+    fn summed(&mut self, n: u32) -> CsumVerdict {
+        let Some(o) = self.open.as_mut() else {
+            return CsumVerdict::Pending;
+        };
+        o.done = o.done.saturating_add(n);
+        if o.done < u32::from(o.map.data_len()) {
+            return CsumVerdict::Pending;
+        }
+        let o = *o;
+        self.open = None;
+        if o.sum.verify(o.map.dsn, o.map.ssn, o.map.len, o.csum) {
+            CsumVerdict::Good
+        } else {
+            CsumVerdict::Bad(o.map.dsn)
+        }
+    }
 }
 
 #[cfg(test)]

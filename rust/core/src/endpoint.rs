@@ -57,7 +57,7 @@ use core::ops::Range;
 use crate::close::DataFins;
 pub use crate::close::MskState;
 use crate::crypto;
-use crate::csum::DssCsum;
+use crate::csum::CsumWalk;
 use crate::mapping::Mapping;
 use crate::options::ResetReason;
 
@@ -328,15 +328,6 @@ pub struct TxSegment<'a> {
     pub dsn: Option<u64>,
 }
 
-/// A received mapping being checksummed (it may span segments).
-#[derive(Debug, Clone, Copy)]
-struct CsumMap {
-    map: Mapping,
-    csum: u16,
-    done: u32,
-    sum: DssCsum,
-}
-
 /// One MPTCP connection on one subflow; see the module documentation.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -386,7 +377,8 @@ pub struct Endpoint {
     rcv_dsn: u64,
     /// The mapping the walk is in (payload only, DATA_FIN stripped).
     rx_map: Option<Mapping>,
-    csum_map: Option<CsumMap>,
+    /// The received payload's checksums.
+    csum_walk: CsumWalk,
     /// Our DATA_ACK is 64-bit (mainline `use_64bit_ack`).
     ack64: bool,
     /// DSN of the peer's DATA_FIN, once announced.
@@ -445,7 +437,7 @@ impl Endpoint {
             rcv_nxt: 0,
             rcv_dsn: 0,
             rx_map: None,
-            csum_map: None,
+            csum_walk: CsumWalk::new(),
             ack64: false,
             fin_rx: None,
             fin_rx_done: false,
@@ -693,7 +685,7 @@ impl Endpoint {
         }
         // Nothing MPTCP is pending any more; the TCP stream is the data.
         self.rx_map = None;
-        self.csum_map = None;
+        self.csum_walk.reset();
         self.mp_fail_tx = None;
         self.infinite_tx = None;
     }

@@ -136,3 +136,158 @@ proptest! {
         prop_assert!(!c.verify(dsn, 1, len, csum));
     }
 }
+
+// ---------------------------------------------------------------------
+// CsumWalk: the receive side's walk (kernel glue and endpoint)
+// ---------------------------------------------------------------------
+
+use mptcp_core::mapping::Mapping;
+
+/// Walks `payload` (relative subflow sequence numbers from `rel`) cut into
+/// segments of `seg` octets, each carrying `own(seg_start)`; returns the
+/// verdicts and steps seen.
+fn walk(
+    w: &mut CsumWalk,
+    payload: &[u8],
+    rel: u32,
+    seg: usize,
+    own: impl Fn(u32) -> Option<(Mapping, u16)>,
+) -> (Vec<CsumVerdict>, Vec<CsumStep>) {
+    let (mut verdicts, mut steps) = (Vec::new(), Vec::new());
+    for (i, chunk) in payload.chunks(seg).enumerate() {
+        let start = rel + (i * seg) as u32;
+        let mut p = 0usize;
+        while p < chunk.len() {
+            let s = w.step(own(start), start + p as u32, (chunk.len() - p) as u32);
+            steps.push(s);
+            match s {
+                CsumStep::Sum(n) => {
+                    let n = n as usize;
+                    verdicts.push(w.add_bytes(&chunk[p..p + n]));
+                    p += n;
+                }
+                CsumStep::Skip(n) => p += n as usize,
+                CsumStep::Stop => break,
+            }
+        }
+    }
+    (verdicts, steps)
+}
+
+#[test]
+fn walk_verifies_a_mapping_over_segments() {
+    let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 + 1) as u8).collect();
+    let m = Mapping::new(5000, 1, 1000, false);
+    let csum = dss_checksum(5000, 1, 1000, &data);
+    let mut w = CsumWalk::new();
+    let (v, _) = walk(&mut w, &data, 1, 333, |_| Some((m, csum)));
+    assert_eq!(v.last(), Some(&CsumVerdict::Good));
+    assert!(v[..v.len() - 1].iter().all(|x| *x == CsumVerdict::Pending));
+    // A wrong checksum is found when the last octet is in.
+    let mut w = CsumWalk::new();
+    let (v, _) = walk(&mut w, &data, 1, 333, |_| Some((m, csum ^ 1)));
+    assert_eq!(v.last(), Some(&CsumVerdict::Bad(5000)));
+}
+
+#[test]
+fn walk_second_mapping_inside_stops() {
+    let data = [9u8; 200];
+    let first = Mapping::new(100, 1, 200, false);
+    let inner = Mapping::new(200, 101, 100, false);
+    let mut w = CsumWalk::new();
+    let (v, steps) = walk(&mut w, &data, 1, 100, |s| {
+        Some(if s == 1 { (first, 0) } else { (inner, 0) })
+    });
+    assert_eq!(v, vec![CsumVerdict::Pending]);
+    assert_eq!(steps, vec![CsumStep::Sum(100), CsumStep::Stop]);
+}
+
+#[test]
+fn walk_mapping_starting_inside_a_segment_and_unseen_starts() {
+    let data: Vec<u8> = (0..100u8).collect();
+    // The mapping starts 40 octets into the segment: the head is skipped.
+    let m = Mapping::new(7, 41, 60, false);
+    let csum = dss_checksum(7, 41, 60, &data[40..]);
+    let mut w = CsumWalk::new();
+    let (v, steps) = walk(&mut w, &data, 1, 100, |_| Some((m, csum)));
+    assert_eq!(steps, vec![CsumStep::Skip(40), CsumStep::Sum(60)]);
+    assert_eq!(v, vec![CsumVerdict::Good]);
+    // A mapping whose start was not seen is not checked.
+    let mut w = CsumWalk::new();
+    let (v, steps) = walk(&mut w, &data[50..], 51, 50, |_| Some((m, csum)));
+    assert_eq!(steps, vec![CsumStep::Skip(50)]);
+    assert!(v.is_empty());
+}
+
+#[test]
+fn walk_extended_mapping_is_summed_whole() {
+    let data: Vec<u8> = (0..150u8).collect();
+    let short = Mapping::new(10, 1, 100, false);
+    let long = Mapping::new(10, 1, 150, false);
+    let csum = dss_checksum(10, 1, 150, &data);
+    let mut w = CsumWalk::new();
+    let (v, _) = walk(&mut w, &data, 1, 50, |s| {
+        // The first segment went out under the short mapping, the rest
+        // under the extended one.
+        Some(if s < 51 { (short, 0) } else { (long, csum) })
+    });
+    assert_eq!(v.last(), Some(&CsumVerdict::Good));
+}
+
+proptest! {
+    /// Mappings of random sizes over a random stream, cut into random
+    /// segments (each carrying the mapping its first octet is in, as TCP
+    /// segments do): every mapping is verified good, whether the octets
+    /// come as bytes or as kernel-style partial sums.
+    #[test]
+    fn walk_verifies_every_mapping(data in proptest::collection::vec(any::<u8>(), 1..3000),
+                                   maps in proptest::collection::vec(1u16..700, 1..20),
+                                   seg in 1usize..900, sums in any::<bool>()) {
+        // Mapping boundaries (relative ssn from 1), the last running to the end.
+        let mut bounds = vec![0usize];
+        for m in maps {
+            let next = bounds.last().unwrap() + m as usize;
+            if next >= data.len() { break; }
+            bounds.push(next);
+        }
+        bounds.push(data.len());
+        let mapping_at = |off: usize| {
+            let i = bounds.windows(2).position(|b| off >= b[0] && off < b[1]).unwrap();
+            let (a, b) = (bounds[i], bounds[i + 1]);
+            let m = Mapping::new(1000 + a as u64, 1 + a as u32, (b - a) as u16, false);
+            (m, dss_checksum(m.dsn, m.ssn, m.len, &data[a..b]))
+        };
+        let mut w = CsumWalk::new();
+        let mut good = 0;
+        // A sender cuts segments at mapping boundaries (one DSS each).
+        let segs = bounds.windows(2).flat_map(|b| {
+            (b[0]..b[1]).step_by(seg).map(move |s| (s, (s + seg).min(b[1])))
+        });
+        for (start, end) in segs {
+            let chunk = &data[start..end];
+            let own = mapping_at(start);
+            let mut p = 0;
+            while p < chunk.len() {
+                match w.step(Some(own), 1 + (start + p) as u32, (chunk.len() - p) as u32) {
+                    CsumStep::Sum(n) => {
+                        let part = &chunk[p..p + n as usize];
+                        let v = if sums {
+                            let mut c = DssCsum::new();
+                            c.update(part);
+                            w.add_sum(c.payload_sum(), n)
+                        } else {
+                            w.add_bytes(part)
+                        };
+                        if let CsumVerdict::Bad(d) = v { prop_assert!(false, "mapping {} bad", d); }
+                        if v == CsumVerdict::Good { good += 1; }
+                        p += n as usize;
+                    }
+                    CsumStep::Skip(n) => prop_assert!(false, "skip {} at {}", n, start + p),
+                    CsumStep::Stop => prop_assert!(false, "stop"),
+                }
+            }
+        }
+        // Every mapping is checked.
+        prop_assert_eq!(good, bounds.len() - 1);
+    }
+}

@@ -18,11 +18,11 @@
 )]
 
 use super::{
-    CloseError, CsumMap, Endpoint, Mib, MskState, Role, RxOutcome, RxSegment, SubflowMode,
-    TxSegment, MAX_TCP_OPTION_SPACE, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN,
+    CloseError, Endpoint, Mib, MskState, Role, RxOutcome, RxSegment, SubflowMode, TxSegment,
+    MAX_TCP_OPTION_SPACE, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN,
 };
 use crate::crypto;
-use crate::csum::{self, DssCsum};
+use crate::csum::{self, CsumStep, CsumVerdict};
 use crate::handshake;
 use crate::mapping::{expand_data_ack, expand_dsn, rx_step, walk_step, Mapping, RxStep, WalkStep};
 use crate::options::{
@@ -399,10 +399,8 @@ impl Endpoint {
     }
 
     /// Checksums the in-order `payload` (at relative sequence number
-    /// `rel`) mapping by mapping; `new` is the segment's own mapping. A
-    /// mapping is verified once complete, across segments (RFC 8684
-    /// §3.3.1, mainline `validate_data_csum`); one whose start we did not
-    /// see is not checked.
+    /// `rel`) mapping by mapping with the walk the kernel uses
+    /// ([`CsumWalk`]); `new` is the segment's own mapping.
     fn csum_walk(
         &mut self,
         payload: &[u8],
@@ -410,90 +408,26 @@ impl Endpoint {
         new: Option<(Mapping, u16)>,
         out: &mut RxOutcome,
     ) {
-        if !self.csum_active() {
-            return;
-        }
-        let mut new = new;
-        if let (Some(cm), Some((m, c))) = (self.csum_map.as_mut(), new) {
-            if cm.map.dsn == m.dsn && cm.map.ssn == m.ssn && m.data_len() >= cm.map.data_len() {
-                // The same mapping, possibly extended (mainline appends to
-                // an skb whose mapping was partly sent already).
-                cm.map = m;
-                cm.csum = c;
-                new = None;
-            }
-        }
         let n = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-        if let (Some(cm), Some(_)) = (self.csum_map, new) {
-            if cm.map.contains_range(rel, n) {
-                // A second mapping for octets the open one covers: not a
-                // checksum matter; `data_walk` calls it invalid
-                // (`DSSNotMatching`) and falls back, as mainline's
-                // get_mapping_status() does before any checksum.
-                return;
+        let mut p = 0u32;
+        while p < n && self.csum_active() {
+            let left = n.saturating_sub(p);
+            match self.csum_walk.step(new, rel.wrapping_add(p), left) {
+                CsumStep::Sum(k) => {
+                    let from = usize::try_from(p).unwrap_or(usize::MAX);
+                    let to = usize::try_from(p.saturating_add(k)).unwrap_or(usize::MAX);
+                    let verdict = self
+                        .csum_walk
+                        .add_bytes(payload.get(from..to).unwrap_or(&[]));
+                    p = p.saturating_add(k);
+                    if let CsumVerdict::Bad(dsn) = verdict {
+                        self.counters.inc(Mib::DataCsumErr);
+                        self.csum_failed(dsn, out);
+                    }
+                }
+                CsumStep::Skip(k) => p = p.saturating_add(k),
+                CsumStep::Stop => return,
             }
-        }
-        // The open mapping is summed to its end first; the segment's own
-        // applies from where it starts.
-        let start = match self.csum_map {
-            Some(cm) => Some(cm.map.ssn_end().wrapping_sub(rel)),
-            None => new.map(|(m, _)| m.ssn.wrapping_sub(rel)),
-        }
-        .filter(|&off| off < n);
-        let head = start.unwrap_or(n);
-        let head_usize = usize::try_from(head).unwrap_or(usize::MAX);
-        self.csum_walk_cont(payload.get(..head_usize).unwrap_or(payload), rel, out);
-        let Some((m, c)) = new else { return };
-        if !self.csum_active() || self.csum_map.is_some() || start.is_none() {
-            return;
-        }
-        // A mapping that starts elsewhere than where the walk stands is
-        // not checked (its start was not seen).
-        if m.ssn == rel.wrapping_add(head) {
-            self.csum_map = Some(CsumMap {
-                map: m,
-                csum: c,
-                done: 0,
-                sum: DssCsum::new(),
-            });
-            self.csum_walk_cont(payload.get(head_usize..).unwrap_or(&[]), m.ssn, out);
-        }
-    }
-
-    /// Continues summing the open mapping over `payload` (at relative
-    /// sequence number `rel`); octets past it are not checked.
-    fn csum_walk_cont(&mut self, payload: &[u8], rel: u32, out: &mut RxOutcome) {
-        if payload.is_empty() || !self.csum_active() {
-            return;
-        }
-        let Some(cm) = self.csum_map.as_mut() else {
-            return;
-        };
-        if rel != cm.map.ssn.wrapping_add(cm.done) {
-            // Not where the walk stands (cannot happen in order): give up
-            // on this mapping rather than sum the wrong octets.
-            self.csum_map = None;
-            return;
-        }
-        let left = u32::from(cm.map.data_len()).saturating_sub(cm.done);
-        let take = usize::try_from(left)
-            .unwrap_or(usize::MAX)
-            .min(payload.len());
-        if let Some(chunk) = payload.get(..take) {
-            cm.sum.update(chunk);
-        }
-        cm.done = cm
-            .done
-            .saturating_add(u32::try_from(take).unwrap_or(u32::MAX));
-        if cm.done < u32::from(cm.map.data_len()) {
-            return;
-        }
-        let ok = cm.sum.verify(cm.map.dsn, cm.map.ssn, cm.map.len, cm.csum);
-        let dsn = cm.map.dsn;
-        self.csum_map = None;
-        if !ok {
-            self.counters.inc(Mib::DataCsumErr);
-            self.csum_failed(dsn, out);
         }
     }
 
@@ -501,7 +435,7 @@ impl Endpoint {
     /// on an ACK; the data is delivered as received (mainline does too) and
     /// the peer's infinite mapping completes the fallback (§3.7).
     fn csum_failed(&mut self, dsn: u64, out: &mut RxOutcome) {
-        self.csum_map = None;
+        self.csum_walk.reset();
         self.mp_fail_tx = Some(dsn);
         out.send_ack = true;
     }
