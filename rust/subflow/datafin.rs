@@ -87,7 +87,7 @@ pub(crate) fn msk_state(ssk: &TcpSock, tcp_state: c_int) -> c_int {
             let facts = crate::close::DataFins {
                 tx: c.data_fin_tx.is_some(),
                 tx_acked: c.data_fin_tx_acked,
-                rx: c.data_fin_done,
+                rx: c.peer_fin.is_done(),
                 rx_first: c.data_fin_rx_first,
             };
             tcp_state_of(crate::close::state_of(facts))
@@ -131,7 +131,7 @@ pub(crate) fn close_poll(ssk: &TcpSock, expired: bool, now: u64) -> bool {
             if expired || !mptcp || c.data_fin_tx.is_none() {
                 true
             } else if c.data_fin_tx_acked {
-                c.data_fin_done
+                c.peer_fin.is_done()
             } else {
                 let seqs = g.seqs();
                 let all_sent = seqs.snd_nxt == seqs.write_seq;
@@ -289,7 +289,7 @@ fn data_fin_timer_locked(l: &mut TcpLocked<'_>) -> Option<u64> {
     let st = c.state.load(Ordering::Relaxed);
     c.data_fin_tx?;
     if c.data_fin_tx_acked && st != state::FALLBACK {
-        if !c.data_fin_done {
+        if !c.peer_fin.is_done() {
             // Half-closed: the peer's DATA_FIN ends it.
             return Some(RTO_MIN);
         }

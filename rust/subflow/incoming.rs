@@ -78,18 +78,11 @@ pub(crate) fn incoming_options(l: &mut TcpLocked<'_>, seg: &TcpSegment) -> bool 
                 // Our DATA_ACK follows the width of the peer's DSNs.
                 c.ack64 = matches!(m.dsn, DataSeq::Bits64(_));
                 if m.data_fin {
-                    // The DATA_FIN is the last octet the mapping counts.
-                    // The first announcement holds until it is reached (as
-                    // mainline), unless it lies behind what we already
-                    // received: such a one can never be reached, and a
-                    // later one replaces it.
-                    let stale =
-                        !c.data_fin_done && c.data_fin_dsn.is_some_and(|f| seq::before64(f, next));
-                    if c.data_fin_dsn.is_none() || stale {
-                        c.data_fin_dsn =
-                            Some(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
-                        fin_announced = true;
-                    }
+                    // The DATA_FIN is the last octet the mapping counts
+                    // (the first announcement holds until reached, unless
+                    // stale: `PeerDataFin::announce`).
+                    let fin = dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1);
+                    fin_announced |= c.peer_fin.announce(fin, next);
                 }
                 // A mapping of payload octets goes with them (checked when
                 // they are in order: [`rx_advance`], [`csum_advance`]).  A

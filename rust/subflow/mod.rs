@@ -162,10 +162,9 @@ pub(crate) struct SubflowCtx {
     /// The peer's latest mapping used a 64-bit DSN: our DATA_ACK is 64-bit
     /// too (mainline's `use_64bit_ack`), else 32-bit.
     ack64: bool,
-    /// DSN of the peer's DATA_FIN, once announced.
-    data_fin_dsn: Option<u64>,
-    /// The DATA_FIN is in order: the receive side is shut down.
-    data_fin_done: bool,
+    /// The peer's DATA_FIN: announced, then reached (the receive side is
+    /// shut down).
+    peer_fin: crate::close::PeerDataFin,
     /// The peer's DATA_FIN was in order before we queued ours: the msk
     /// state is LAST_ACK until ours is acked, else (both sides closing at
     /// once) CLOSING, as mainline's `mptcp_check_data_fin()`.

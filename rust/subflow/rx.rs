@@ -128,9 +128,9 @@ pub(super) fn rcv_dsn(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) -> u64 {
 
 /// Our DATA_ACK: everything received in order, plus the DATA_FIN.
 pub(super) fn data_ack(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) -> u64 {
-    match (c.data_fin_done, c.data_fin_dsn) {
-        (true, Some(fin)) => fin.wrapping_add(1),
-        _ => rcv_dsn(l, c),
+    match c.peer_fin.ack() {
+        Some(ack) => ack,
+        None => rcv_dsn(l, c),
     }
 }
 
@@ -149,19 +149,15 @@ pub(super) fn data_ack_opt(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) -> DataSeq {
 /// shut down); marks it done.  The caller acts on a true answer with no
 /// borrow of the context left (see [`ctx`](super::ctx)).
 pub(super) fn data_fin_reached(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) -> bool {
-    let Some(fin) = c.data_fin_dsn else {
-        return false;
-    };
-    if c.data_fin_done {
+    if !c.peer_fin.is_pending() {
         return false;
     }
-    let next = rcv_dsn(l, c);
     // Only at its own position, as mainline's mptcp_pending_data_fin(): a
     // DATA_FIN behind the data received would otherwise cut the stream.
-    if next != fin {
+    let next = rcv_dsn(l, c);
+    if !c.peer_fin.reach(next) {
         return false;
     }
-    c.data_fin_done = true;
     c.data_fin_rx_first = c.data_fin_tx.is_none();
     true
 }
@@ -250,7 +246,7 @@ fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
             RxStep::Use { left, .. } => left,
             // Past the peer's DATA_FIN: not the connection's data (mainline
             // leaves it unread), and no reason to fall back.
-            _ if c.data_fin_done => skb_left,
+            _ if c.peer_fin.is_done() => skb_left,
             RxStep::NotMatching => {
                 crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_NOT_MATCHING, 1);
                 c.rx_invalid = true;
@@ -365,7 +361,7 @@ pub(crate) fn rx_inq(ssk: &TcpSock) -> u32 {
                 if seq::before(c.rx_seq, limit) {
                     limit = c.rx_seq;
                 }
-                closed |= c.data_fin_done;
+                closed |= c.peer_fin.is_done();
             }
             seq::octets_outside(seqs.copied_seq, limit, c.skips.iter())
         }

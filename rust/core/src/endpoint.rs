@@ -54,8 +54,8 @@
 
 use core::ops::Range;
 
-use crate::close::DataFins;
 pub use crate::close::MskState;
+use crate::close::{DataFins, PeerDataFin};
 use crate::crypto;
 use crate::csum::CsumWalk;
 use crate::mapping::Mapping;
@@ -381,9 +381,8 @@ pub struct Endpoint {
     csum_walk: CsumWalk,
     /// Our DATA_ACK is 64-bit (mainline `use_64bit_ack`).
     ack64: bool,
-    /// DSN of the peer's DATA_FIN, once announced.
-    fin_rx: Option<u64>,
-    fin_rx_done: bool,
+    /// The peer's DATA_FIN.
+    fin_rx: PeerDataFin,
     /// The peer's DATA_FIN was in order before we queued ours.
     fin_rx_first: bool,
 
@@ -439,8 +438,7 @@ impl Endpoint {
             rx_map: None,
             csum_walk: CsumWalk::new(),
             ack64: false,
-            fin_rx: None,
-            fin_rx_done: false,
+            fin_rx: PeerDataFin::new(),
             fin_rx_first: false,
             mp_fail_tx: None,
             mp_fail_sent: false,
@@ -478,7 +476,7 @@ impl Endpoint {
         DataFins {
             tx: self.fin_tx.is_some(),
             tx_acked: self.fin_tx_acked,
-            rx: self.fin_rx_done,
+            rx: self.fin_rx.is_done(),
             rx_first: self.fin_rx_first,
         }
     }
@@ -559,10 +557,7 @@ impl Endpoint {
     /// once the peer's DATA_FIN is reached.
     #[must_use]
     pub fn data_ack(&self) -> u64 {
-        match (self.fin_rx_done, self.fin_rx) {
-            (true, Some(fin)) => fin.wrapping_add(1),
-            _ => self.rcv_dsn,
-        }
+        self.fin_rx.ack().unwrap_or(self.rcv_dsn)
     }
 
     /// Whether our DATA_ACK goes out 64-bit.

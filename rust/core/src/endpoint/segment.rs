@@ -130,7 +130,7 @@ impl Endpoint {
             self.rcv_nxt = self.rcv_nxt.wrapping_add(1);
             if self.mode == SubflowMode::Fallback {
                 // After fallback the TCP FIN is the DATA_FIN.
-                self.fin_rx = Some(self.rcv_dsn);
+                self.fin_rx.set(self.rcv_dsn);
             }
         }
         self.check_data_fin(&mut out);
@@ -380,16 +380,7 @@ impl Endpoint {
         );
         self.ack64 = m.dsn.is_64bit();
         if let Some(fin) = map.data_fin_dsn() {
-            // The first announcement holds until reached (mainline), unless
-            // it lies behind what we already received: such a one can never
-            // be reached, and a later one replaces it.
-            let stale = !self.fin_rx_done
-                && self
-                    .fin_rx
-                    .is_some_and(|f| crate::seq::before64(f, self.rcv_dsn));
-            if self.fin_rx.is_none() || stale {
-                self.fin_rx = Some(fin);
-            }
+            self.fin_rx.announce(fin, self.rcv_dsn);
         }
         (has_payload && map.data_len() > 0).then_some((map, m.checksum.unwrap_or(0)))
     }
@@ -518,8 +509,7 @@ impl Endpoint {
     /// Takes the peer's DATA_FIN when the stream reaches exactly its DSN
     /// (mainline `mptcp_pending_data_fin`/`mptcp_check_data_fin`).
     fn check_data_fin(&mut self, out: &mut RxOutcome) {
-        let Some(fin) = self.fin_rx else { return };
-        if self.fin_rx_done || fin != self.rcv_dsn {
+        if !self.fin_rx.reached_at(self.rcv_dsn) {
             return;
         }
         let next = match self.state {
@@ -528,7 +518,7 @@ impl Endpoint {
             MskState::FinWait2 => MskState::Closed,
             _ => return,
         };
-        self.fin_rx_done = true;
+        self.fin_rx.reach(self.rcv_dsn);
         self.fin_rx_first = self.fin_tx.is_none();
         self.state = next;
         out.eof = true;
