@@ -304,12 +304,15 @@ dup_run() {
   local DUP="/usr/bin/python3 $ROOT/tests/hostile/dup_data.py"
   raw_ns ns2
   ip netns exec ns1 nstat -n
-  timeout 60 ip netns exec ns2 $DUP server --iface veth2 --peer-mac "$MAC1" --src 10.0.1.2 \
-    --port $port --mode "$mode" "$@" --timeout 20 --wait 3 > /tmp/h_raw.json 2>/tmp/h_raw.err &
+  # Generous timeouts: on the debug kernel under TCG the scapy server once
+  # took over 60 s (the client's connect timed out at 10 s); a passing run
+  # never waits for them.
+  timeout 120 ip netns exec ns2 $DUP server --iface veth2 --peer-mac "$MAC1" --src 10.0.1.2 \
+    --port $port --mode "$mode" "$@" --timeout 40 --wait 3 > /tmp/h_raw.json 2>/tmp/h_raw.err &
   spid=$!
   hostile_wait /tmp/h_raw.err || fail "raw server did not start: $(cat /tmp/h_raw.err)"
   sleep 0.5
-  timeout 30 ip netns exec ns1 $DUP client --addr 10.0.1.2 --port $port --timeout 10 \
+  timeout 60 ip netns exec ns1 $DUP client --addr 10.0.1.2 --port $port --timeout 30 \
     > /tmp/h_cli.json 2>/tmp/h_cli.err || echo "client exit $?: $(tail -3 /tmp/h_cli.err)"
   wait $spid || echo "raw server exit $?: $(tail -3 /tmp/h_raw.err)"
   echo "raw server saw: $(jget /tmp/h_raw.json 'j.get("rst") or j.get("error") or "no RST"')"
