@@ -49,7 +49,7 @@ use kernel::prelude::*;
 
 use crate::sys::global::{Global, ModuleData};
 use crate::sys::sync::{LockKey, SpinLockBh};
-use crate::sys::{Exiting, Net, Unregister};
+use crate::sys::{Net, Unregister};
 
 /// Smallest table: 4096 buckets.
 const MIN_BUCKETS: usize = 1 << 12;
@@ -233,15 +233,16 @@ pub(crate) fn init() -> Result<Unregister> {
         MAX_CHAIN,
         n
     );
-    Ok(Unregister::at_exit(exit))
+    Ok(Unregister::new(exit))
 }
 
 /// Module exit: after every subflow context (and so every token) is gone.
 /// Frees the table (and any node left behind, which would be a leak of a
 /// token release).
-fn exit(exiting: Exiting) {
-    // Module exit, after the last user (module doc, "Locking").
-    let Some(v) = TABLE.take(exiting) else {
+fn exit() {
+    // SAFETY: module exit, after the last user (module doc, "Locking"): no
+    // borrow of the table is live or will be made.
+    let Some(v) = (unsafe { TABLE.take() }) else {
         return;
     };
     let mut left = 0usize;

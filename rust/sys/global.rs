@@ -145,12 +145,13 @@ impl<T> ModuleData<T> {
         Some(unsafe { (*self.value.get()).assume_init_ref() })
     }
 
-    /// Takes the value back at module exit: `exiting` comes from the drop
-    /// of the [`Unregister::at_exit`](super::Unregister::at_exit) guard
-    /// made when the value was published, which the module drops after
-    /// every registration whose users read the value.
-    pub(crate) fn take(&self, exiting: super::Exiting) -> Option<T> {
-        let _ = exiting;
+    /// Takes the value back (module exit).
+    ///
+    /// # Safety
+    ///
+    /// No borrow returned by [`get`](Self::get) is live or will be made
+    /// again: every user of the value is gone.
+    pub(crate) unsafe fn take(&self) -> Option<T> {
         if self
             .state
             .compare_exchange(READY, WRITING, Ordering::Acquire, Ordering::Relaxed)
@@ -158,9 +159,8 @@ impl<T> ModuleData<T> {
         {
             return None;
         }
-        // SAFETY: READY meant initialised; no reader is left (`exiting`:
-        // every user of the value was unregistered before this guard, and
-        // their borrows ended with them), and WRITING keeps new ones out.
+        // SAFETY: READY meant initialised; no reader is left (caller), and
+        // WRITING keeps new ones out.
         let v = unsafe { (*self.value.get()).assume_init_read() };
         self.state.store(EMPTY, Ordering::Release);
         Some(v)

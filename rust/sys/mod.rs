@@ -98,44 +98,22 @@ pub(crate) fn random_u64() -> u64 {
 /// registers, in the reverse order of registration (`mptcp_rs.rs`), so
 /// an init that fails half-way and module exit undo the same steps.
 #[must_use = "dropping it unregisters at once"]
-pub(crate) struct Unregister(Undo);
-
-enum Undo {
-    Plain(fn()),
-    Exit(fn(Exiting)),
-}
+pub(crate) struct Unregister(fn());
 
 impl Unregister {
     /// `undo` undoes a registration that just succeeded.  Each `undo` of
     /// this module does nothing when its table is not registered, so a
     /// stray guard cannot unregister what is not there.
     pub(crate) fn new(undo: fn()) -> Self {
-        Self(Undo::Plain(undo))
-    }
-
-    /// For module data published at init ([`global::ModuleData`]): `undo`
-    /// gets an [`Exiting`], with which it takes the data back.  The
-    /// module makes this guard before the registrations whose users read
-    /// the data, so it is dropped after them (`mptcp_rs.rs`).
-    pub(crate) fn at_exit(undo: fn(Exiting)) -> Self {
-        Self(Undo::Exit(undo))
+        Self(undo)
     }
 }
 
 impl Drop for Unregister {
     fn drop(&mut self) {
-        match self.0 {
-            Undo::Plain(f) => f(),
-            Undo::Exit(f) => f(Exiting(())),
-        }
+        (self.0)();
     }
 }
-
-/// Proof that an [`Unregister::at_exit`] guard is being dropped: module
-/// exit, or an init unwinding, after every registration made later (the
-/// data's users) is undone.  Only that drop makes one, and taking module
-/// data back consumes it ([`global::ModuleData::take`]).
-pub(crate) struct Exiting(());
 
 /// A "registered" flag of a kernel table: [`claim`](Self::claim) lets
 /// exactly one registration through, [`release`](Self::release) lets one
