@@ -181,14 +181,17 @@ pub(super) fn data_fin_done(l: &mut TcpLocked<'_>) {
 /// subflow never carried is missing: `rx_corrupt`.
 ///
 /// Every octet must be covered by a mapping, as mainline's
-/// `get_mapping_status()` checks on every skb: its segment's own mapping,
-/// or the mapping the walk is in (a mapping may span segments that carry
-/// no DSS, and TCP coalesces such segments into the skb before them).  An
+/// `get_mapping_status()` checks on every skb ([`mapping::rx_step`], the
+/// endpoint's rule too): the mapping the walk is in while it covers the
+/// octet (a mapping may span segments that carry no DSS, and TCP coalesces
+/// such segments into the skb before them), then its segment's own.  An
 /// octet no mapping covers (past the end of the last mapping, or before
-/// the start of its segment's new one: `DSSNoMatchTCP`) is an invalid
-/// mapping: `rx_invalid`, and the connection falls back to TCP
-/// ([`rx_fallback`]; with one subflow and no data-level retransmission,
-/// mainline's `allow_infinite_fallback` holds).
+/// the start of its segment's new one: `DSSNoMatchTCP`), or one a second
+/// mapping claims while the current one still covers it and the rest of
+/// its skb (`DSSNotMatching`), is an invalid mapping: `rx_invalid`, and
+/// the connection falls back to TCP ([`rx_fallback`]; with one subflow
+/// and no data-level retransmission, mainline's `allow_infinite_fallback`
+/// holds).
 fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
     let seqs = l.seqs();
     let (rcv_nxt, copied) = (seqs.rcv_nxt, seqs.copied_seq);
@@ -222,9 +225,7 @@ fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
                 new: true,
             } => {
                 // A new mapping: its DSN at this octet against the stream's.
-                let at = map
-                    .dsn
-                    .wrapping_add(u64::from(u32::from(map.data_len()) - left));
+                let at = map.dsn_of(rel).unwrap_or(map.dsn);
                 let want = rx_dsn_at(c, c.rx_seq);
                 match mapping::walk_step(at, want, left) {
                     WalkStep::Deliver => {}

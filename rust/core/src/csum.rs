@@ -285,11 +285,18 @@ impl CsumWalk {
     /// only at its first octet, so one whose start was not seen is not
     /// checked.
     pub fn step(&mut self, own: Option<(Mapping, u16)>, rel: u32, left: u32) -> CsumStep {
+        if left == 0 {
+            // Nothing to walk: never ask for an empty step (the caller
+            // would not advance).
+            return CsumStep::Stop;
+        }
         if let (Some(o), Some((m, csum))) = (self.open.as_mut(), own) {
             if m.dsn == o.map.dsn && m.ssn == o.map.ssn && m.data_len() >= o.map.data_len() {
                 if m.data_len() > o.map.data_len() {
-                    // Mainline once appended to an skb whose mapping was
-                    // partly sent; its checksum covers the longer range.
+                    // Extended (its checksum covers the longer range).
+                    // Mainline's senders freeze a mapping once part of it
+                    // is sent, so this comes from other senders; the data
+                    // walk takes it only past the shorter one's end.
                     o.map = m;
                     o.csum = csum;
                 }

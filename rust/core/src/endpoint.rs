@@ -165,7 +165,7 @@ mibs! {
     MPCapableFallbackACK,
     /// Client: SYN-ACK without MP_CAPABLE, fallback.
     MPCapableFallbackSYNACK,
-    /// A second mapping inside one still being checksummed.
+    /// A second mapping for octets the current one still covers.
     DSSNotMatching,
     /// A mapping ahead of the stream: reset.
     DSSCorruptionReset,

@@ -222,18 +222,23 @@ pub enum RxStep {
 /// mapping the walk is in (possibly consumed), `own` the mapping the skb
 /// holding the octet carries, `skb_left` the skb's octets from this one on.
 ///
-/// An identical `own` is the current mapping.  A different one while the
-/// current still covers the octet is taken only once the current one is
-/// consumed, and only if the skb reaches past it
-/// ([`Mapping::check_new_mapping`]).  Otherwise a new mapping applies if it
-/// covers the octet (mainline's `validate_mapping()`), else the current
-/// one if it does.
+/// While the current mapping covers the octet it stays; the skb's own, if
+/// different, is taken only once the current one is consumed, and only if
+/// the skb reaches past it (mainline's "allow replacing only with an
+/// identical map", [`Mapping::check_new_mapping`]): otherwise its octets
+/// would have two mappings.  Then the skb's mapping applies if it covers
+/// the octet (mainline's `validate_mapping()`; even an identical one is
+/// checked again, as mainline does once the current one is consumed).  A
+/// DATA_FIN-only mapping maps no octet and is ignored here.
+///
+/// Mainline's senders never send a different mapping for octets already
+/// mapped: a mapping partly sent is frozen (`mptcp_skb_ext_copy()`), so
+/// it is not extended later.
 #[must_use]
 pub fn rx_step(cur: Option<Mapping>, own: Option<Mapping>, ssn: u32, skb_left: u32) -> RxStep {
     let left_in = |m: Mapping| left_in_mapping(ssn, m.ssn, u32::from(m.data_len()));
-    let new = own.filter(|k| cur != Some(*k));
-    let cur = cur.and_then(|m| left_in(m).map(|left| (m, left)));
-    match (new, cur) {
+    let own = own.filter(|k| k.data_len() > 0);
+    match (own, cur.and_then(|m| left_in(m).map(|left| (m, left)))) {
         (Some(k), Some((m, left))) => {
             if m.check_new_mapping(&k, ssn, skb_left) == NewMappingVerdict::DssNoMatch {
                 RxStep::NotMatching

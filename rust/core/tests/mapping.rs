@@ -259,11 +259,17 @@ fn rx_step_as_mainline() {
             tcp_mismatch: false
         }
     );
+    // Past the end with the same mapping again: checked again, as mainline
+    // does once the current one is consumed (DSSNoMatchTCP).
     assert_eq!(
         rx_step(Some(cur), Some(cur), 201, 100),
-        RxStep::Uncovered {
-            tcp_mismatch: false
-        }
+        RxStep::Uncovered { tcp_mismatch: true }
+    );
+    // A DATA_FIN-only mapping maps no octet: the current one goes on.
+    let fin_only = Mapping::new(1200, 0, 1, true);
+    assert_eq!(
+        rx_step(Some(cur), Some(fin_only), 101, 100),
+        use_(cur, 100, false)
     );
     // The first mapping; a DATA_FIN takes no subflow octet.
     let fin = Mapping::new(1000, 1, 11, true);
@@ -399,9 +405,9 @@ proptest! {
             (0u32..).take_while(|i| o.contains_key(&ssn.wrapping_add(*i))).count() as u32
         };
         let cur_left = cur.as_ref().map_or(0, left);
-        let differs = own.is_some() && own != cur;
-        let expected = match (cur, own) {
-            (Some(c), Some(k)) if differs && cur_left > 0 => {
+        let own_maps = own.filter(|k| k.data_len() > 0);
+        let expected = match (cur, own_maps) {
+            (Some(c), Some(k)) if cur_left > 0 => {
                 let identical = c.dsn == k.dsn && c.ssn == k.ssn && c.data_len() == k.data_len();
                 if !identical && cur_left >= skb_left {
                     RxStep::NotMatching
@@ -409,9 +415,9 @@ proptest! {
                     RxStep::Use { map: c, left: cur_left, new: false }
                 }
             }
-            (_, Some(k)) if differs && left(&k) > 0 => RxStep::Use { map: k, left: left(&k), new: true },
-            _ if differs => RxStep::Uncovered { tcp_mismatch: true },
-            (Some(c), _) if cur_left > 0 => RxStep::Use { map: c, left: cur_left, new: false },
+            (_, Some(k)) if left(&k) > 0 => RxStep::Use { map: k, left: left(&k), new: true },
+            (_, Some(_)) => RxStep::Uncovered { tcp_mismatch: true },
+            (Some(c), None) if cur_left > 0 => RxStep::Use { map: c, left: cur_left, new: false },
             _ => RxStep::Uncovered { tcp_mismatch: false },
         };
         prop_assert_eq!(rx_step(cur, own, ssn, skb_left), expected);
