@@ -364,8 +364,8 @@ impl Drop for TcpBhGuard<'_> {
 }
 
 impl TcpGuard<'_> {
-    /// As [`SockGuard::wait_data`] (only for a lock we own: the wait drops
-    /// and retakes it).
+    /// `sk_wait_data()`: sleeps up to `*timeo` for data on the receive
+    /// queue (only for a lock we own: the wait drops and retakes it).
     pub(crate) fn wait_data(&mut self, timeo: &mut c_long) {
         // The lock is ours (this guard).
         wait_data(&self.0.sk.0, timeo);
