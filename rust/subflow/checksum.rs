@@ -6,7 +6,6 @@
 
 use super::SubflowCtx;
 use crate::csum::{CsumStep, CsumVerdict};
-use crate::mapping::Mapping;
 use crate::seq;
 use crate::sys::skb::TcpSkb;
 use crate::sys::TcpLocked;
@@ -42,12 +41,7 @@ pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
             end = rcv_nxt;
         }
         let left = end.wrapping_sub(c.csum_seq);
-        let own = skb.mapping().map(|m| {
-            (
-                Mapping::new(m.dsn, m.ssn, m.data_len, m.data_fin),
-                m.csum.unwrap_or(0),
-            )
-        });
+        let own = skb.mapping().map(|m| (m.to_core(), m.csum.unwrap_or(0)));
         let rel = c.csum_seq.wrapping_sub(c.isn_remote);
         match c.csum_walk.step(own, rel, left) {
             CsumStep::Sum(n) => {

@@ -158,7 +158,7 @@ pub(super) fn data_fin_reached(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) -> bool {
     if !c.peer_fin.reach(next) {
         return false;
     }
-    c.data_fin_rx_first = c.data_fin_tx.is_none();
+    c.data_fin_rx_first = !c.data_fin_tx.is_queued();
     true
 }
 
@@ -219,9 +219,7 @@ fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
             return;
         }
         let rel = c.rx_seq.wrapping_sub(c.isn_remote);
-        let own = skb
-            .mapping()
-            .map(|m| Mapping::new(m.dsn, m.ssn, m.data_len, m.data_fin));
+        let own = skb.mapping().map(|m| m.to_core());
         let skb_left = len.wrapping_sub(c.rx_seq.wrapping_sub(start));
         let covers = |k: Mapping| mapping::left_in_mapping(rel, k.ssn, u32::from(k.data_len()));
         let new = own.filter(|k| c.rx_cur != Some(*k));

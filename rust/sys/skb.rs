@@ -44,6 +44,13 @@ pub(crate) struct Mapping {
     pub(crate) csum: Option<u16>,
 }
 
+impl Mapping {
+    /// The core's view of it (without the checksum).
+    pub(crate) const fn to_core(self) -> crate::mapping::Mapping {
+        crate::mapping::Mapping::new(self.dsn, self.ssn, self.data_len, self.data_fin)
+    }
+}
+
 impl TcpSkb {
     /// # Safety
     ///
