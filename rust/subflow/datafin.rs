@@ -21,8 +21,9 @@
 //! FIN), as mainline closes subflows once the msk reaches CLOSE.  Until then
 //! [`close_poll`] resends the DATA_FIN.
 //!
-//! State lives in the subflow context (`data_fin_tx`,
-//! `data_fin_tx_acked`), under the subflow socket lock like the rest of it.
+//! State lives in the subflow context (`data_fin_tx`, the core's
+//! `close::LocalDataFin`), under the subflow socket lock like the rest of
+//! it.
 
 use core::sync::atomic::Ordering;
 
@@ -55,7 +56,7 @@ pub(crate) fn close_deferrable(ssk: &TcpSock) -> bool {
     let abort_linger = g.linger_zero();
     let queued = ctx_locked(&g).map(|c| {
         let st = c.state.load(Ordering::Relaxed);
-        (st == state::ESTABLISHED || st == state::MPC_ACK_PENDING) && c.data_fin_tx.is_some()
+        (st == state::ESTABLISHED || st == state::MPC_ACK_PENDING) && c.data_fin_tx.is_queued()
     });
     drop(g);
     if unread || abort_linger {
@@ -85,8 +86,8 @@ pub(crate) fn msk_state(ssk: &TcpSock, tcp_state: c_int) -> c_int {
         let s = c.state.load(Ordering::Relaxed);
         (s == state::ESTABLISHED || s == state::MPC_ACK_PENDING).then(|| {
             let facts = crate::close::DataFins {
-                tx: c.data_fin_tx.is_some(),
-                tx_acked: c.data_fin_tx_acked,
+                tx: c.data_fin_tx.is_queued(),
+                tx_acked: c.data_fin_tx.is_acked(),
                 rx: c.peer_fin.is_done(),
                 rx_first: c.data_fin_rx_first,
             };
@@ -128,9 +129,9 @@ pub(crate) fn close_poll(ssk: &TcpSock, expired: bool, now: u64) -> bool {
         Some(mut c) => {
             let st = c.state.load(Ordering::Relaxed);
             let mptcp = st == state::ESTABLISHED || st == state::MPC_ACK_PENDING;
-            if expired || !mptcp || c.data_fin_tx.is_none() {
+            if expired || !mptcp || !c.data_fin_tx.is_queued() {
                 true
-            } else if c.data_fin_tx_acked {
+            } else if c.data_fin_tx.is_acked() {
                 c.peer_fin.is_done()
             } else {
                 let seqs = g.seqs();
@@ -168,8 +169,8 @@ pub(crate) fn shutdown_send(ssk: &TcpSock) -> bool {
         if (st == state::ESTABLISHED || st == state::MPC_ACK_PENDING)
             && ssk.shutdown() & bindings::SEND_SHUTDOWN as u8 == 0
         {
-            c.data_fin_tx = Some(write_dsn(&c, seqs.write_seq));
-            c.data_fin_tx_acked = false;
+            let fin = write_dsn(&c, seqs.write_seq);
+            c.data_fin_tx.queue(fin);
             c.data_fin_tx_tries = 0;
             uncount_estab(ssk.net(), &mut c);
             handled = true;
@@ -203,25 +204,28 @@ pub(super) fn with_data_fin(
     skb: &TcpSkb,
     m: Option<DssMapping>,
 ) -> Option<DssMapping> {
-    let Some(fin) = c.data_fin_tx.filter(|_| !c.data_fin_tx_acked) else {
+    if c.data_fin_tx.pending().is_none() {
         return m;
-    };
+    }
     let len = skb.len();
     let seqs = l.seqs();
-    let all_sent = seqs.snd_nxt == seqs.write_seq;
-    match m {
-        None if len == 0 && all_sent => Some(DssMapping {
+    let alone = c.data_fin_tx.alone(seqs.snd_nxt == seqs.write_seq);
+    match (m, alone) {
+        (None, Some(fin)) if len == 0 => Some(DssMapping {
             dsn: DataSeq::Bits64(fin),
             ssn: 0,
             data_len: 1,
             checksum: c.csum_reqd.then(|| DssCsum::new().finish(fin, 0, 1)),
             data_fin: true,
         }),
-        Some(mut mm) if !mm.data_fin => {
+        (Some(mut mm), _) if !mm.data_fin => {
             let DataSeq::Bits64(dsn) = mm.dsn else {
                 return Some(mm);
             };
-            if dsn.wrapping_add(u64::from(mm.data_len)) != fin || mm.data_len == u16::MAX {
+            if !c
+                .data_fin_tx
+                .rides_on(dsn.wrapping_add(u64::from(mm.data_len)), mm.data_len)
+            {
                 return Some(mm);
             }
             if c.csum_reqd {
@@ -240,22 +244,35 @@ pub(super) fn with_data_fin(
             mm.data_len += 1;
             Some(mm)
         }
-        other => other,
+        (other, _) => other,
     }
 }
 
 /// The peer's DATA_ACK `ack` (32 or 64 bits): our DATA_FIN is acked once
-/// it covers it.
+/// it passes it (and it was sent: `LocalDataFin::on_data_ack`).
 pub(super) fn data_ack_received(c: &mut SubflowCtx, ack: DataSeq) {
-    let Some(fin) = c.data_fin_tx else {
+    let Some(fin) = c.data_fin_tx.dsn() else {
         return;
     };
     let ack = match ack {
         DataSeq::Bits64(a) => a,
         DataSeq::Bits32(a) => seq::expand_seq(fin, u64::from(a)),
     };
-    if !seq::before64(ack, fin.wrapping_add(1)) {
-        c.data_fin_tx_acked = true;
+    c.data_fin_tx.on_data_ack(ack);
+}
+
+/// An option with mapping `m` went into a segment: if the mapping carries
+/// our DATA_FIN, it is sent.
+pub(super) fn data_fin_written(c: &mut SubflowCtx, m: Option<DssMapping>) {
+    if let Some(DssMapping {
+        dsn: DataSeq::Bits64(dsn),
+        data_len,
+        data_fin: true,
+        ..
+    }) = m
+    {
+        c.data_fin_tx
+            .on_sent(dsn.wrapping_add(u64::from(data_len)).wrapping_sub(1));
     }
 }
 
@@ -287,8 +304,8 @@ fn data_fin_timer_locked(l: &mut TcpLocked<'_>) -> Option<u64> {
     }
     let mut c = ctx_locked(l)?;
     let st = c.state.load(Ordering::Relaxed);
-    c.data_fin_tx?;
-    if c.data_fin_tx_acked && st != state::FALLBACK {
+    c.data_fin_tx.dsn()?;
+    if c.data_fin_tx.is_acked() && st != state::FALLBACK {
         if !c.peer_fin.is_done() {
             // Half-closed: the peer's DATA_FIN ends it.
             return Some(RTO_MIN);

@@ -169,11 +169,9 @@ pub(crate) struct SubflowCtx {
     /// state is LAST_ACK until ours is acked, else (both sides closing at
     /// once) CLOSING, as mainline's `mptcp_check_data_fin()`.
     data_fin_rx_first: bool,
-    /// DSN of our DATA_FIN, once shutdown(SHUT_WR) queued it
-    /// ([`datafin`]).
-    data_fin_tx: Option<u64>,
-    /// The peer's DATA_ACK covers our DATA_FIN.
-    data_fin_tx_acked: bool,
+    /// Our DATA_FIN, once shutdown(SHUT_WR) queued it ([`datafin`]):
+    /// sent, then acked by the peer's DATA_ACK.
+    data_fin_tx: crate::close::LocalDataFin,
     /// DATA_FIN retransmissions by the msk timer (its backoff).
     data_fin_tx_tries: u8,
     /// After close(): when the DATA_FIN is due again (jiffies).

@@ -12,7 +12,7 @@ use kernel::bindings;
 use kernel::ffi::c_uint;
 
 use super::checksum::skb_sum;
-use super::datafin::with_data_fin;
+use super::datafin::{data_fin_written, with_data_fin};
 use super::rx::data_ack_opt;
 use super::{cap_flags, ctx_locked, fallback, is_mptcp_state, state, CtxRef, MPTCP_VERSION};
 use crate::csum::DssCsum;
@@ -290,7 +290,10 @@ pub(crate) fn established_options(
         })
     };
     match put_option(&opt, opts, remaining) {
-        Some(n) => Some(n),
+        Some(n) => {
+            data_fin_written(c, mapping);
+            Some(n)
+        }
         // No room for a mapping: at least the DATA_ACK.
         None if c.remote_key_pending => None,
         None => {
@@ -327,7 +330,7 @@ pub(crate) fn outq(ssk: &TcpSock, unsent: bool) -> i32 {
             if ssk.state_in(FIN_QUEUED) {
                 v = v.saturating_sub(1);
             }
-            if !unsent && c.data_fin_tx.is_some() && !c.data_fin_tx_acked {
+            if !unsent && c.data_fin_tx.pending().is_some() {
                 v += 1;
             }
         }

@@ -152,6 +152,110 @@ impl PeerDataFin {
     }
 }
 
+/// Our DATA_FIN as the send side tracks it (RFC 8684 §3.3.3): queued at
+/// shutdown at the DSN after our last data octet; it rides on the segment
+/// whose mapping ends there, or goes alone on a segment without data once
+/// all data is sent (mainline's `mptcp_write_data_fin()`); acked when the
+/// peer's DATA_ACK passes it, and only once it was sent (mainline ignores
+/// a DATA_ACK beyond what it sent).  One rule for the kernel glue and the
+/// core endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LocalDataFin {
+    dsn: Option<u64>,
+    sent: bool,
+    acked: bool,
+}
+
+impl LocalDataFin {
+    /// None queued.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            dsn: None,
+            sent: false,
+            acked: false,
+        }
+    }
+
+    /// Shutdown of the send side: the DATA_FIN takes `dsn`, the DSN after
+    /// the last data octet.  The first one holds.
+    pub fn queue(&mut self, dsn: u64) {
+        if self.dsn.is_none() {
+            self.dsn = Some(dsn);
+        }
+    }
+
+    /// Its DSN, once queued.
+    #[must_use]
+    pub const fn dsn(&self) -> Option<u64> {
+        self.dsn
+    }
+
+    /// Queued (the send side is shut down).
+    #[must_use]
+    pub const fn is_queued(&self) -> bool {
+        self.dsn.is_some()
+    }
+
+    /// On the wire at least once.
+    #[must_use]
+    pub const fn is_sent(&self) -> bool {
+        self.sent
+    }
+
+    /// Acknowledged by the peer's DATA_ACK.
+    #[must_use]
+    pub const fn is_acked(&self) -> bool {
+        self.acked
+    }
+
+    /// Its DSN while it still has to go out (queued, not acked): every
+    /// segment that can carry it does, until the peer acks it.
+    #[must_use]
+    pub const fn pending(&self) -> Option<u64> {
+        match self.dsn {
+            Some(f) if !self.acked => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Whether it rides on a mapping of `data_len` data octets ending just
+    /// before `end`: it is pending at `end`, and one more octet of
+    /// data-level length still fits the 16-bit field.
+    #[must_use]
+    pub const fn rides_on(&self, end: u64, data_len: u16) -> bool {
+        matches!(self.pending(), Some(f) if f == end) && data_len < u16::MAX
+    }
+
+    /// Its DSN if it goes alone (SSN 0, data-level length 1) on a segment
+    /// without data: pending, and `all_sent` (no data waits before it).
+    #[must_use]
+    pub const fn alone(&self, all_sent: bool) -> Option<u64> {
+        if all_sent {
+            self.pending()
+        } else {
+            None
+        }
+    }
+
+    /// A mapping carrying a DATA_FIN at `fin` went on the wire.
+    pub fn on_sent(&mut self, fin: u64) {
+        self.sent |= self.dsn == Some(fin);
+    }
+
+    /// The peer's DATA_ACK, widened to `ack`: true when it acks the
+    /// DATA_FIN now (it passes it, and the DATA_FIN was sent).
+    pub fn on_data_ack(&mut self, ack: u64) -> bool {
+        match self.dsn {
+            Some(f) if self.sent && !self.acked && crate::seq::after64(ack, f) => {
+                self.acked = true;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +301,37 @@ mod tests {
         // Once reached it stays, and is reached once.
         assert!(!f.announce(50, 30));
         assert!(!f.reach(20));
+    }
+    #[test]
+    fn local_data_fin() {
+        let mut f = LocalDataFin::new();
+        assert_eq!(f.pending(), None);
+        assert!(!f.rides_on(10, 5));
+        f.queue(10);
+        f.queue(20);
+        assert_eq!(f.dsn(), Some(10));
+        assert!(f.is_queued() && !f.is_sent());
+        // Rides only on the mapping that ends at it, with room left.
+        assert!(f.rides_on(10, 5));
+        assert!(!f.rides_on(9, 5));
+        assert!(!f.rides_on(10, u16::MAX));
+        assert_eq!(f.alone(false), None);
+        assert_eq!(f.alone(true), Some(10));
+        // A DATA_ACK before it was sent does not ack it (mainline ignores
+        // an ack beyond what it sent).
+        assert!(!f.on_data_ack(11));
+        f.on_sent(9);
+        assert!(!f.is_sent());
+        f.on_sent(10);
+        assert!(f.is_sent());
+        // Up to the DATA_FIN is not past it.
+        assert!(!f.on_data_ack(10));
+        assert!(f.on_data_ack(11));
+        assert!(f.is_acked());
+        assert!(!f.on_data_ack(12));
+        // Once acked it goes out no more.
+        assert_eq!(f.pending(), None);
+        assert_eq!(f.alone(true), None);
+        assert!(!f.rides_on(10, 5));
     }
 }

@@ -55,7 +55,7 @@
 use core::ops::Range;
 
 pub use crate::close::MskState;
-use crate::close::{DataFins, PeerDataFin};
+use crate::close::{DataFins, LocalDataFin, PeerDataFin};
 use crate::crypto;
 use crate::csum::CsumWalk;
 use crate::mapping::Mapping;
@@ -363,10 +363,8 @@ pub struct Endpoint {
     snd_nxt: u64,
     /// Oldest DSN the peer has not DATA_ACKed.
     snd_una: u64,
-    /// DSN of our DATA_FIN, once the application closed.
-    fin_tx: Option<u64>,
-    fin_tx_sent: bool,
-    fin_tx_acked: bool,
+    /// Our DATA_FIN, once the application closed.
+    fin_tx: LocalDataFin,
     /// Our TCP FIN went out.
     tcp_fin_sent: bool,
 
@@ -429,9 +427,7 @@ impl Endpoint {
             write_seq: first,
             snd_nxt: first,
             snd_una: first,
-            fin_tx: None,
-            fin_tx_sent: false,
-            fin_tx_acked: false,
+            fin_tx: LocalDataFin::new(),
             tcp_fin_sent: false,
             rcv_nxt: 0,
             rcv_dsn: 0,
@@ -474,8 +470,8 @@ impl Endpoint {
     #[must_use]
     pub const fn data_fins(&self) -> DataFins {
         DataFins {
-            tx: self.fin_tx.is_some(),
-            tx_acked: self.fin_tx_acked,
+            tx: self.fin_tx.is_queued(),
+            tx_acked: self.fin_tx.is_acked(),
             rx: self.fin_rx.is_done(),
             rx_first: self.fin_rx_first,
         }
@@ -605,9 +601,7 @@ impl Endpoint {
             // Already closing or closed.
             _ => return,
         };
-        if self.fin_tx.is_none() {
-            self.fin_tx = Some(self.write_seq);
-        }
+        self.fin_tx.queue(self.write_seq);
     }
 
     /// Abortive close (`SO_LINGER` 0, close with unread data): returns
@@ -635,7 +629,7 @@ impl Endpoint {
         }
         self.mp_fail_tx.is_some()
             || self.infinite_tx.is_some()
-            || (self.fin_tx == Some(self.snd_nxt) && !self.fin_tx_sent)
+            || (self.fin_tx.dsn() == Some(self.snd_nxt) && !self.fin_tx.is_sent())
     }
 
     /// Whether the caller should send the subflow's FIN now (once all its
@@ -648,7 +642,7 @@ impl Endpoint {
             return false;
         }
         match self.mode {
-            SubflowMode::Fallback => self.fin_tx.is_some(),
+            SubflowMode::Fallback => self.fin_tx.is_queued(),
             SubflowMode::FullyEstablished | SubflowMode::PreEstablished => {
                 self.state == MskState::Closed
             }

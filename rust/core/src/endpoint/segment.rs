@@ -313,20 +313,17 @@ impl Endpoint {
     }
 
     fn on_data_ack(&mut self, ack: DataSeq) {
-        let max = self.snd_nxt.wrapping_add(u64::from(self.fin_tx_sent));
+        let max = self.snd_nxt.wrapping_add(u64::from(self.fin_tx.is_sent()));
         let new = expand_data_ack(self.snd_una, max, ack.value(), ack.is_64bit());
         if crate::seq::after64(new, self.snd_una) {
             self.snd_una = new;
         }
-        if let Some(fin) = self.fin_tx {
-            if self.fin_tx_sent && !self.fin_tx_acked && crate::seq::after64(self.snd_una, fin) {
-                self.fin_tx_acked = true;
-                self.state = match self.state {
-                    MskState::FinWait1 => MskState::FinWait2,
-                    MskState::Closing | MskState::LastAck => MskState::Closed,
-                    other => other,
-                };
-            }
+        if self.fin_tx.on_data_ack(self.snd_una) {
+            self.state = match self.state {
+                MskState::FinWait1 => MskState::FinWait2,
+                MskState::Closing | MskState::LastAck => MskState::Closed,
+                other => other,
+            };
         }
     }
 
@@ -519,7 +516,7 @@ impl Endpoint {
             _ => return,
         };
         self.fin_rx.reach(self.rcv_dsn);
-        self.fin_rx_first = self.fin_tx.is_none();
+        self.fin_rx_first = !self.fin_tx.is_queued();
         self.state = next;
         out.eof = true;
         out.send_ack = self.mptcp_running();
@@ -749,11 +746,10 @@ impl Endpoint {
         }
         // The DATA_FIN rides on the segment that ends the data
         // (mainline mptcp_write_data_fin()).
-        let data_fin =
-            seg.dsn.is_none() && self.fin_tx == Some(end) && !self.fin_tx_acked && len < u16::MAX;
+        let data_fin = seg.dsn.is_none() && self.fin_tx.rides_on(end, len);
         let data_len = if data_fin { len.saturating_add(1) } else { len };
         if data_fin {
-            self.fin_tx_sent = true;
+            self.fin_tx.on_sent(end);
         }
         Some(DssMapping {
             dsn: DataSeq::Bits64(dsn),
@@ -769,11 +765,8 @@ impl Endpoint {
     /// A data-less segment carries the DATA_FIN (SSN 0, data-level length
     /// 1) while it is unacknowledged and all data is out.
     fn tx_data_fin_only(&mut self) -> Option<DssMapping> {
-        let fin = self.fin_tx?;
-        if self.fin_tx_acked || fin != self.snd_nxt {
-            return None;
-        }
-        self.fin_tx_sent = true;
+        let fin = self.fin_tx.alone(self.fin_tx.dsn() == Some(self.snd_nxt))?;
+        self.fin_tx.on_sent(fin);
         Some(DssMapping {
             dsn: DataSeq::Bits64(fin),
             ssn: 0,
