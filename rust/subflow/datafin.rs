@@ -264,15 +264,8 @@ pub(super) fn data_ack_received(c: &mut SubflowCtx, ack: DataSeq) {
 /// An option with mapping `m` went into a segment: if the mapping carries
 /// our DATA_FIN, it is sent.
 pub(super) fn data_fin_written(c: &mut SubflowCtx, m: Option<DssMapping>) {
-    if let Some(DssMapping {
-        dsn: DataSeq::Bits64(dsn),
-        data_len,
-        data_fin: true,
-        ..
-    }) = m
-    {
-        c.data_fin_tx
-            .on_sent(dsn.wrapping_add(u64::from(data_len)).wrapping_sub(1));
+    if let Some(m) = m {
+        c.data_fin_tx.on_mapping_sent(&m);
     }
 }
 

@@ -169,8 +169,8 @@ pub(crate) struct SubflowCtx {
     /// state is LAST_ACK until ours is acked, else (both sides closing at
     /// once) CLOSING, as mainline's `mptcp_check_data_fin()`.
     data_fin_rx_first: bool,
-    /// Our DATA_FIN, once shutdown(SHUT_WR) queued it ([`datafin`]):
-    /// sent, then acked by the peer's DATA_ACK.
+    /// Our DATA_FIN, once shutdown(SHUT_WR) or close() queued it
+    /// ([`datafin`]): sent, then acked by the peer's DATA_ACK.
     data_fin_tx: crate::close::LocalDataFin,
     /// DATA_FIN retransmissions by the msk timer (its backoff).
     data_fin_tx_tries: u8,

@@ -155,10 +155,13 @@ impl PeerDataFin {
 /// Our DATA_FIN as the send side tracks it (RFC 8684 §3.3.3): queued at
 /// shutdown at the DSN after our last data octet; it rides on the segment
 /// whose mapping ends there, or goes alone on a segment without data once
-/// all data is sent (mainline's `mptcp_write_data_fin()`); acked when the
-/// peer's DATA_ACK passes it, and only once it was sent (mainline ignores
-/// a DATA_ACK beyond what it sent).  One rule for the kernel glue and the
-/// core endpoint.
+/// all data is sent (mainline's `mptcp_write_data_fin()`); acked by a
+/// DATA_ACK exactly one past it, once it was written into a segment
+/// (mainline ignores a DATA_ACK beyond its `snd_nxt`, which passes the
+/// DATA_FIN only once it is to be sent; "written" is a little stricter).
+/// One rule for the kernel glue, the core endpoint and the send queue
+/// ([`crate::sendq`]).  Building the mapping (the DATA_FIN-only SSN 0,
+/// a checksum recomputed over the data it rides on) is the caller's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LocalDataFin {
     dsn: Option<u64>,
@@ -238,16 +241,25 @@ impl LocalDataFin {
         }
     }
 
-    /// A mapping carrying a DATA_FIN at `fin` went on the wire.
+    /// A DATA_FIN at `fin` was written into a segment.
     pub fn on_sent(&mut self, fin: u64) {
         self.sent |= self.dsn == Some(fin);
     }
 
+    /// The option written into a segment carried mapping `m`: if it brings
+    /// our DATA_FIN (64-bit DSN, as we map), that is sent.
+    pub fn on_mapping_sent(&mut self, m: &crate::options::DssMapping) {
+        if let (true, crate::options::DataSeq::Bits64(dsn)) = (m.data_fin, m.dsn) {
+            self.on_sent(dsn.wrapping_add(u64::from(m.data_len)).wrapping_sub(1));
+        }
+    }
+
     /// The peer's DATA_ACK, widened to `ack`: true when it acks the
-    /// DATA_FIN now (it passes it, and the DATA_FIN was sent).
+    /// DATA_FIN now (exactly one past it, and the DATA_FIN was sent; an
+    /// ack further on acks what we never sent and is ignored).
     pub fn on_data_ack(&mut self, ack: u64) -> bool {
         match self.dsn {
-            Some(f) if self.sent && !self.acked && crate::seq::after64(ack, f) => {
+            Some(f) if self.sent && !self.acked && ack == f.wrapping_add(1) => {
                 self.acked = true;
                 true
             }
@@ -324,8 +336,11 @@ mod tests {
         assert!(!f.is_sent());
         f.on_sent(10);
         assert!(f.is_sent());
-        // Up to the DATA_FIN is not past it.
+        // Up to the DATA_FIN is not past it; beyond one past it acks what
+        // was never sent.
         assert!(!f.on_data_ack(10));
+        assert!(!f.on_data_ack(12));
+        assert!(!f.is_acked());
         assert!(f.on_data_ack(11));
         assert!(f.is_acked());
         assert!(!f.on_data_ack(12));
@@ -333,5 +348,34 @@ mod tests {
         assert_eq!(f.pending(), None);
         assert_eq!(f.alone(true), None);
         assert!(!f.rides_on(10, 5));
+    }
+
+    #[test]
+    fn local_data_fin_sent_by_mapping() {
+        use crate::options::{DataSeq, DssMapping};
+        let m = |dsn, data_len, data_fin| DssMapping {
+            dsn: DataSeq::Bits64(dsn),
+            ssn: 1,
+            data_len,
+            checksum: None,
+            data_fin,
+        };
+        let mut f = LocalDataFin::new();
+        f.queue(110);
+        // Data only, or a DATA_FIN elsewhere: not ours.
+        f.on_mapping_sent(&m(100, 10, false));
+        f.on_mapping_sent(&m(100, 10, true));
+        assert!(!f.is_sent());
+        // Ten data octets and the DATA_FIN at 110.
+        f.on_mapping_sent(&m(100, 11, true));
+        assert!(f.is_sent());
+        // The DATA_FIN alone (SSN 0, length 1).
+        let mut g = LocalDataFin::new();
+        g.queue(7);
+        g.on_mapping_sent(&DssMapping {
+            ssn: 0,
+            ..m(7, 1, true)
+        });
+        assert!(g.is_sent() && g.on_data_ack(8));
     }
 }

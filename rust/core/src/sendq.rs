@@ -37,6 +37,7 @@
     )
 )]
 
+use crate::close::LocalDataFin;
 use crate::mapping::expand_data_ack;
 use crate::seq::before64;
 
@@ -95,10 +96,8 @@ pub struct SendSeq {
     snd_nxt: u64,
     snd_una: u64,
     wnd_end: u64,
-    /// DSN of our DATA_FIN, once the application closed.
-    fin: Option<u64>,
-    fin_sent: bool,
-    fin_acked: bool,
+    /// Our DATA_FIN, once the application closed.
+    fin: LocalDataFin,
     rto_min: u64,
     rto: u64,
 }
@@ -117,9 +116,7 @@ impl SendSeq {
             snd_nxt: first,
             snd_una: first,
             wnd_end: first,
-            fin: None,
-            fin_sent: false,
-            fin_acked: false,
+            fin: LocalDataFin::new(),
             rto_min,
             rto: rto_min,
         }
@@ -170,13 +167,13 @@ impl SendSeq {
     /// Our DATA_FIN is DATA_ACKed (the data-level send side is done).
     #[must_use]
     pub const fn fin_acked(&self) -> bool {
-        self.fin_acked
+        self.fin.is_acked()
     }
 
     /// DSN just past what was sent: `snd_nxt`, plus one for a DATA_FIN
     /// that went out.
     const fn sent_end(&self) -> u64 {
-        match (self.fin_sent, self.fin) {
+        match (self.fin.is_sent(), self.fin.dsn()) {
             (true, Some(f)) => f.wrapping_add(1),
             _ => self.snd_nxt,
         }
@@ -185,7 +182,7 @@ impl SendSeq {
     /// The application queued `len` octets: their DSNs are the next `len`
     /// of the connection (returns the first).  Refused after the DATA_FIN.
     pub fn enqueue(&mut self, len: u32) -> Result<u64, SendError> {
-        if self.fin.is_some() {
+        if self.fin.is_queued() {
             return Err(SendError::Closed);
         }
         let dsn = self.write_seq;
@@ -196,9 +193,7 @@ impl SendSeq {
     /// The application closed its sending side: the DATA_FIN takes the
     /// DSN after the data queued.  Idempotent.
     pub fn close(&mut self) {
-        if self.fin.is_none() {
-            self.fin = Some(self.write_seq);
-        }
+        self.fin.queue(self.write_seq);
     }
 
     /// Sets the window from the handshake (the peer's first window, before
@@ -223,10 +218,8 @@ impl SendSeq {
         let len = self.unsent().min(room).min(u64::from(max));
         // The DATA_FIN occupies no window (mainline sends it on a data-less
         // DSS whatever the window).
-        let data_fin = !self.fin_sent
-            && self
-                .fin
-                .is_some_and(|f| f == self.snd_nxt.wrapping_add(len));
+        let data_fin =
+            !self.fin.is_sent() && self.fin.pending() == Some(self.snd_nxt.wrapping_add(len));
         let len = u32::try_from(len).unwrap_or(max);
         (len > 0 || data_fin).then_some(Chunk {
             dsn: self.snd_nxt,
@@ -245,7 +238,7 @@ impl SendSeq {
         }
         self.snd_nxt = self.snd_nxt.wrapping_add(u64::from(chunk.len));
         if chunk.data_fin {
-            self.fin_sent = true;
+            self.fin.on_sent(self.snd_nxt);
         }
         Ok(())
     }
@@ -272,12 +265,7 @@ impl SendSeq {
         let data_end = new.min_dsn(self.snd_nxt);
         out.octets = data_end.wrapping_sub(self.snd_una);
         self.snd_una = data_end;
-        if let Some(f) = self.fin {
-            if self.fin_sent && new == f.wrapping_add(1) && !self.fin_acked {
-                self.fin_acked = true;
-                out.data_fin = true;
-            }
-        }
+        out.data_fin = self.fin.on_data_ack(new);
         out
     }
 
@@ -285,7 +273,7 @@ impl SendSeq {
     /// most `max` octets; the DATA_FIN if it is all that is left, or if it
     /// follows within `max`) goes out again and the timeout doubles.
     pub fn timer(&mut self, max: u32) -> TimerAction {
-        let fin_pending = self.fin_sent && !self.fin_acked;
+        let fin_pending = self.fin.is_sent() && !self.fin.is_acked();
         if self.in_flight() == 0 && !fin_pending {
             return TimerAction::Idle;
         }

@@ -591,6 +591,9 @@ impl Endpoint {
             }),
         };
         if let Some(n) = put(&[opt], room, out) {
+            if let Some(m) = &map {
+                self.fin_tx.on_mapping_sent(m);
+            }
             return n;
         }
         // No room for the mapping: at least the DATA_ACK (the peer then
@@ -748,9 +751,6 @@ impl Endpoint {
         // (mainline mptcp_write_data_fin()).
         let data_fin = seg.dsn.is_none() && self.fin_tx.rides_on(end, len);
         let data_len = if data_fin { len.saturating_add(1) } else { len };
-        if data_fin {
-            self.fin_tx.on_sent(end);
-        }
         Some(DssMapping {
             dsn: DataSeq::Bits64(dsn),
             ssn: rel32,
@@ -766,7 +766,6 @@ impl Endpoint {
     /// 1) while it is unacknowledged and all data is out.
     fn tx_data_fin_only(&mut self) -> Option<DssMapping> {
         let fin = self.fin_tx.alone(self.fin_tx.dsn() == Some(self.snd_nxt))?;
-        self.fin_tx.on_sent(fin);
         Some(DssMapping {
             dsn: DataSeq::Bits64(fin),
             ssn: 0,
