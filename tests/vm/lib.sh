@@ -19,7 +19,13 @@ tap_run() {  # tap_run NAME FUNC [ARGS...]
   TAP_N=$((TAP_N + 1))
   # If the kernel dies in the test, run.sh names it from this line.
   echo "# running $TAP_N - $name"
-  ( "$@" ) > /tmp/test.out 2>&1 || rc=$?
+  # TRACE=1 (make vm-test): every command of the test with its time, to
+  # see where a slow test spends it.
+  if [ -n "${TRACE:-}" ]; then
+    ( PS4='+ ${EPOCHREALTIME} '; set -x; "$@" ) > /tmp/test.out 2>&1 || rc=$?
+  else
+    ( "$@" ) > /tmp/test.out 2>&1 || rc=$?
+  fi
   sed 's/^/#   /' /tmp/test.out
   if [ "$rc" = 0 ]; then
     TAP_PASS=$((TAP_PASS + 1)); echo "ok $TAP_N - $name ($(( $(date +%s) - t0 ))s)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boot our kernel and run the in-VM suite (tests/vm/guest.sh) in it.
-# ONLY="test names" runs a subset, REPEAT=n runs each n times, VM_APPEND adds
-# kernel arguments; FLAVOUR=debug runs it on the debug kernel.
+# ONLY="test names" runs a subset, REPEAT=n runs each n times, TRACE=1
+# timestamps every command of a test, VM_APPEND adds kernel arguments;
+# FLAVOUR=debug runs it on the debug kernel.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 start=$(date +%s)
@@ -15,7 +16,7 @@ mem=2G timeout=1800; [ "${FLAVOUR:-default}" = debug ] && mem=3G timeout=5400
 HOSTILE_SILENCE=${HOSTILE_SILENCE:-300}
 log=$(mktemp /tmp/mptcp-rs-vm-test.XXXXXX)
 # Its own process group, so the watchdog can end the VM and nothing else.
-setsid "$ROOT/qemu/vm.sh" --kernel ours --mem "$mem" --timeout "$timeout" ${VM_APPEND:+--append "$VM_APPEND"} -- env ONLY="${ONLY:-}" REPEAT="${REPEAT:-1}" bash "$ROOT/tests/vm/guest.sh" \
+setsid "$ROOT/qemu/vm.sh" --kernel ours --mem "$mem" --timeout "$timeout" ${VM_APPEND:+--append "$VM_APPEND"} -- env ONLY="${ONLY:-}" REPEAT="${REPEAT:-1}" TRACE="${TRACE:-}" bash "$ROOT/tests/vm/guest.sh" \
   > "$log" 2>&1 &
 vm=$!
 tail -f -n +1 --pid=$vm "$log" &
