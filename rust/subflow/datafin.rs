@@ -155,9 +155,12 @@ pub(crate) fn close_poll(ssk: &TcpSock, expired: bool, now: u64) -> bool {
 
 /// shutdown(SHUT_WR) of an MPTCP connection on its subflow `ssk`: marks
 /// the send side shut (sendmsg fails with EPIPE, as after tcp_shutdown) and
-/// queues our DATA_FIN, sent at once if all data is out.  Returns false
-/// when the connection is not MPTCP (or not established): the caller then
-/// shuts the subflow down as plain TCP.  Process context.
+/// queues our DATA_FIN, sent at once if all data is out.  A repeated
+/// shutdown is handled too, and does nothing (as mainline's: the msk is
+/// already closing); passed on to TCP it would send the subflow's FIN
+/// ahead of the DATA_FIN exchange.  Returns false when the connection is
+/// not MPTCP (or not established): the caller then shuts the subflow down
+/// as plain TCP.  Process context.
 pub(crate) fn shutdown_send(ssk: &TcpSock) -> bool {
     let mut g = ssk.lock();
     let open = ssk.state_in(bindings::TCPF_ESTABLISHED | bindings::TCPF_CLOSE_WAIT);
@@ -166,9 +169,12 @@ pub(crate) fn shutdown_send(ssk: &TcpSock) -> bool {
     let seqs = g.seqs();
     if let Some(mut c) = open.then(|| ctx_locked(&g)).flatten() {
         let st = c.state.load(Ordering::Relaxed);
-        if (st == state::ESTABLISHED || st == state::MPC_ACK_PENDING)
-            && ssk.shutdown() & bindings::SEND_SHUTDOWN as u8 == 0
-        {
+        let mptcp = st == state::ESTABLISHED || st == state::MPC_ACK_PENDING;
+        if mptcp && c.data_fin_tx.is_queued() {
+            // Already shut down at the data level.
+            return true;
+        }
+        if mptcp && ssk.shutdown() & bindings::SEND_SHUTDOWN as u8 == 0 {
             let fin = write_dsn(&c, seqs.write_seq);
             c.data_fin_tx.queue(fin);
             c.data_fin_tx_tries = 0;

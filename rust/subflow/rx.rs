@@ -199,23 +199,32 @@ pub(super) fn data_fin_done(l: &mut TcpLocked<'_>) {
 /// until that is understood.
 fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
     let seqs = l.seqs();
-    let (rcv_nxt, copied) = (seqs.rcv_nxt, seqs.copied_seq);
+    // The subflow's FIN (in order once TCP set SOCK_DONE) takes a sequence
+    // number but no DSN: the walk stays before it, so that the stream's
+    // next DSN (`rcv_dsn`: our DATA_ACK, and where the peer's DATA_FIN is
+    // reached) does not count it.  A peer may send its FIN with the last
+    // data before the DATA_FIN exchange ends.
+    let data_end = seqs.rcv_nxt.wrapping_sub(u32::from(l.sock().is_done()));
+    let copied = seqs.copied_seq;
     if seq::before(c.rx_seq, copied) {
         // Consumed without a walk (not through our recvmsg): nothing to
-        // check any more.
-        c.rx_seq = copied;
+        // check any more.  (A reader also consumes the FIN.)
+        c.rx_seq = if seq::before(data_end, copied) {
+            data_end
+        } else {
+            copied
+        };
         c.rx_cur = None;
     }
     let mut cur = l.rcv_cursor();
-    while seq::before(c.rx_seq, rcv_nxt) && !c.rx_corrupt && !c.rx_invalid {
+    while seq::before(c.rx_seq, data_end) && !c.rx_corrupt && !c.rx_invalid {
+        // Every octet before `data_end` is queued (or read, above); a
+        // zero-length skb holds only a FIN.
         let Some(skb) = cur.at(c.rx_seq) else {
-            c.rx_seq = rcv_nxt;
             return;
         };
         let (start, len) = (skb.seq(), skb.len());
         if len == 0 {
-            // A FIN-only skb: nothing more to walk.
-            c.rx_seq = rcv_nxt;
             return;
         }
         let rel = c.rx_seq.wrapping_sub(c.isn_remote);
