@@ -13,7 +13,7 @@ use kernel::ffi::c_int;
 
 use super::checksum::csum_advance;
 use super::{ctx_locked, is_mptcp_state, CtxRef, SubflowCtx};
-use crate::mapping::{self, Mapping, WalkStep};
+use crate::mapping::{self, RxStep, WalkStep};
 use crate::options::{DataSeq, ResetReason};
 use crate::seq;
 use crate::sys::sock::{TcpGuard, TcpLocked, TcpSock};
@@ -181,22 +181,17 @@ pub(super) fn data_fin_done(l: &mut TcpLocked<'_>) {
 /// subflow never carried is missing: `rx_corrupt`.
 ///
 /// Every octet must be covered by a mapping, as mainline's
-/// `get_mapping_status()` checks on every skb: its segment's own mapping,
-/// or the mapping the walk is in (a mapping may span segments that carry
-/// no DSS, and TCP coalesces such segments into the skb before them).  An
+/// `get_mapping_status()` checks on every skb ([`mapping::rx_step`], the
+/// endpoint's rule too): the mapping the walk is in while it covers the
+/// octet (a mapping may span segments that carry no DSS, and TCP coalesces
+/// such segments into the skb before them), then its segment's own.  An
 /// octet no mapping covers (past the end of the last mapping, or before
-/// the start of its segment's new one: `DSSNoMatchTCP`) is an invalid
-/// mapping: `rx_invalid`, and the connection falls back to TCP
-/// ([`rx_fallback`]; with one subflow and no data-level retransmission,
-/// mainline's `allow_infinite_fallback` holds).
-///
-/// Unlike mainline (and the core's `mapping::rx_step`, which the endpoint
-/// uses), a different mapping that covers the octet replaces the current
-/// one at once, and a second mapping inside the current one is no
-/// `DSSNotMatching`: walking with `rx_step`'s rule made mptcp_connect.sh's
-/// "full disconnect" cases hang (a reader never saw the peer's DATA_FIN;
-/// found in session 13, cause not yet known), so the glue keeps this rule
-/// until that is understood.
+/// the start of its segment's new one: `DSSNoMatchTCP`), or one a second
+/// mapping claims while the current one still covers it and the rest of
+/// its skb (`DSSNotMatching`), is an invalid mapping: `rx_invalid`, and
+/// the connection falls back to TCP ([`rx_fallback`]; with one subflow
+/// and no data-level retransmission, mainline's `allow_infinite_fallback`
+/// holds).
 fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
     let seqs = l.seqs();
     // The subflow's FIN (in order once TCP set SOCK_DONE) takes a sequence
@@ -230,36 +225,48 @@ fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
         let rel = c.rx_seq.wrapping_sub(c.isn_remote);
         let own = skb.mapping().map(|m| m.to_core());
         let skb_left = len.wrapping_sub(c.rx_seq.wrapping_sub(start));
-        let covers = |k: Mapping| mapping::left_in_mapping(rel, k.ssn, u32::from(k.data_len()));
-        let new = own.filter(|k| c.rx_cur != Some(*k));
-        let left = if let Some((map, left)) = new.and_then(|k| covers(k).map(|n| (k, n))) {
-            let at = map.dsn_of(rel).unwrap_or(map.dsn);
-            let want = rx_dsn_at(c, c.rx_seq);
-            match mapping::walk_step(at, want, left) {
-                WalkStep::Deliver => {}
-                WalkStep::Ahead => {
-                    c.rx_corrupt = true;
-                    return;
+        let left = match mapping::rx_step(c.rx_cur, own, rel, skb_left) {
+            RxStep::Use {
+                map,
+                left,
+                new: true,
+            } => {
+                // A new mapping: its DSN at this octet against the stream's.
+                let at = map.dsn_of(rel).unwrap_or(map.dsn);
+                let want = rx_dsn_at(c, c.rx_seq);
+                match mapping::walk_step(at, want, left) {
+                    WalkStep::Deliver => {}
+                    WalkStep::Ahead => {
+                        c.rx_corrupt = true;
+                        return;
+                    }
+                    // Wait for the reader to consume a range.
+                    WalkStep::Duplicate(_) if c.skips.is_full() => return,
+                    WalkStep::Duplicate(dup) => {
+                        c.skips.push(c.rx_seq, dup);
+                        c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
+                        crate::ctl::mib_add(l.sock().net(), crate::mib::DUPLICATE_DATA, 1);
+                    }
                 }
-                WalkStep::Duplicate(_) if c.skips.is_full() => return,
-                WalkStep::Duplicate(dup) => {
-                    c.skips.push(c.rx_seq, dup);
-                    c.rx_off = c.rx_off.wrapping_sub(u64::from(dup));
-                    crate::ctl::mib_add(l.sock().net(), crate::mib::DUPLICATE_DATA, 1);
+                c.rx_cur = Some(map);
+                left
+            }
+            RxStep::Use { left, .. } => left,
+            // Past the peer's DATA_FIN: not the connection's data (mainline
+            // leaves it unread), and no reason to fall back.
+            _ if c.peer_fin.is_done() => skb_left,
+            RxStep::NotMatching => {
+                crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_NOT_MATCHING, 1);
+                c.rx_invalid = true;
+                return;
+            }
+            RxStep::Uncovered { tcp_mismatch } => {
+                if tcp_mismatch {
+                    crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_TCP_MISMATCH, 1);
                 }
+                c.rx_invalid = true;
+                return;
             }
-            c.rx_cur = Some(map);
-            left
-        } else if let Some(left) = c.rx_cur.and_then(covers) {
-            left
-        } else if c.peer_fin.is_done() {
-            skb_left
-        } else {
-            if new.is_some() {
-                crate::ctl::mib_add(l.sock().net(), crate::mib::DSS_TCP_MISMATCH, 1);
-            }
-            c.rx_invalid = true;
-            return;
         };
         // To the end of the skb or of the mapping, whichever comes first.
         let (skb_end, map_end) = (start.wrapping_add(len), c.rx_seq.wrapping_add(left));

@@ -36,8 +36,6 @@ mode remap: ssn 1 DSN 1 under a mapping of 200 octets carrying A only,
   (DSSNotMatching): an invalid mapping, the same fallback, A+B, EOF.
   With --csum the first mapping's checksum covers A+B, the octets it
   claims (mainline sums them across both segments and finds it right).
-  No suite test runs remap now: our glue does not reject that mapping yet
-  (docs/architecture.md, the receive walk).
 Each command prints one JSON line.
 """
 import argparse, hashlib, os, sys, time

@@ -373,5 +373,21 @@ nomap_check() {
 t_hostile_data_nomap() { hostile_setup; dup_run nomap; nomap_check 1; hostile_live; topo_down; }
 t_hostile_data_overrun() { hostile_setup; dup_run overrun; nomap_check '[01]'; hostile_live; topo_down; }
 
+# A second mapping, consistent with the first, for octets the first still
+# covers (the first maps 200 octets and carries 100; the next segment maps
+# its 100 on its own): mainline's get_mapping_status() accepts only an
+# identical map there and counts DSSNotMatching; the mapping is invalid
+# and the connection falls back, as for nomap.
+# (With checksums, mainline 6.12.117 behaves otherwise when the first
+# mapping's checksum covers A+B: it delivers A+B and stays MPTCP, counting
+# nothing; so no checksum variant here: pair test
+# second_mapping_inside_the_current_one_falls_back covers ours.)
+t_hostile_data_remap() {
+  hostile_setup; dup_run remap; nomap_check 1
+  [ "$(ctr ns1 MPTcpExtDSSNotMatching MPTcpExtMPFailTx)" = "MPTcpExtDSSNotMatching=1 MPTcpExtMPFailTx=0" ] ||
+    fail "want DSSNotMatching=1, MPFailTx=0"
+  hostile_live; topo_down
+}
+
 # Run order: the scenarios that can stall the kernel last.
-HOSTILE_TESTS="hostile_synack_bcast hostile_synack_v6 hostile_dup_data hostile_dup_data_csum hostile_data_gap hostile_data_nomap hostile_data_overrun hostile_mpc_data0 hostile_datafin hostile_datafin_stale"
+HOSTILE_TESTS="hostile_synack_bcast hostile_synack_v6 hostile_dup_data hostile_dup_data_csum hostile_data_gap hostile_data_nomap hostile_data_overrun hostile_data_remap hostile_mpc_data0 hostile_datafin hostile_datafin_stale"
