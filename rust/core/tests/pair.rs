@@ -716,6 +716,34 @@ fn data_fin_ahead_waits_for_the_data() {
     assert_eq!(p.ep(S).state(), MskState::CloseWait);
 }
 
+#[test]
+fn subflow_fin_with_the_last_data_and_the_data_fin() {
+    // The peer's subflow FIN leaves with its last data and its DATA_FIN,
+    // before the DATA_FIN exchange (our kernel glue once did so on a
+    // repeated shutdown): the FIN takes a subflow sequence number but no
+    // DSN, so the DATA_FIN is reached and acked exactly one past it.
+    for cfg in [PLAIN, CSUM] {
+        let mut p = Pair::new(cfg, cfg, 56);
+        p.handshake();
+        p.write_random(C, 3_000);
+        p.send_chunk(C, Some(2_000));
+        p.flush();
+        p.close(C);
+        let side = &mut p.sides[C];
+        let last = side.app_tx[side.sent..].to_vec();
+        side.sent = side.app_tx.len();
+        let seg = p.transmit(C, TCPHDR_ACK | TCPHDR_FIN, last, None);
+        let m = seg.dss().unwrap().mapping.unwrap();
+        assert!(m.data_fin);
+        assert_eq!(m.data_len, 1_001);
+        p.flush();
+        assert_eq!(p.sides[S].eof, 1);
+        assert_eq!(p.ep(S).state(), MskState::CloseWait);
+        assert_eq!(p.ep(S).data_ack(), dsn_of(&p, C, 3_001));
+        assert_eq!(p.sides[S].rx, p.sides[C].app_tx);
+    }
+}
+
 // ---------------------------------------------------------------------
 // 7. MP_FASTCLOSE
 // ---------------------------------------------------------------------
