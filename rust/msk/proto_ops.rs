@@ -148,15 +148,23 @@ pub(crate) fn shutdown(sock: &MskSocket, how: c_int) -> c_int {
     with_first(sock, |sub| {
         // The send side of an MPTCP connection ends with our DATA_FIN,
         // ahead of the subflow's FIN (RFC 8684 §3.3.3).
-        if (how == SHUT_WR || how == SHUT_RDWR) && subflow::shutdown_send(sub.tcp()) {
-            super::arm_data_fin_timer(sock.msk());
-            if how == SHUT_RDWR {
-                return sub.shutdown(SHUT_RD);
-            }
-            sub.state_change();
-            return 0;
+        let done = if how == SHUT_WR || how == SHUT_RDWR {
+            subflow::shutdown_send(sub.tcp())
+        } else {
+            subflow::ShutdownSend::Tcp
+        };
+        if done == subflow::ShutdownSend::Tcp {
+            return sub.shutdown(how);
         }
-        sub.shutdown(how)
+        // Armed once; a repeated shutdown leaves the timer's schedule be.
+        if done == subflow::ShutdownSend::Queued {
+            super::arm_data_fin_timer(sock.msk());
+        }
+        if how == SHUT_RDWR {
+            return sub.shutdown(SHUT_RD);
+        }
+        sub.state_change();
+        0
     })
 }
 

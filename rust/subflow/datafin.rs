@@ -52,7 +52,11 @@ fn write_dsn(c: &SubflowCtx, write_seq: u32) -> u64 {
 pub(crate) fn close_deferrable(ssk: &TcpSock) -> bool {
     let g = ssk.lock();
     let seqs = g.seqs();
-    let unread = seqs.rcv_nxt != seqs.copied_seq;
+    // Not counting the subflow's FIN, which a reader of an MPTCP
+    // connection leaves unconsumed (TCP's tcp_close() does not count it
+    // either).
+    let data_end = seqs.rcv_nxt.wrapping_sub(u32::from(ssk.is_done()));
+    let unread = seq::before(seqs.copied_seq, data_end);
     let abort_linger = g.linger_zero();
     let queued = ctx_locked(&g).map(|c| {
         let st = c.state.load(Ordering::Relaxed);
@@ -62,7 +66,19 @@ pub(crate) fn close_deferrable(ssk: &TcpSock) -> bool {
     if unread || abort_linger {
         return false;
     }
-    queued == Some(true) || shutdown_send(ssk)
+    queued == Some(true) || shutdown_send(ssk) != ShutdownSend::Tcp
+}
+
+/// What [`shutdown_send`] did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ShutdownSend {
+    /// Nothing: not an established MPTCP connection; the caller shuts the
+    /// subflow down as plain TCP.
+    Tcp,
+    /// Our DATA_FIN is queued now (the caller arms the msk's timer).
+    Queued,
+    /// It was queued before: a repeated shutdown does nothing.
+    AlreadyQueued,
 }
 
 /// The connection state `ss -M` reports for an msk whose subflow `ssk` is
@@ -156,34 +172,31 @@ pub(crate) fn close_poll(ssk: &TcpSock, expired: bool, now: u64) -> bool {
 /// shutdown(SHUT_WR) of an MPTCP connection on its subflow `ssk`: marks
 /// the send side shut (sendmsg fails with EPIPE, as after tcp_shutdown) and
 /// queues our DATA_FIN, sent at once if all data is out.  A repeated
-/// shutdown is handled too, and does nothing (as mainline's: the msk is
-/// already closing); passed on to TCP it would send the subflow's FIN
-/// ahead of the DATA_FIN exchange.  Returns false when the connection is
-/// not MPTCP (or not established): the caller then shuts the subflow down
-/// as plain TCP.  Process context.
-pub(crate) fn shutdown_send(ssk: &TcpSock) -> bool {
+/// shutdown does nothing (as mainline's: the msk is already closing);
+/// passed on to TCP it would send the subflow's FIN ahead of the DATA_FIN
+/// exchange.  Process context.
+pub(crate) fn shutdown_send(ssk: &TcpSock) -> ShutdownSend {
     let mut g = ssk.lock();
     let open = ssk.state_in(bindings::TCPF_ESTABLISHED | bindings::TCPF_CLOSE_WAIT);
-    let mut handled = false;
+    let mut done = ShutdownSend::Tcp;
     let mut send_now = false;
     let seqs = g.seqs();
     if let Some(mut c) = open.then(|| ctx_locked(&g)).flatten() {
         let st = c.state.load(Ordering::Relaxed);
         let mptcp = st == state::ESTABLISHED || st == state::MPC_ACK_PENDING;
         if mptcp && c.data_fin_tx.is_queued() {
-            // Already shut down at the data level.
-            return true;
+            return ShutdownSend::AlreadyQueued;
         }
         if mptcp && ssk.shutdown() & bindings::SEND_SHUTDOWN as u8 == 0 {
             let fin = write_dsn(&c, seqs.write_seq);
             c.data_fin_tx.queue(fin);
             c.data_fin_tx_tries = 0;
             uncount_estab(ssk.net(), &mut c);
-            handled = true;
+            done = ShutdownSend::Queued;
             send_now = seqs.snd_nxt == seqs.write_seq;
         }
     }
-    if handled {
+    if done == ShutdownSend::Queued {
         g.shut_send();
     }
     // No context reference is live (TCP re-enters our option hooks when it
@@ -191,7 +204,7 @@ pub(crate) fn shutdown_send(ssk: &TcpSock) -> bool {
     if send_now {
         g.send_ack();
     }
-    handled
+    done
 }
 
 /// Adds our pending DATA_FIN to the mapping `m` of an outgoing segment

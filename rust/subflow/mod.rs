@@ -95,7 +95,9 @@ mod tx;
 pub(crate) use rx::data_ready;
 use rx::SkipRing;
 
-pub(crate) use datafin::{close_deferrable, close_poll, data_fin_timer, msk_state, shutdown_send};
+pub(crate) use datafin::{
+    close_deferrable, close_poll, data_fin_timer, msk_state, shutdown_send, ShutdownSend,
+};
 pub(crate) use handshake::{
     child_created, syn_options, syn_received, synack_options, synack_seen, third_ack_keys,
 };

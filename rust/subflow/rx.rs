@@ -213,17 +213,25 @@ fn rx_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
     }
     let mut cur = l.rcv_cursor();
     while seq::before(c.rx_seq, data_end) && !c.rx_corrupt && !c.rx_invalid {
-        // Every octet before `data_end` is queued (or read, above); a
-        // zero-length skb holds only a FIN.
-        let Some(skb) = cur.at(c.rx_seq) else {
+        // Every octet before `data_end` is queued (or read, above): no skb
+        // holding it would leave the walk stuck for good, so it is taken
+        // as an invalid mapping state (fallback: TCP's rules).
+        let Some(skb) = cur.at(c.rx_seq).filter(|s| s.len() > 0) else {
+            c.rx_invalid = true;
             return;
         };
         let (start, len) = (skb.seq(), skb.len());
-        if len == 0 {
-            return;
-        }
         let rel = c.rx_seq.wrapping_sub(c.isn_remote);
-        let own = skb.mapping().map(|m| m.to_core());
+        // The skb's own mapping counts once, as mainline drops the MPTCP
+        // extension of the skb whose mapping it took: at the skb's first
+        // octet, or later while it is not the mapping the walk took (one
+        // deferred until the current one is consumed).  So a mapping that
+        // ends inside its own skb leaves the rest uncovered without
+        // `DSSNoMatchTCP`, as mainline.
+        let own = skb
+            .mapping()
+            .map(|m| m.to_core())
+            .filter(|k| c.rx_seq == start || c.rx_cur != Some(*k));
         let skb_left = len.wrapping_sub(c.rx_seq.wrapping_sub(start));
         let left = match mapping::rx_step(c.rx_cur, own, rel, skb_left) {
             RxStep::Use {

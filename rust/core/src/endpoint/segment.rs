@@ -451,7 +451,10 @@ impl Endpoint {
                 return Ok(());
             }
             let ssn = rel.wrapping_add(p);
-            let (map, left) = match rx_step(self.rx_map, new, ssn, n.wrapping_sub(p)) {
+            // The segment's own mapping counts once (mainline drops the
+            // skb's extension once it took its mapping), as the glue's walk.
+            let own = new.filter(|k| p == 0 || self.rx_map != Some(*k));
+            let (map, left) = match rx_step(self.rx_map, own, ssn, n.wrapping_sub(p)) {
                 RxStep::Use { map, left, .. } => (map, left.min(n.wrapping_sub(p))),
                 RxStep::NotMatching => {
                     self.counters.inc(Mib::DSSNotMatching);
