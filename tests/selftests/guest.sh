@@ -13,9 +13,11 @@
 #
 # Environment: ST_DIR (built .../tools/testing/selftests, read-only is fine),
 # ST_SCRIPTS ("name:timeout ..."), KO (module to insmod, optional),
-# ST_PROBES (tests/selftests/kallsyms-probes.tsv; used only with KO).
+# ST_PROBES (tests/selftests/kallsyms-probes.tsv; used only with KO),
+# ST_SS (an `ss` to use instead of the system's, optional: tests/selftests/ss.sh).
 set -u
 ST_DIR=${ST_DIR:?} ST_SCRIPTS=${ST_SCRIPTS:?} KO=${KO:-} ST_PROBES=${ST_PROBES:-}
+ST_SS=${ST_SS:-}
 W=/tmp/selftests
 
 echo "##ST-KERNEL $(uname -r) cpus=$(nproc)"
@@ -43,7 +45,10 @@ echo "##ST-KSYM \$r \$pat" >&2
 exit \$rc
 EOF
 chmod +x "$W/bin/grep"
+# diag.sh reads MPTCP_INFO's mptcpi_last_* through `ss -iM` (iproute2 >= 6.10).
+[ -z "$ST_SS" ] || cp "$ST_SS" "$W/bin/ss"
 export PATH="$W/bin:$PATH"
+echo "##ST-SS $(ss -V 2>&1)"
 
 # Kernel problems worth a line in the table.
 dmesg_bad() {

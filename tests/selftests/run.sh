@@ -15,7 +15,8 @@
 # Logs and parsed results: build/selftests/logs/<date>/ (latest: logs/latest).
 # On our kernel the scripts' /proc/kallsyms feature probes are answered from
 # tests/selftests/kallsyms-probes.tsv (see guest.sh); parse.awk counts the
-# cases each probe gates, on both kernels.
+# cases each probe gates, on both kernels.  Both kernels run the scripts with
+# a newer `ss` (iproute2 from bookworm-backports, ss.sh) when it can be fetched.
 # Exit status: 0 when the tables were produced (failing tests are expected
 # while the module is incomplete), 1 when a kernel could not run any script.
 set -euo pipefail
@@ -52,6 +53,7 @@ for o in ${ONLY:-}; do
 done
 
 ST=$(bash "$HERE/build.sh")
+SS=$(bash "$HERE/ss.sh")
 stamp=$(date -u +%Y%m%d-%H%M%S)
 LOGDIR=$OUT/logs/$stamp
 mkdir -p "$LOGDIR"
@@ -62,6 +64,7 @@ progress() {
   awk -v k="$1" '
     /^##ST-KERNEL / { printf "  [%s] kernel %s %s\n", k, $2, $3; fflush() }
     /^##ST-MODULE / { printf "  [%s] module loaded\n", k; fflush() }
+    /^##ST-SS /     { l = $0; sub(/^##ST-SS /, "", l); printf "  [%s] %s\n", k, l; fflush() }
     /^##ST-PROBE /  { p = $0; sub(/^##ST-PROBE [^ ]+ /, "", p)
                       printf "  [%s] kallsyms probe %-9s (table): %s\n", k, $2, p; fflush() }
     /^##ST-BEGIN /  { printf "  [%s] %-24s ... ", k, $2; fflush() }
@@ -95,7 +98,7 @@ run_kernel() {
     echo "== $k: boot $boots (waiting for $LOCK if another VM runs): ${todo[*]}"
     set +e
     MPTCP_RS_VM_LOCKED=1 flock "$LOCK" "$ROOT/qemu/vm.sh" --kernel "$k" --timeout "$vmto" -- \
-      env ST_DIR="$ST" ST_SCRIPTS="$spec" KO="$ko" ST_PROBES="$probes" bash "$HERE/guest.sh" 2>&1 |
+      env ST_DIR="$ST" ST_SCRIPTS="$spec" KO="$ko" ST_PROBES="$probes" ST_SS="$SS" bash "$HERE/guest.sh" 2>&1 |
       tr -d '\r' | tee "$part" | progress "$k"
     vmrc=${PIPESTATUS[0]}
     set -e
