@@ -280,14 +280,6 @@ pub(super) fn data_ack_received(c: &mut SubflowCtx, ack: DataSeq) {
     c.data_fin_tx.on_data_ack(ack);
 }
 
-/// An option with mapping `m` went into a segment: if the mapping carries
-/// our DATA_FIN, it is sent.
-pub(super) fn data_fin_written(c: &mut SubflowCtx, m: Option<DssMapping>) {
-    if let Some(m) = m {
-        c.data_fin_tx.on_mapping_sent(&m);
-    }
-}
-
 /// TCP_RTO_MIN and TCP_RTO_MAX (200 ms, 120 s), in jiffies.
 const RTO_MIN: u64 = bindings::HZ as u64 / 5;
 const RTO_MAX: u64 = 120 * bindings::HZ as u64;

@@ -12,7 +12,7 @@ use kernel::bindings;
 use kernel::ffi::c_uint;
 
 use super::checksum::skb_sum;
-use super::datafin::{data_fin_written, with_data_fin};
+use super::datafin::with_data_fin;
 use super::rx::data_ack_opt;
 use super::{cap_flags, ctx_locked, fallback, is_mptcp_state, state, CtxRef, MPTCP_VERSION};
 use crate::csum::DssCsum;
@@ -291,7 +291,11 @@ pub(crate) fn established_options(
     };
     match put_option(&opt, opts, remaining) {
         Some(n) => {
-            data_fin_written(c, mapping);
+            // The mapping went into the segment: if it carries our
+            // DATA_FIN, that is sent.
+            if let Some(m) = &mapping {
+                c.data_fin_tx.on_mapping_sent(m);
+            }
             Some(n)
         }
         // No room for a mapping: at least the DATA_ACK.

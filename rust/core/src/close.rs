@@ -314,6 +314,7 @@ mod tests {
         assert!(!f.announce(50, 30));
         assert!(!f.reach(20));
     }
+
     #[test]
     fn local_data_fin() {
         let mut f = LocalDataFin::new();
