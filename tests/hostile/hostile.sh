@@ -46,8 +46,7 @@ hostile_topo() {
 # hostile_wait FILE: as wait_listening, allowing for scapy's import under
 # TCG (seconds).
 hostile_wait() {
-  for _ in $(seq 600); do grep -q listening "$1" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
+  wait_listening "$1" 2400
 }
 
 # raw_ns NS: NS hosts a raw peer and has no socket on its ports: drop the
@@ -74,18 +73,16 @@ ctr() {
 }
 
 # jget FILE EXPR: a Python expression over the JSON object j in FILE.
-jget() { /usr/bin/python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+jget() { $PY -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 # hostile_live: the machine still answers, and the kernel said nothing bad
 # since hostile_setup.  Fails the test otherwise.
 hostile_live() {
   local port=$((10000 + RANDOM % 20000)) rc=0 spid bad
-  ip netns del lv1 2>/dev/null; ip netns del lv2 2>/dev/null
-  ip netns add lv1 && ip netns add lv2 &&
-    ip link add veth1 netns lv1 type veth peer name veth2 netns lv2 &&
-    ip -n lv1 addr add 10.0.9.1/24 dev veth1 && ip -n lv2 addr add 10.0.9.2/24 dev veth2 &&
-    ip -n lv1 link set veth1 up && ip -n lv2 link set veth2 up || rc=1
+  netns_del lv1 lv2
+  veth_pair lv1 veth1 10.0.9.1/24 fd00:9::1/64 lv2 veth2 10.0.9.2/24 fd00:9::2/64 || rc=1
   if [ $rc = 0 ]; then
+    : > /tmp/lv_srv.err  # emptied first: see wait_listening
     timeout 60 ip netns exec lv2 $XFER server --port $port --send 65536 --timeout 30 \
       > /tmp/lv_srv.json 2>/tmp/lv_srv.err &
     spid=$!
@@ -93,7 +90,7 @@ hostile_live() {
       timeout 60 ip netns exec lv1 $XFER client --addr 10.0.9.2 --port $port --send 65536 --timeout 30 \
         > /tmp/lv_cli.json 2>/tmp/lv_cli.err || rc=1
     wait $spid || rc=1
-    [ $rc = 0 ] && /usr/bin/python3 - <<'PY' || rc=1
+    [ $rc = 0 ] && $PY - <<'PY' || rc=1
 import json
 c, s = json.load(open("/tmp/lv_cli.json")), json.load(open("/tmp/lv_srv.json"))
 ok = c["recv"] == s["sent"] == 65536 and s["recv"] == c["sent"] == 65536 and c["tcp_is_mptcp"] == s["tcp_is_mptcp"] == 1
@@ -101,7 +98,7 @@ print(f"liveness: MPTCP transfer {'ok' if ok else 'BAD'}: client {c['recv']}/{c[
 raise SystemExit(0 if ok else 1)
 PY
   fi
-  ip netns del lv1 2>/dev/null; ip netns del lv2 2>/dev/null
+  netns_del lv1 lv2
   [ $rc = 0 ] || echo "liveness: a fresh MPTCP transfer did not complete within 60s"
   bad=$(dmesg | tail -n +$((DMESG0 + 1)) | grep -E "$BAD_RE|$STALL_RE")
   [ -z "$bad" ] || { echo "kernel log:"; echo "$bad" | head -20; rc=1; }
@@ -114,6 +111,7 @@ PY
 # sysctls), the raw client in ns1; results in /tmp/h_srv.json, /tmp/h_raw.json.
 mpc_data_run() {
   local port=$((10000 + RANDOM % 20000)) spid
+  : > /tmp/h_srv.err  # emptied first: see wait_listening
   timeout 90 ip netns exec ns2 $HOSTILE accept --port $port --timeout 60 > /tmp/h_srv.json 2>/tmp/h_srv.err &
   spid=$!
   hostile_wait /tmp/h_srv.err || fail "server did not start: $(cat /tmp/h_srv.err)"
@@ -170,6 +168,7 @@ t_hostile_datafin() {
   hostile_setup
   raw_ns ns2
   local port=$((10000 + RANDOM % 20000)) spid rc=0
+  : > /tmp/h_raw.err  # emptied first: see wait_listening
   timeout 60 ip netns exec ns2 $HOSTILE datafin-server --iface veth2 --peer-mac "$MAC1" --src 10.0.1.2 \
     --port $port --timeout 20 --wait 3 --variant "${DATAFIN_VARIANT:-nopayload}" > /tmp/h_raw.json 2>/tmp/h_raw.err &
   spid=$!
@@ -228,7 +227,7 @@ syn_table() {
 
 # probe_result PROBE: the result line of PROBE in /tmp/h_probe.json.
 probe_result() {
-  /usr/bin/python3 -c 'import json, sys
+  $PY -c 'import json, sys
 for line in open("/tmp/h_probe.json"):
     j = json.loads(line)
     if j["probe"] == sys.argv[1]:
@@ -239,9 +238,11 @@ for line in open("/tmp/h_probe.json"):
 # ns2 (on the wildcard address; family 6 listeners are dual-stack).
 hostile_listeners() {
   PORT_TCP=$((10000 + RANDOM % 10000)); PORT_MPTCP=$((20000 + RANDOM % 10000))
+  : > /tmp/h_lt.err  # emptied first: see wait_listening
   timeout 900 ip netns exec ns2 $HOSTILE listen --family "$1" --proto tcp --port $PORT_TCP --seconds 600 \
     ${2:-} 2>/tmp/h_lt.err &
   LPIDS=$!
+  : > /tmp/h_lm.err  # emptied first: see wait_listening
   timeout 900 ip netns exec ns2 $HOSTILE listen --family "$1" --proto mptcp --port $PORT_MPTCP --seconds 600 \
     ${2:-} 2>/tmp/h_lm.err &
   LPIDS="$LPIDS $!"
@@ -307,6 +308,7 @@ dup_run() {
   # Generous timeouts: on the debug kernel under TCG the scapy server once
   # took over 60 s (the client's connect timed out at 10 s); a passing run
   # never waits for them.
+  : > /tmp/h_raw.err  # emptied first: see wait_listening
   timeout 120 ip netns exec ns2 $DUP server --iface veth2 --peer-mac "$MAC1" --src 10.0.1.2 \
     --port $port --mode "$mode" "$@" --timeout 40 --wait 3 > /tmp/h_raw.json 2>/tmp/h_raw.err &
   spid=$!

@@ -47,16 +47,17 @@ t_sysctl_defaults() {
   return $rc
 }
 
-# sysctl_write KEY VALUE: prints "ok" or the errno name of the write.
+# sysctl_write KEY VALUE: prints "ok" or the errno name of the write (from
+# bash's message: no Python start per write).
 sysctl_write() {
-  $PYLIB - "$SYS/$1" "$2" <<'PY'
-import os, sys, mptcplib as ml
-try:
-    fd = os.open(sys.argv[1], os.O_WRONLY)
-    os.write(fd, (sys.argv[2] + "\n").encode()); os.close(fd); print("ok")
-except OSError as e:
-    print(ml.errno_name(e.errno))
-PY
+  local err
+  err=$( { printf '%s\n' "$2" > "$SYS/$1"; } 2>&1 ) && { echo ok; return; }
+  case $err in
+    *"Invalid argument"*) echo EINVAL ;;
+    *"No such file or directory"*) echo ENOENT ;;
+    *"Permission denied"*) echo EACCES ;;
+    *) echo "unexpected: $err" ;;
+  esac
 }
 
 t_sysctl_reject() {
@@ -120,7 +121,7 @@ mib_nonzero() {
 
 # mptcp_check WANT: both ends of the last transfer report TCP_IS_MPTCP=WANT.
 mptcp_check() {
-  python3 - "$1" <<'PY'
+  $PY - "$1" <<'PY'
 import json, sys
 want = int(sys.argv[1])
 for side in ("cli", "srv"):
@@ -181,8 +182,8 @@ t_v4mapped_server() { SFAM=6m xfer_test 4 $MIB; }
 # queued TCP's recvmsg waits).
 t_recv_zero() {
   topo_up
-  ip netns exec ns1 python3 "$ROOT/tests/tools/recv_zero.py" tcp || fail "TCP"
-  ip netns exec ns1 python3 "$ROOT/tests/tools/recv_zero.py" mptcp || fail "MPTCP"
+  ip netns exec ns1 $PY "$TOOLS/recv_zero.py" tcp || fail "TCP"
+  ip netns exec ns1 $PY "$TOOLS/recv_zero.py" mptcp || fail "MPTCP"
   topo_down
 }
 
@@ -191,8 +192,8 @@ t_recv_zero() {
 # MSG_WAITALL.
 t_inq() {
   topo_up
-  ip netns exec ns1 python3 "$ROOT/tests/tools/inq.py" tcp || fail "TCP"
-  ip netns exec ns1 python3 "$ROOT/tests/tools/inq.py" mptcp || fail "MPTCP"
+  ip netns exec ns1 $PY "$TOOLS/inq.py" tcp || fail "TCP"
+  ip netns exec ns1 $PY "$TOOLS/inq.py" mptcp || fail "MPTCP"
   topo_down
 }
 
@@ -201,8 +202,8 @@ t_inq() {
 # data byte-exact, and the accepted msk reports its listener's options.
 t_slow_reader() {
   topo_up
-  ip netns exec ns1 timeout 300 python3 "$ROOT/tests/tools/slow_reader.py" tcp || fail "TCP"
-  ip netns exec ns1 timeout 300 python3 "$ROOT/tests/tools/slow_reader.py" mptcp || fail "MPTCP"
+  ip netns exec ns1 timeout 300 $PY "$TOOLS/slow_reader.py" tcp || fail "TCP"
+  ip netns exec ns1 timeout 300 $PY "$TOOLS/slow_reader.py" mptcp || fail "MPTCP"
   topo_down
 }
 
@@ -213,9 +214,9 @@ t_data_ack_width() {
   ip netns exec ns1 tcpdump -q -i lo -s 200 -w /tmp/dw.pcap 'tcp port 34567' 2>/tmp/dw.err &
   local td=$!
   sleep 1
-  ip netns exec ns1 python3 "$ROOT/tests/tools/dss_width.py" run || { kill $td; fail "exchange"; }
+  ip netns exec ns1 $PY "$TOOLS/dss_width.py" run || { kill $td; fail "exchange"; }
   sleep 0.5; kill $td; wait $td 2>/dev/null
-  python3 "$ROOT/tests/tools/dss_width.py" check /tmp/dw.pcap || fail "DATA_ACK widths"
+  $PY "$TOOLS/dss_width.py" check /tmp/dw.pcap || fail "DATA_ACK widths"
   topo_down
 }
 t_xfer_1b() { xfer_test 4 1; }
@@ -278,7 +279,7 @@ t_xfer_parallel() {  # 32 concurrent MPTCP connections, 256 KiB each way
 # each state; mainline 6.18 gives the same states).
 t_close_states() {
   topo_up
-  ip netns exec ns1 timeout 120 $PYLIB "$ROOT/tests/tools/close_states.py" || fail "close states"
+  ip netns exec ns1 timeout 120 $PYLIB "$TOOLS/close_states.py" || fail "close states"
   topo_down
 }
 
@@ -287,11 +288,12 @@ t_datafin_order() {
   topo_up
   for blackout in "" veth1; do
     port=$((10000 + RANDOM % 20000))
-    ip netns exec ns2 timeout 40 $PYLIB "$ROOT/tests/tools/datafin.py" server --port $port \
+    : > /tmp/srv.err  # emptied first: see wait_listening
+    ip netns exec ns2 timeout 40 $PYLIB "$TOOLS/datafin.py" server --port $port \
       > /tmp/srv.json 2>/tmp/srv.err &
     spid=$!
     wait_listening /tmp/srv.err || { cat /tmp/srv.err; kill $spid; fail "server"; }
-    ip netns exec ns1 timeout 40 $PYLIB "$ROOT/tests/tools/datafin.py" client --addr 10.0.1.2 \
+    ip netns exec ns1 timeout 40 $PYLIB "$TOOLS/datafin.py" client --addr 10.0.1.2 \
       --port $port ${blackout:+--blackout $blackout} > /tmp/cli.json 2>&1 ||
       { cat /tmp/cli.json; kill $spid; wait $spid; fail "client"; }
     wait $spid || { cat /tmp/srv.json /tmp/srv.err; fail "server exit"; }
@@ -333,11 +335,12 @@ t_fastopen() {
       ip netns exec ns2 sysctl -qw net.ipv4.tcp_fastopen=2
       addr=10.0.1.2; [ $fam = 6 ] && addr=fd00:1::2
       port=$((10000 + RANDOM % 20000))
-      ip netns exec ns2 timeout 60 $PYLIB "$ROOT/tests/tools/fastopen.py" server --family $fam \
+      : > /tmp/srv.err  # emptied first: see wait_listening
+      ip netns exec ns2 timeout 60 $PYLIB "$TOOLS/fastopen.py" server --family $fam \
         --port $port -n $n > /tmp/srv.json 2>/tmp/srv.err &
       spid=$!
       wait_listening /tmp/srv.err || { cat /tmp/srv.err; kill $spid; fail "server"; }
-      ip netns exec ns1 timeout 60 $PYLIB "$ROOT/tests/tools/fastopen.py" client --family $fam \
+      ip netns exec ns1 timeout 60 $PYLIB "$TOOLS/fastopen.py" client --family $fam \
         --addr $addr --port $port -n $n --mode $mode > /tmp/cli.json 2>&1 ||
         { cat /tmp/cli.json; kill $spid; wait $spid; fail "client"; }
       wait $spid || { cat /tmp/srv.json /tmp/srv.err; fail "server exit"; }
@@ -373,6 +376,7 @@ PY
 # prints "server: ... client: ..." with what their socket calls returned.
 conn_pair() {
   local mode=$1 p=$2 port=$((10000 + RANDOM % 20000)) spid
+  : > /tmp/srv.err  # emptied first: see wait_listening
   ip netns exec ns2 timeout 30 $CONN "$mode-server" --port $port --proto "$p" \
     > /tmp/srv.out 2>/tmp/srv.err &
   spid=$!
@@ -458,18 +462,18 @@ t_xfer_vs_tcp() {  # an MPTCP socket talks to plain TCP peers both ways: fallbac
   topo_up
   ip netns exec ns1 nstat -n
   xfer_check 4 10.0.1.2 $MIB 1000 tcp mptcp || fail "MPTCP client, TCP server"
-  [ "$(python3 -c 'import json; print(json.load(open("/tmp/cli.json"))["tcp_is_mptcp"])')" = 0 ] ||
+  [ "$($PY -c 'import json; print(json.load(open("/tmp/cli.json"))["tcp_is_mptcp"])')" = 0 ] ||
     fail "client did not fall back"
   [ "$(mib_delta ns1 MPTcpExtMPCapableFallbackSYNACK)" = 1 ] || fail "FallbackSYNACK not counted"
   xfer_check 4 10.0.1.2 1000 $MIB mptcp tcp || fail "TCP client, MPTCP server"
-  [ "$(python3 -c 'import json; print(json.load(open("/tmp/srv.json"))["tcp_is_mptcp"])')" = 0 ] ||
+  [ "$($PY -c 'import json; print(json.load(open("/tmp/srv.json"))["tcp_is_mptcp"])')" = 0 ] ||
     fail "server did not fall back"
   topo_down
 }
 
 # csum_check WANT: both ends of the last transfer report mptcpi_csum_enabled=WANT.
 csum_check() {
-  python3 - "$1" <<'PY'
+  $PY - "$1" <<'PY'
 import json, sys
 for side in ("cli", "srv"):
     r = json.load(open(f"/tmp/{side}.json"))
@@ -540,7 +544,7 @@ t_checksum_corrupt() {
   pedit_big ns2 veth2 148 || fail "tc pedit"
   ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
   xfer_run 4 10.0.1.2 $MIB $MIB || fail "transfer did not complete"
-  python3 - $MIB <<'PY' || fail "data"
+  $PY - $MIB <<'PY' || fail "data"
 import json, sys
 n = int(sys.argv[1])
 c = json.load(open("/tmp/cli.json")); s = json.load(open("/tmp/srv.json"))
@@ -579,10 +583,10 @@ t_simult_connect() {
   topo_up
   for addr in 10.0.1.1 fd00:1::1; do
     n=$((n + 1))  # the namespace's counters are absolute (fresh at topo_up)
-    out=$(ip netns exec ns1 timeout 30 python3 "$ROOT/tests/tools/selfconnect.py" $addr $((20000 + RANDOM % 10000))) ||
+    out=$(ip netns exec ns1 timeout 30 $PY "$TOOLS/selfconnect.py" $addr $((20000 + RANDOM % 10000))) ||
       fail "$addr: $out"
     echo "$addr: $out  SimultConnectFallback=$(mib_delta ns1 MPTcpExtSimultConnectFallback)"
-    [ "$(echo "$out" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["connect"], j["tcp_is_mptcp"], j["echo"])')" = "ok 0 True" ] ||
+    [ "$(echo "$out" | $PY -c 'import json,sys; j=json.load(sys.stdin); print(j["connect"], j["tcp_is_mptcp"], j["echo"])')" = "ok 0 True" ] ||
       fail "$addr: want connect ok, plain TCP, data echoed"
     [ "$(mib_delta ns1 MPTcpExtSimultConnectFallback)" = $n ] || fail "$addr: SimultConnectFallback"
   done
@@ -610,7 +614,7 @@ t_big_tcp() {
     xfer_check $fam $addr 0 $((16 * MIB)) > /dev/null || { kill $td; fail "IPv$fam transfer"; }
     sleep 0.5; kill $td; wait $td 2>/dev/null
     grep -q '"tcp_is_mptcp": 1' /tmp/cli.json && grep -q '"tcp_is_mptcp": 1' /tmp/srv.json || fail "IPv$fam: not MPTCP"
-    python3 "$ROOT/tests/tools/map_check.py" /tmp/big$fam.pcap > /tmp/big.out; rc=$?
+    $PY "$TOOLS/map_check.py" /tmp/big$fam.pcap > /tmp/big.out; rc=$?
     echo "IPv$fam: $(cat /tmp/big.out)"
     [ $rc = 0 ] || fail "IPv$fam: unmapped or oversized segments"
   done
@@ -639,7 +643,7 @@ t_local_drop() {
   sleep 0.5; kill $td; wait $td 2>/dev/null
   drops=$(tc -s -n ns2 qdisc show dev veth2 | sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -1)
   grep -q '"tcp_is_mptcp": 1' /tmp/cli.json && grep -q '"tcp_is_mptcp": 1' /tmp/srv.json || fail "not MPTCP"
-  python3 "$ROOT/tests/tools/map_check.py" /tmp/ld.pcap > /tmp/ld.out; rc=$?
+  $PY "$TOOLS/map_check.py" /tmp/ld.pcap > /tmp/ld.out; rc=$?
   echo "local drops $drops; $(cat /tmp/ld.out)"
   echo "client: $(mib ns1 DataCsumErr DSSNotMatching MPFailTx DssFallback)"
   [ "${drops:-0}" -gt 0 ] || fail "no local drop happened (test broken?)"
@@ -730,10 +734,10 @@ table ip hold {
 }
 NFT
   rm -f /tmp/hold.ready /tmp/hold.stop
-  ip netns exec ns3 python3 "$ROOT/tests/tools/holdconn.py" --addr 127.0.0.1 --port 9 \
+  ip netns exec ns3 $PY "$TOOLS/holdconn.py" --addr 127.0.0.1 --port 9 \
     --count $((lim + extra)) --ready /tmp/hold.ready --stop /tmp/hold.stop > /tmp/hold.out 2>&1 &
   pid=$!
-  for _ in $(seq 1200); do [ -f /tmp/hold.ready ] || ! kill -0 $pid 2>/dev/null && break; sleep 0.5; done
+  for ((i = 0; i < 3000; i++)); do [ -f /tmp/hold.ready ] || ! kill -0 $pid 2>/dev/null && break; nap 0.2; done
   [ -f /tmp/hold.ready ] || { cat /tmp/hold.out; fail "holder did not get ready"; }
   line=$(cat /tmp/hold.out); echo "ns3 holder: $line"
   held=$(sed -n 's/.*held=\([0-9]*\).*/\1/p' <<< "$line")
@@ -756,7 +760,7 @@ NFT
     fail "MIB: want $n handshakes"
   # The holder closes: its namespace's tokens are free again.
   touch /tmp/hold.stop; wait $pid || fail "holder"
-  ip netns exec ns3 python3 "$ROOT/tests/tools/holdconn.py" --addr 127.0.0.1 --port 9 --count 64 \
+  ip netns exec ns3 $PY "$TOOLS/holdconn.py" --addr 127.0.0.1 --port 9 --count 64 \
     > /tmp/hold.out 2>&1 || { cat /tmp/hold.out; fail "second holder"; }
   echo "ns3 after release: $(cat /tmp/hold.out)"
   grep -q 'mptcp=64 ' /tmp/hold.out || fail "ns3: tokens not released"
@@ -771,7 +775,7 @@ NFT
 t_rmmod_busy() {  # rmmod refused while an MPTCP socket exists
   $PYLIB -c 'import time, mptcplib as ml; s = ml.mptcp_socket(); open("/tmp/sock.up", "w").close(); time.sleep(5)' &
   local pid=$!
-  for _ in $(seq 50); do [ -f /tmp/sock.up ] && break; sleep 0.1; done
+  for ((i = 0; i < 600; i++)); do [ -f /tmp/sock.up ] && break; nap 0.05; done
   if rmmod mptcp 2>/tmp/rmmod.err; then kill $pid; fail "rmmod succeeded with a live socket"; fi
   cat /tmp/rmmod.err
   wait $pid
@@ -799,11 +803,12 @@ t_unload_reload() {
 # between the namespaces (the server checks its side too).
 sockopt_run() {
   local fam=$1 addr=$2 ps=$3 port=$((10000 + RANDOM % 20000)); shift 3
-  ip netns exec ns2 python3 "$ROOT/tests/tools/sockopt.py" server --family "$fam" --port "$port" \
+  : > /tmp/so_srv.out  # emptied first: see wait_listening
+  ip netns exec ns2 $PY "$TOOLS/sockopt.py" server --family "$fam" --port "$port" \
     --proto "$ps" > /tmp/so_srv.out 2>&1 &
   local spid=$! rc=0
-  for _ in $(seq 50); do grep -q listening /tmp/so_srv.out 2>/dev/null && break; sleep 0.1; done
-  ip netns exec ns1 python3 "$ROOT/tests/tools/sockopt.py" client --family "$fam" --addr "$addr" \
+  wait_listening /tmp/so_srv.out
+  ip netns exec ns1 $PY "$TOOLS/sockopt.py" client --family "$fam" --addr "$addr" \
     --port "$port" "$@" > /tmp/so_cli.out 2>&1 || rc=1
   wait $spid || rc=1
   echo "client ($fam, $ps server):"; grep -v '^ok: ' /tmp/so_cli.out
@@ -857,7 +862,7 @@ while not os.path.exists("/tmp/diag.stop"):
     time.sleep(0.1)
 PY
   local pid=$!
-  for _ in $(seq 100); do [ -e /tmp/diag.ready ] && break; sleep 0.1; done
+  for ((i = 0; i < 600; i++)); do [ -e /tmp/diag.ready ] && break; nap 0.05; done
   [ -e /tmp/diag.ready ] || { cat /tmp/diag.out; kill $pid; fail "connections not set up"; }
   cat /tmp/diag.out
   local all lis tok fb rk dp sub junk
@@ -881,7 +886,7 @@ PY
   # a debug kernel under TCG.
   for _ in $(seq 300); do
     after=$(ip netns exec ns1 ss -ManH | wc -l)
-    [ "$after" = 0 ] && break; sleep 0.1
+    [ "$after" = 0 ] && break; nap 0.1
   done
   inuse_after=$(ip netns exec ns1 awk '$1 == "MPTCP" { print $3 }' /proc/net/protocols)
   echo "MPTCP inuse held=$inuse_held after=$inuse_after; msks listed after close: $after"
@@ -903,6 +908,7 @@ t_disconnect() {  # connect(AF_UNSPEC) and reuse: three MPTCP connections, one a
     addr=10.0.1.2; [ "$fam" = 6 ] && addr=fd00:1::2
     # IPv6 with DSS checksums (the DATA_FIN then often goes alone).
     [ "$fam" = 6 ] && ip netns exec ns1 sysctl -qw net.mptcp.checksum_enabled=1
+    : > /tmp/srv.out  # emptied first: see wait_listening
     ip netns exec ns2 $PYLIB - "$fam" "$port" <<'PY' > /tmp/srv.out 2>&1 &
 import hashlib, sys, mptcplib as ml
 fam, port = ml.family(sys.argv[1]), int(sys.argv[2])

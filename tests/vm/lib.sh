@@ -3,10 +3,17 @@
 # Sourced by guest.sh; every test is a function `t_<name>` returning 0/1.
 
 ROOT=${ROOT:?}
-XFER="python3 $ROOT/tests/tools/xfer.py"
-CONN="python3 $ROOT/tests/tools/conn.py"
+# The Python tools (stdlib only) run from a copy in the guest's /tmp: the
+# 9p root is read-only, and a writable __pycache__ saves compiling mptcplib
+# at every start.  PY skips site (-S): no scan of dist-packages.  Under TCG
+# a Python start costs ~0.3-0.4 s, and the suite starts several hundred.
+TOOLS=/tmp/mptcp-rs-tools
+rm -rf "$TOOLS" && cp -r "$ROOT/tests/tools" "$TOOLS"
+PY="/usr/bin/python3 -S"
+XFER="$PY $TOOLS/xfer.py"
+CONN="$PY $TOOLS/conn.py"
 # python3 that can `import mptcplib` (tests/tools/mptcplib.py), for inline Python
-PYLIB="env PYTHONPATH=$ROOT/tests/tools python3"
+PYLIB="env PYTHONPATH=$TOOLS $PY"
 TAP_N=0 TAP_PASS=0 TAP_FAIL=0
 
 note() { echo "# $*"; }
@@ -36,27 +43,57 @@ tap_run() {  # tap_run NAME FUNC [ARGS...]
 
 # Two namespaces joined by a veth pair: ns1 10.0.1.1 / fd00:1::1,
 # ns2 10.0.1.2 / fd00:1::2.  Optional netem on both ends: topo_netem "...".
+# Under TCG every process start costs ~0.1-0.2 s, so the commands go to
+# `ip -batch` (3 processes instead of 11).
 topo_up() {
   topo_down
-  ip netns add ns1; ip netns add ns2
-  ip link add veth1 netns ns1 type veth peer name veth2 netns ns2
-  ip -n ns1 addr add 10.0.1.1/24 dev veth1
-  ip -n ns2 addr add 10.0.1.2/24 dev veth2
-  ip -n ns1 addr add fd00:1::1/64 dev veth1 nodad
-  ip -n ns2 addr add fd00:1::2/64 dev veth2 nodad
-  ip -n ns1 link set lo up; ip -n ns2 link set lo up
-  ip -n ns1 link set veth1 up; ip -n ns2 link set veth2 up
+  veth_pair ns1 veth1 10.0.1.1/24 fd00:1::1/64 ns2 veth2 10.0.1.2/24 fd00:1::2/64
+}
+# veth_pair NS1 DEV1 V4 V6 NS2 DEV2 V4 V6: fresh namespaces NS1 and NS2 (lo
+# up) joined by veth DEV1 <-> DEV2, each end up with its two addresses
+# (IPv6 without DAD).  Non-zero if a step failed.
+veth_pair() {
+  printf 'netns add %s\nnetns add %s\nlink add %s netns %s type veth peer name %s netns %s\n' \
+    "$1" "$5" "$2" "$1" "$6" "$5" | ip -b - || return 1
+  printf 'addr add %s dev %s\naddr add %s dev %s nodad\nlink set lo up\nlink set %s up\n' \
+    "$3" "$2" "$4" "$2" "$2" | ip -n "$1" -b - || return 1
+  printf 'addr add %s dev %s\naddr add %s dev %s nodad\nlink set lo up\nlink set %s up\n' \
+    "$7" "$6" "$8" "$6" "$6" | ip -n "$5" -b -
 }
 topo_netem() {
   ip netns exec ns1 tc qdisc add dev veth1 root netem "$@" &&
   ip netns exec ns2 tc qdisc add dev veth2 root netem "$@"
 }
-topo_down() { ip netns del ns1 2>/dev/null || true; ip netns del ns2 2>/dev/null || true; }
+topo_down() { netns_del ns1 ns2; }
+# netns_del NS...: delete those of the namespaces that exist (no process
+# for those that do not).
+netns_del() {
+  local ns cmds=""
+  for ns in "$@"; do [ -e "/run/netns/$ns" ] && cmds+="netns del $ns"$'\n'; done
+  [ -z "$cmds" ] || printf '%s' "$cmds" | ip -force -b - 2>/dev/null || true
+}
 
-# wait_listening FILE: until a server started in the background has
-# written "listening" to FILE (its stderr).
+# nap SECONDS: sleep without starting a process (read times out on a pipe
+# nobody writes).
+exec {NAP_FD}<> <(:)
+nap() { read -r -t "$1" -u "$NAP_FD" _ || true; }
+
+# wait_listening FILE [TRIES]: until a server started in the background has
+# written "listening" to FILE (its stderr); checks every 0.05 s, TRIES
+# times (default 600: 30 s).  Builtins only: the poll costs no process.
+# The caller empties FILE before starting the server: the background job
+# opens (truncates) it at some point after `&` returns, so a "listening" left
+# by an earlier server could otherwise be read first.
 wait_listening() {
-  for _ in $(seq 100); do grep -q listening "$1" 2>/dev/null && return 0; sleep 0.1; done
+  local i l
+  for ((i = 0; i < ${2:-600}; i++)); do
+    if [ -s "$1" ]; then
+      while IFS= read -r l || [ -n "$l" ]; do
+        [[ $l == *listening* ]] && return 0
+      done < "$1"
+    fi
+    nap 0.05
+  done
   return 1
 }
 
@@ -96,6 +133,7 @@ PY
 xfer_run() {
   local fam=$1 addr=$2 c2s=$3 s2c=$4 ps=${5:-mptcp} pc=${6:-mptcp} n=${7:-1}
   local port=$((10000 + RANDOM % 20000))
+  : > /tmp/srv.err  # emptied first: see wait_listening
   ip netns exec ns2 $XFER server --family "${SFAM:-$fam}" --port "$port" --proto "$ps" --send "$s2c" \
     --count "$n" --timeout "${XFER_TIMEOUT:-300}" > /tmp/srv.json 2>/tmp/srv.err &
   local spid=$!
