@@ -35,6 +35,9 @@ mod crypto;
 #[path = "core/src/csum.rs"]
 mod csum;
 #[allow(dead_code, unreachable_pub)]
+#[path = "core/src/fail.rs"]
+mod fail;
+#[allow(dead_code, unreachable_pub)]
 #[path = "core/src/handshake.rs"]
 mod handshake;
 #[allow(dead_code, unreachable_pub)]

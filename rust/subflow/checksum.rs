@@ -2,7 +2,8 @@
 
 //! DSS checksums of received payload (RFC 8684 §3.3.1): each mapping's
 //! sum is collected over the skbs it spans and verified when complete
-//! ([`csum_advance`]); a failure means MP_FAIL and fallback.
+//! ([`csum_advance`]); a failure means MP_FAIL, and fallback once the
+//! peer's infinite mapping arrives ([`crate::fail`]).
 
 use super::SubflowCtx;
 use crate::csum::{CsumStep, CsumVerdict};
@@ -13,13 +14,13 @@ use crate::sys::TcpLocked;
 /// Checks the DSS checksums of the payload queued since the last call
 /// (RFC 8684 §3.3.1) with the core's walk ([`crate::csum::CsumWalk`], the
 /// endpoint's too): each mapping is followed over as many skbs as it spans
-/// and its sum compared when its last octet is in.  On a mismatch the
-/// connection falls back to TCP with MP_FAIL (one subflow, §3.7), keeping
-/// the data as mainline does; octets read before they could be checked
-/// (SO_RCVLOWAT readers) and octets of mappings whose start was not seen
-/// are passed unchecked.
+/// and its sum compared when its last octet is in.  On a mismatch MP_FAIL
+/// is to go out (one subflow, §3.7: [`crate::fail::MpFail`]) and nothing
+/// is checked any more, keeping the data as mainline does; octets read
+/// before they could be checked (SO_RCVLOWAT readers) and octets of
+/// mappings whose start was not seen are passed unchecked.
 pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
-    if !c.csum_reqd || c.mp_fail_tx.is_some() {
+    if !c.csum_reqd || !c.fail.checking() {
         return;
     }
     let seqs = l.seqs();
@@ -52,10 +53,21 @@ pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
                     continue;
                 };
                 c.csum_seq = c.csum_seq.wrapping_add(n);
-                if let CsumVerdict::Bad(dsn) = c.csum_walk.add_sum(w, n) {
-                    crate::ctl::mib_add(l.sock().net(), crate::mib::DATA_CSUM_ERR, 1);
-                    csum_failed(c, dsn);
-                    return;
+                match c.csum_walk.add_sum(w, n) {
+                    CsumVerdict::Good => c.fail.checksum_ok(),
+                    CsumVerdict::Bad(dsn) => {
+                        crate::ctl::mib_add(l.sock().net(), crate::mib::DATA_CSUM_ERR, 1);
+                        // MP_FAIL goes out on an ACK the caller sends once
+                        // it holds no context reference; the data is
+                        // delivered as received (§3.7, as mainline).  With
+                        // no checksum passed yet: fallback, as the walk
+                        // does for an invalid mapping (`rx_fallback`).
+                        if !c.fail.checksum_failed(dsn) {
+                            c.rx_invalid = true;
+                        }
+                        return;
+                    }
+                    CsumVerdict::Pending => {}
                 }
             }
             CsumStep::Skip(n) => c.csum_seq = c.csum_seq.wrapping_add(n),
@@ -63,14 +75,6 @@ pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
             CsumStep::Stop => return,
         }
     }
-}
-
-/// A mapping failed its checksum on our only subflow: tell the peer with
-/// MP_FAIL (on an ACK the caller sends once it holds no context reference)
-/// and continue as plain TCP, delivering the data as received (RFC 8684
-/// §3.7; mainline does the same).
-fn csum_failed(c: &mut SubflowCtx, dsn: u64) {
-    c.mp_fail_tx = Some(dsn);
 }
 
 /// The folded sum of `len` payload octets of `skb` from `offset`, as

@@ -118,13 +118,13 @@ pub(crate) fn incoming_options(l: &mut TcpLocked<'_>, seg: &TcpSegment) -> bool 
             }
             Ok(MptcpOption::MpFail(MpFail { dsn })) => {
                 crate::ctl::mib_add(net, crate::mib::MPFAIL_RX, 1);
-                // Our data failed the peer's checksum: answer with the
-                // infinite mapping from its DSN and fall back (§3.7).  Only
-                // where checksums are in use (else nothing could have
+                // Our data failed the peer's checksum: answer with MP_FAIL
+                // now, then the infinite mapping on our next data, and fall
+                // back (§3.7, `crate::fail`); or the peer answers ours.
+                // Only where checksums are in use (else nothing could have
                 // failed), and never in reply to a RST.
-                if c.csum_reqd && flags & bindings::TCPHDR_RST as u8 == 0 {
-                    c.infinite_map_tx = Some(dsn);
-                }
+                let (csum, rst) = (c.csum_reqd, flags & bindings::TCPHDR_RST as u8 != 0);
+                c.fail.received(dsn, csum, rst);
             }
             Ok(MptcpOption::MpFastclose(MpFastclose { receiver_key }))
                 if receiver_key == c.local_key =>
@@ -163,7 +163,7 @@ pub(crate) fn incoming_options(l: &mut TcpLocked<'_>, seg: &TcpSegment) -> bool 
         fallback(l, c, crate::mib::DSS_FALLBACK);
         return true;
     }
-    let send_ack = c.infinite_map_tx.is_some();
+    let send_ack = c.fail.wants_ack();
     // A DATA_FIN on a segment without data completes now (with data it
     // completes in data_ready once the data is queued).
     let fin_done = fin_announced && data_fin_reached(l, c);

@@ -158,8 +158,9 @@ pub(crate) struct SubflowCtx {
     /// A mapping broke the data stream (DSN ahead of what one subflow can
     /// carry): the connection is reset from the receive path.
     rx_corrupt: bool,
-    /// The walk reached an octet no mapping covers: the connection falls
-    /// back to TCP from the receive path (`rx::rx_fallback`).
+    /// The walk reached an octet no mapping covers, or the first mapping
+    /// checked failed its checksum: the connection falls back to TCP from
+    /// the receive path (`rx::rx_fallback`).
     rx_invalid: bool,
     /// The peer's latest mapping used a 64-bit DSN: our DATA_ACK is 64-bit
     /// too (mainline's `use_64bit_ack`), else 32-bit.
@@ -194,11 +195,9 @@ pub(crate) struct SubflowCtx {
     csum_seq: u32,
     /// The received mappings' checksums.
     csum_walk: crate::csum::CsumWalk,
-    /// An MP_FAIL to send (DSN of the failed mapping); then plain TCP.
-    mp_fail_tx: Option<u64>,
-    /// An infinite mapping to send (answering the peer's MP_FAIL); then
-    /// plain TCP.
-    infinite_map_tx: Option<u64>,
+    /// MP_FAIL and the infinite mapping (RFC 8684 §3.7): what to send, and
+    /// whether received payload is still checksummed.
+    fail: crate::fail::MpFail,
 }
 
 /// The one live reference to a subflow's context ([`ctx_locked`]).  While
@@ -417,6 +416,7 @@ fn fallback(l: &TcpLocked<'_>, c: &mut CtxRef<'_>, mib: usize) {
 /// fallen-back connection stays in the MPCurrEstab gauge, as mainline's
 /// msk stays ESTABLISHED.
 fn fallback_quiet(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) {
+    c.fail.fallen_back();
     c.state.store(state::FALLBACK, Ordering::Release);
     l.clear_mptcp();
 }

@@ -402,7 +402,7 @@ pub(crate) fn data_ready(l: &mut TcpLocked<'_>) {
         if is_mptcp_state(c.state.load(Ordering::Relaxed)) {
             csum_advance(l, c);
             // A checksum failure: MP_FAIL goes out on an ACK now.
-            send_ack = c.mp_fail_tx.is_some();
+            send_ack = c.fail.wants_ack();
             rx_advance(l, c);
             corrupt = c.rx_corrupt && is_mptcp_state(c.state.load(Ordering::Relaxed));
             rx_fallback(l, c);

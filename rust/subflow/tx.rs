@@ -14,11 +14,11 @@ use kernel::ffi::c_uint;
 use super::checksum::skb_sum;
 use super::datafin::with_data_fin;
 use super::rx::data_ack_opt;
-use super::{cap_flags, ctx_locked, fallback, is_mptcp_state, state, CtxRef, MPTCP_VERSION};
+use super::{cap_flags, ctx_locked, fallback_quiet, is_mptcp_state, state, CtxRef, MPTCP_VERSION};
 use crate::csum::DssCsum;
+use crate::fail::FailOption;
 use crate::options::{
-    DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFail, MpFastclose, MpTcpRst,
-    MptcpOption,
+    DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFastclose, MpTcpRst, MptcpOption,
 };
 use crate::seq;
 use crate::sys::opts::OutOptions;
@@ -158,8 +158,9 @@ fn forget_dropped_mapping(l: &TcpLocked<'_>, head: &TcpSkb) {
 /// The options of segments that end MPTCP on this subflow, if `skb` is
 /// one: an RST (the connection is aborted: MP_FASTCLOSE and MP_TCPRST, as
 /// mainline sends them), or the first segment after a checksum failure
-/// (MP_FAIL, or the infinite mapping answering the peer's MP_FAIL, RFC 8684
-/// §3.7), after which the subflow is plain TCP.  Returns the option size.
+/// (MP_FAIL; or the infinite mapping answering the peer's MP_FAIL, after
+/// which the subflow is plain TCP: RFC 8684 §3.7, [`crate::fail`]).
+/// Returns the option size.
 fn control_options(
     l: &TcpLocked<'_>,
     c: &mut CtxRef<'_>,
@@ -182,45 +183,24 @@ fn control_options(
             crate::ctl::mib_add(net, crate::mib::MPRST_TX, 1);
             return Some(n);
         }
-        if c.mp_fail_tx.is_none() && c.infinite_map_tx.is_none() {
-            // The common case: an ordinary segment.
-            return None;
+        // Nothing pending is the common case: an ordinary segment.
+        let opt = c.fail.pending(skb.len() > 0)?;
+        let (list, k) = opt.options(data_ack_opt(l, c), c.csum_reqd);
+        let n = put_options(list.get(..k)?, opts, remaining)?;
+        crate::ctl::mib_add(
+            net,
+            match opt {
+                FailOption::MpFail(_) => crate::mib::MPFAIL_TX,
+                FailOption::InfiniteMapping(_) => crate::mib::INFINITE_MAP_TX,
+            },
+            1,
+        );
+        if c.fail.written() {
+            // The infinite mapping is out: plain TCP from here.  After our
+            // MP_FAIL the subflow waits for the peer's.
+            fallback_quiet(l, c);
         }
-        let ack = data_ack_opt(l, c);
-        if let Some(dsn) = c.mp_fail_tx {
-            let list = [
-                MptcpOption::MpFail(MpFail { dsn }),
-                MptcpOption::Dss(Dss {
-                    data_ack: Some(ack),
-                    mapping: None,
-                }),
-            ];
-            let n = put_options(&list, opts, remaining)?;
-            c.mp_fail_tx = None;
-            fallback(l, c, crate::mib::MPFAIL_TX);
-            return Some(n);
-        }
-        if let Some(dsn) = c.infinite_map_tx {
-            let infinite = DssMapping {
-                dsn: DataSeq::Bits64(dsn),
-                ssn: 0,
-                data_len: 0,
-                checksum: c.csum_reqd.then_some(0),
-                data_fin: false,
-            };
-            let n = put_option(
-                &MptcpOption::Dss(Dss {
-                    data_ack: Some(ack),
-                    mapping: Some(infinite),
-                }),
-                opts,
-                remaining,
-            )?;
-            c.infinite_map_tx = None;
-            fallback(l, c, crate::mib::INFINITE_MAP_TX);
-            return Some(n);
-        }
-        None
+        Some(n)
     }
 }
 

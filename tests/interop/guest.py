@@ -2,9 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """In-guest half of `make interop`; qemu/twovm.sh runs it on both VMs.
 
-Environment: TWOVM_SIDE (a|b), TWOVM_PEER_ID, TWOVM_KERNEL (from twovm.sh);
-INTEROP_CASES: space-separated DIR:CSUM:BYTES with DIR a2b (A is the client,
-B the server) or b2a; INTEROP_PORT (control port; case k uses PORT+1+k);
+Environment: TWOVM_SIDE (a|b), TWOVM_PEER_ID, TWOVM_KERNEL, TWOVM_IFS (from
+twovm.sh); INTEROP_CASES: space-separated DIR:CSUM:BYTES with DIR a2b (A is
+the client, B the server) or b2a, CSUM 0, 1 or x (checksums on, and the
+server's link rewrites one payload octet of each IPv4 data packet of 1 KiB
+and more it sends: tc pedit, TCP checksum fixed up, so only the DSS checksum
+sees it; the server's first 500 octets go out alone, so one checksum passes
+before and the client answers with MP_FAIL), or y (the same rewriting from
+the first packet on: the client falls back without MP_FAIL); INTEROP_PORT (control port; case k uses PORT+1+k);
 INTEROP_FAMILY (4|6|4m: IPv4 via v4-mapped AF_INET6 sockets); INTEROP_TIMEOUT (seconds: socket operations, waits);
 INTEROP_PCAP=1: capture each case's headers (tcpdump on the link) and print
 tests/tools/dss_trace.py's summary of its mappings ("TRACE" lines).
@@ -133,6 +138,26 @@ def csum_negotiated(s):
     return info[ml.MPTCPI_CSUM_ENABLED] if len(info) > ml.MPTCPI_CSUM_ENABLED else None
 
 
+def corrupt(on):
+    """Invert the octet at IP offset 148 (payload: headers take at most 80) of
+    every IPv4 packet of 1 KiB and more leaving our link; off: remove it."""
+    dev = os.environ.get("TWOVM_IFS", "eth0").split()[0]
+    run = lambda *a: subprocess.run(["tc", *a], capture_output=True, text=True)
+    if not on:
+        run("qdisc", "del", "dev", dev, "clsact")
+        return True
+    ok = run("qdisc", "add", "dev", dev, "clsact").returncode == 0
+    for m in ("0x0400 0xfc00", "0x0800 0xf800", "0x1000 0xf000", "0x2000 0xe000", "0x4000 0xc000",
+              "0x8000 0x8000"):
+        r = run("filter", "add", "dev", dev, "egress", "protocol", "ip", "prio", "1", "u32", "match", "u16",
+                *m.split(), "at", "2", "action", "pedit", "munge", "offset", "148", "u8", "invert", "pipe",
+                "csum", "tcp")
+        if r.returncode != 0:
+            print(f"interop: tc pedit on {dev}: {r.stderr.strip()}", file=sys.stderr)
+            ok = False
+    return ok
+
+
 def transfer(s, size, seed):
     s.settimeout(TIMEOUT)
     r = xfer.run(s, size, seed)
@@ -208,7 +233,9 @@ def main():
             return 1
         size = int(size)
         role = "client" if d[0] == SIDE else "server"
-        csum_ok = set_csum(csum)
+        csum_ok = set_csum("1" if csum in "xy" else csum)
+        pedit = corrupt(True) if csum in "xy" and role == "server" else None
+        xfer.FIRST = 500 if pedit is not None and csum == "x" else 0
         before = nstat()
         cap = start_capture(PORT + 1 + k)
         t0 = time.monotonic()
@@ -223,12 +250,14 @@ def main():
             print(f"interop: case {k + 1}: peer did not finish", file=sys.stderr)
             rc = 1
         stop_capture(cap, k)
+        if pedit is not None:
+            corrupt(False)
         after = nstat()
         delta = {n: after[n] - before.get(n, 0) for n in after if after[n] != before.get(n, 0)}
         print(f"interop: case {k + 1}/{len(CASES)} {d} csum={csum} {size} B: {role}, {secs:.1f}s, "
               + (r["error"] if "error" in r else f"is_mptcp={r.get('tcp_is_mptcp')}"), file=sys.stderr, flush=True)
         ml.print_json(dict(case=k, side=SIDE, kernel=KERNEL, uname=os.uname().release, role=role, dir=d,
-                           csum=int(csum), csum_set=csum_ok, size=size, secs=round(secs, 2), xfer=r, mib=delta,
+                           csum=csum, csum_set=csum_ok, pedit=pedit, size=size, secs=round(secs, 2), xfer=r, mib=delta,
                            mib_seen=bool(after)), prefix="INTEROP ")
     return rc
 

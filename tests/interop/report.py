@@ -13,6 +13,15 @@ sent vs what the other received), the mainline side's MPTcpExt deltas
             MPCapableSYNACKRX) with no MPCapableFallback* counts
   FALLBACK  bytes ok, anything less (plain TCP underneath)
   FAIL      bytes wrong, an error, or a side did not report
+Cases with CSUM x (INTEROP_CORRUPT=1: the server's link rewrites payload it
+sends) instead expect the client->server direction byte-exact, the
+server->client one complete but different, and RFC 8684 §3.7's exchange in
+both sides' counters (the client: DataCsumErr, MPFailTx, then fallback on
+the infinite mapping, InfiniteMapRx; the server: MPFailRx, its MP_FAIL
+answer, InfiniteMapTx); verdict MP_FAIL, else FAIL.  CSUM y rewrites from
+the first packet on: no checksum passes before, so the client falls back
+without MP_FAIL (mainline's valid_csum_seen): DataCsumErr and DssFallback,
+no MPFailTx; verdict FALLBACK (expected), else FAIL.
 Exit status: 0 if every case is byte-exact; with INTEROP_REQUIRE_MPTCP=1,
 every case must also be MPTCP.
 """
@@ -54,6 +63,43 @@ def bytes_ok(cl, sv, size):
     return True, ""
 
 
+# The §3.7 exchange when the server's data is rewritten: (side, counter,
+# wanted: at least one, or none).
+FAIL_EXCHANGE = {
+    "x": [("cli", "DataCsumErr", True), ("cli", "MPFailTx", True), ("srv", "MPFailRx", True),
+          ("srv", "MPFailTx", True), ("cli", "MPFailRx", True), ("srv", "InfiniteMapTx", True),
+          ("cli", "InfiniteMapRx", True)],
+    "y": [("cli", "DataCsumErr", True), ("cli", "DssFallback", True), ("cli", "MPFailTx", False),
+          ("srv", "MPFailRx", False)],
+}
+
+
+def corrupt_case(cl, sv, size, mode):
+    """(ok, notes) for a CSUM x or y case."""
+    c, s = cl.get("xfer", {}), sv.get("xfer", {})
+    if "error" in c or "error" in s:
+        return False, ["error: " + (c.get("error") or s.get("error"))]
+    notes, ok = [], True
+    if not (c.get("sent") == size == s.get("recv") and c.get("sent_sha") == s.get("recv_sha")):
+        ok = False
+        notes.append(f"client->server: sent {c.get('sent')} recv {s.get('recv')}")
+    if not (s.get("sent") == size == c.get("recv")):
+        ok = False
+        notes.append(f"server->client: sent {s.get('sent')} recv {c.get('recv')}")
+    elif s.get("sent_sha") == c.get("recv_sha"):
+        ok = False
+        notes.append("no payload was rewritten (test broken?)")
+    if not sv.get("pedit"):
+        ok = False
+        notes.append("tc pedit failed on the server")
+    side = {"cli": cl.get("mib", {}), "srv": sv.get("mib", {})}
+    for who, n, want in FAIL_EXCHANGE[mode]:
+        v = side[who].get(n, 0)
+        notes.append(f"{who} {n}={v}")
+        ok = ok and (v >= 1) == want
+    return ok, notes
+
+
 def main():
     d, cases = sys.argv[1], sys.argv[2].split()
     A, B = load(os.path.join(d, "a.out")), load(os.path.join(d, "b.out"))
@@ -67,18 +113,25 @@ def main():
         name = {s: f"{name[s]}({s.upper()})" for s in "ab"}
     hdr = ["direction", "csum", "size", "bytes"] + [c[1] for c in COLS] + \
           [f"is_mptcp {name['a']}/{name['b']}", "verdict", "notes"]
-    rows, nfail, nfb = [], 0, 0
+    rows, nfail, nfb, nx = [], 0, 0, 0
     for k, case in enumerate(cases):
         dirn, csum, size = case.split(":")
         size = int(size)
         cli, srv = ("a", "b") if dirn == "a2b" else ("b", "a")
         res = {"a": A.get(k), "b": B.get(k)}
         direction = f"{name[cli]} -> {name[srv]}"
-        row = [direction, "on" if csum == "1" else "off", human(size)]
+        row = [direction, {"1": "on", "x": "on+rewrite", "y": "on+rewrite1"}.get(csum, "off"), human(size)]
         if res["a"] is None or res["b"] is None:
             miss = " and ".join(s.upper() for s in "ab" if res[s] is None)
             rows.append(row + ["-"] + ["-"] * len(COLS) + ["-", "FAIL", f"no result from {miss}"])
             nfail += 1
+            continue
+        if csum in "xy":
+            ok, notes = corrupt_case(res[cli], res[srv], size, csum)
+            nfail += not ok
+            nx += ok
+            verdict = ("MP_FAIL" if csum == "x" else "FALLBACK") if ok else "FAIL"
+            rows.append(row + ["ok" if ok else "BAD"] + ["-"] * len(COLS) + ["-", verdict, ", ".join(notes)])
             continue
         ok, why = bytes_ok(res[cli], res[srv], size)
         mib = res[ref].get("mib", {})
@@ -119,7 +172,8 @@ def main():
         print("  ".join(str(v).ljust(n) for v, n in zip(line, w)).rstrip())
     req = os.environ.get("INTEROP_REQUIRE_MPTCP", "0") == "1"
     print(f"{len(rows)} cases: {len(rows) - nfail} byte-exact, {nfail} failed; "
-          f"{len(rows) - nfail - nfb} MPTCP, {nfb} fallback"
+          f"{len(rows) - nfail - nfb - nx} MPTCP, {nfb} fallback"
+          + (f", {nx} payload-rewrite cases as expected" if nx else "")
           + ("  (INTEROP_REQUIRE_MPTCP=1: fallback fails)" if req else ""))
     sys.exit(1 if nfail or (req and nfb) else 0)
 

@@ -10,7 +10,9 @@
 # deltas, verdict MPTCP / FALLBACK / FAIL.
 #
 # Environment: INTEROP_A / INTEROP_B (kernels, default ours / mainline),
-# INTEROP_SIZES, INTEROP_FAMILY (4|6|4m: IPv4 through v4-mapped AF_INET6
+# INTEROP_SIZES, INTEROP_CORRUPT=1 (four more cases: a middlebox rewrites the
+# server's payload, checksums catch it: MP_FAIL and the infinite mapping, or
+# fallback when no checksum passed before), INTEROP_FAMILY (4|6|4m: IPv4 through v4-mapped AF_INET6
 # sockets, a dual-stack [::] server), INTEROP_PCAP=1 (per-case mapping traces), INTEROP_TIMEOUT (whole run, s, default
 # 600), INTEROP_OUT (output directory), INTEROP_REQUIRE_MPTCP=1 (fallback fails).
 # Exit status: 0 iff every transfer is byte-exact (and MPTCP if required).
@@ -20,6 +22,11 @@ export INTEROP_A=${INTEROP_A:-ours} INTEROP_B=${INTEROP_B:-mainline}
 sizes=${INTEROP_SIZES:-"1048576 67108864"}
 cases=""
 for d in a2b b2a; do for c in 0 1; do for s in $sizes; do cases+="$d:$c:$s "; done; done; done
+# INTEROP_CORRUPT=1: also a middlebox rewriting the server's payload, each
+# side detecting once, after a good checksum (x: the MP_FAIL exchange) and
+# from the first packet on (y: fallback without MP_FAIL); 1 MiB each way;
+# report.py.
+[ "${INTEROP_CORRUPT:-0}" = 1 ] && cases+="a2b:x:1048576 b2a:x:1048576 a2b:y:1048576 b2a:y:1048576 "
 cases=${cases% }
 out=${INTEROP_OUT:-$(mktemp -d /tmp/interop.XXXXXX)}
 cmd="INTEROP_CASES='$cases' INTEROP_PORT=31000 INTEROP_FAMILY=${INTEROP_FAMILY:-4} INTEROP_PCAP=${INTEROP_PCAP:-0} python3 tests/interop/guest.py"

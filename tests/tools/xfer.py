@@ -16,12 +16,16 @@ client's port ("port") so the test can pair the two sides' lines.
 addresses (IPV6_V6ONLY=0): a dual-stack server on [::], or a client given
 --addr ::ffff:a.b.c.d.
 """
-import argparse, os, hashlib, random, socket, sys, threading
+import argparse, os, hashlib, random, socket, sys, threading, time
 
 import mptcplib as ml
 
 # Write size (XFER_CHUNK: small writes make TCP append to unsent segments).
 CHUNK = int(os.environ.get("XFER_CHUNK", 1 << 16))
+# XFER_FIRST=N: the first N octets go out alone, 0.2 s before the rest (a
+# first mapping small and early: the peer checks one DSS checksum before a
+# middlebox rewriting large packets strikes).
+FIRST = int(os.environ.get("XFER_FIRST", 0))
 
 
 def stream(seed, n):
@@ -40,7 +44,12 @@ def run(s, send, seed, port=None):
     def sender():
         sent = 0
         for buf in stream(seed, send):
-            s.sendall(buf)
+            if FIRST and sent == 0 and len(buf) > FIRST:
+                s.sendall(buf[:FIRST])
+                time.sleep(0.2)
+                s.sendall(buf[FIRST:])
+            else:
+                s.sendall(buf)
             out.update(buf)
             sent += len(buf)
         s.shutdown(socket.SHUT_WR)

@@ -533,17 +533,17 @@ t_checksum_lossy() {  # checksummed mappings across loss, reordering, duplicatio
   topo_down
 }
 
-# A middlebox rewrites payload (tc pedit, TCP checksum fixed up): the
-# receiver's DSS checksum fails, it sends MP_FAIL, the sender answers with
-# the infinite mapping, and both continue as plain TCP (RFC 8684 §3.7), the
-# rewritten bytes delivered as mainline delivers them.
-t_checksum_corrupt() {
+# csum_corrupt_run FIRST: a middlebox rewrites payload (tc pedit, TCP
+# checksum fixed up): one octet of every server->client data packet of
+# 1 KiB and more; FIRST octets (0: none) go out alone first, so that one
+# DSS checksum passes before.  Both directions 1 MiB, complete, the clean
+# one byte-exact; the rewritten octets delivered as mainline delivers them.
+csum_corrupt_run() {
   topo_up
   ip netns exec ns1 sysctl -qw net.mptcp.checksum_enabled=1
-  # Invert one payload octet of every server->client data packet.
   pedit_big ns2 veth2 148 || fail "tc pedit"
   ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
-  xfer_run 4 10.0.1.2 $MIB $MIB || fail "transfer did not complete"
+  XFER_FIRST=$1 xfer_run 4 10.0.1.2 $MIB $MIB || fail "transfer did not complete"
   $PY - $MIB <<'PY' || fail "data"
 import json, sys
 n = int(sys.argv[1])
@@ -553,10 +553,36 @@ assert c["sent"] == s["recv"] == n and c["sent_sha"] == s["recv_sha"], "clean di
 assert s["sent"] == c["recv"] == n, "corrupted direction lost or added bytes"
 assert s["sent_sha"] != c["recv_sha"], "no corruption happened"
 PY
+}
+
+# After a checksum passed: the client sends MP_FAIL, the server answers
+# with MP_FAIL and the infinite mapping on its next data, and both continue
+# as plain TCP (RFC 8684 §3.7; the client once the infinite mapping
+# arrives, as mainline).
+t_checksum_corrupt() {
+  csum_corrupt_run 500
   local e=$(mib_delta ns1 MPTcpExtDataCsumErr) ftx=$(mib_delta ns1 MPTcpExtMPFailTx)
+  local irx=$(mib_delta ns1 MPTcpExtInfiniteMapRx) arx=$(mib_delta ns1 MPTcpExtMPFailRx)
   local frx=$(mib_delta ns2 MPTcpExtMPFailRx) itx=$(mib_delta ns2 MPTcpExtInfiniteMapTx)
-  echo "client DataCsumErr=$e MPFailTx=$ftx  server MPFailRx=$frx InfiniteMapTx=$itx"
-  [ "$e" -ge 1 ] && [ "$ftx" = 1 ] && [ "$frx" = 1 ] && [ "$itx" = 1 ] || fail "MIB"
+  local atx=$(mib_delta ns2 MPTcpExtMPFailTx)
+  echo "client DataCsumErr=$e MPFailTx=$ftx MPFailRx=$arx InfiniteMapRx=$irx" \
+    " server MPFailRx=$frx MPFailTx=$atx InfiniteMapTx=$itx"
+  [ "$e" -ge 1 ] && [ "$ftx" = 1 ] && [ "$frx" = 1 ] && [ "$itx" = 1 ] && [ "$irx" = 1 ] &&
+    [ "$atx" = 1 ] && [ "$arx" = 1 ] || fail "MIB"
+  topo_down
+}
+
+# The very first mapping fails its checksum (payload rewritten from the
+# start): the client falls back at once without MP_FAIL (mainline sends
+# MP_FAIL only once a checksum passed: valid_csum_seen); the server when
+# unmapped data from the client reaches it.
+t_checksum_first_corrupt() {
+  csum_corrupt_run 0
+  local c=$(mib ns1 DataCsumErr DssFallback MPFailTx) s=$(mib ns2 MPFailRx DssFallback InfiniteMapTx)
+  echo "client: $c  server: $s"
+  [ "$(mib_delta ns1 MPTcpExtDataCsumErr)" -ge 1 ] && [ "$(mib_delta ns1 MPTcpExtDssFallback)" = 1 ] &&
+    [ "$(mib_delta ns1 MPTcpExtMPFailTx)" = 0 ] && [ "$(mib_delta ns2 MPTcpExtMPFailRx)" = 0 ] ||
+    fail "MIB"
   topo_down
 }
 

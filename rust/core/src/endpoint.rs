@@ -58,6 +58,7 @@ pub use crate::close::MskState;
 use crate::close::{DataFins, LocalDataFin, PeerDataFin};
 use crate::crypto;
 use crate::csum::CsumWalk;
+use crate::fail::MpFail;
 use crate::mapping::Mapping;
 use crate::options::ResetReason;
 
@@ -385,10 +386,8 @@ pub struct Endpoint {
     fin_rx_first: bool,
 
     // Control options to send.
-    mp_fail_tx: Option<u64>,
-    /// MP_FAIL sent; waiting for the infinite mapping.
-    mp_fail_sent: bool,
-    infinite_tx: Option<u64>,
+    /// MP_FAIL and the infinite mapping (§3.7).
+    fail: MpFail,
     fastclose_tx: bool,
     reset_reason: ResetReason,
     rst_sent: bool,
@@ -436,9 +435,7 @@ impl Endpoint {
             ack64: false,
             fin_rx: PeerDataFin::new(),
             fin_rx_first: false,
-            mp_fail_tx: None,
-            mp_fail_sent: false,
-            infinite_tx: None,
+            fail: MpFail::new(),
             fastclose_tx: false,
             reset_reason: ResetReason::Unspecified,
             rst_sent: false,
@@ -627,9 +624,7 @@ impl Endpoint {
         if !self.mptcp_running() || self.rst_sent || self.error.is_some() {
             return false;
         }
-        self.mp_fail_tx.is_some()
-            || self.infinite_tx.is_some()
-            || (self.fin_tx.dsn() == Some(self.snd_nxt) && !self.fin_tx.is_sent())
+        self.fail.wants_ack() || (self.fin_tx.dsn() == Some(self.snd_nxt) && !self.fin_tx.is_sent())
     }
 
     /// Whether the caller should send the subflow's FIN now (once all its
@@ -675,7 +670,6 @@ impl Endpoint {
         // Nothing MPTCP is pending any more; the TCP stream is the data.
         self.rx_map = None;
         self.csum_walk.reset();
-        self.mp_fail_tx = None;
-        self.infinite_tx = None;
+        self.fail.fallen_back();
     }
 }

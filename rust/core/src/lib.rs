@@ -4,7 +4,8 @@
 //! module: the codec of the MPTCP TCP options ([`options`]),
 //! sequence-number arithmetic ([`seq`]), SHA-256/HMAC and the MPTCP key,
 //! token and HMAC derivations ([`crypto`]), the DSS checksum ([`csum`]),
-//! DSS mapping arithmetic ([`mapping`]) and data-level out-of-order
+//! DSS mapping arithmetic ([`mapping`]), MP_FAIL and the infinite mapping
+//! ([`fail`]) and data-level out-of-order
 //! reassembly as range logic ([`reassembly`]), the connection-level
 //! receive window ([`window`]) and send sequence space ([`sendq`]).
 //!
@@ -31,6 +32,7 @@ pub mod close;
 pub mod crypto;
 pub mod csum;
 pub mod endpoint;
+pub mod fail;
 pub mod handshake;
 pub mod mapping;
 pub mod options;

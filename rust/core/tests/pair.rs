@@ -330,10 +330,28 @@ fn checksum_failure_mp_fail_then_infinite_mapping() {
         assert_eq!(s.count(Mib::DataCsumErr), 1);
         assert_eq!(s.count(Mib::MPFailTx), 1);
         assert_eq!(c.count(Mib::MPFailRx), 1);
+        // The sender answers with MP_FAIL (mainline's originator resets
+        // without it), then the infinite mapping on its next data.
+        assert_eq!(c.count(Mib::MPFailTx), 1);
+        assert_eq!(s.count(Mib::MPFailRx), 1);
         assert_eq!(c.count(Mib::InfiniteMapTx), 1);
         assert_eq!(s.count(Mib::InfiniteMapRx), 1);
         assert_eq!(s.count(Mib::DssFallback), 1);
         assert!(p.ep(C).is_fallback() && p.ep(S).is_fallback());
+        for side in [C, S] {
+            for seg in &p.sent_log[side] {
+                let opts = seg.mptcp();
+                if opts.iter().any(|o| matches!(o, MptcpOption::MpFail(_))) {
+                    assert!(seg.payload.is_empty(), "MP_FAIL on a segment with data");
+                }
+                let infinite = opts.iter().any(|o| {
+                    matches!(o, MptcpOption::Dss(d) if d.mapping.is_some_and(|m| m.data_len == 0))
+                });
+                if infinite {
+                    assert!(!seg.payload.is_empty(), "infinite mapping without data");
+                }
+            }
+        }
         // MP_FAIL names the failed mapping; the infinite mapping answers.
         let fail = p.sent_log[S]
             .iter()
@@ -345,10 +363,7 @@ fn checksum_failure_mp_fail_then_infinite_mapping() {
         assert_eq!(fail, Some(dsn));
         // Nothing lost or added: the rewritten octet is delivered as received.
         let off = (dsn - dsn_of(&p, C, 0)) as usize + at;
-        let (tx, rx) = (&c.app_tx, &s.rx);
-        assert_eq!(rx.len(), tx.len());
-        let diff: Vec<usize> = (0..tx.len()).filter(|&i| tx[i] != rx[i]).collect();
-        assert_eq!(diff, vec![off]);
+        assert_eq!(rewritten(&c.app_tx, &s.rx), vec![off]);
         p.write_random(S, 10_000);
         p.run();
         p.close(C);
@@ -357,6 +372,54 @@ fn checksum_failure_mp_fail_then_infinite_mapping() {
         assert_eq!(p.sides[C].rx, p.sides[S].app_tx);
         assert_closed_cleanly(&p);
     }
+}
+
+/// The offsets at which `rx` differs from `tx`, after checking that it is
+/// as long.
+fn rewritten(tx: &[u8], rx: &[u8]) -> Vec<usize> {
+    assert_eq!(rx.len(), tx.len());
+    (0..tx.len()).filter(|&i| tx[i] != rx[i]).collect()
+}
+
+/// The first mapping already fails its checksum (payload rewritten from
+/// the start): the receiver falls back at once without MP_FAIL (mainline
+/// sends MP_FAIL only once a checksum passed), the sender on the
+/// receiver's unmapped data; nothing is lost.
+#[test]
+fn first_checksum_failure_falls_back_without_mp_fail() {
+    let mut p = Pair::new(CSUM, CSUM, 21);
+    let flipped = Rc::new(RefCell::new(None::<usize>));
+    let f = flipped.clone();
+    p.set_path(move |from, _idx, seg| {
+        if from == C && seg.is_data() && f.borrow().is_none() {
+            let at = seg.payload.len() / 2;
+            seg.payload[at] ^= 0x5a;
+            *f.borrow_mut() = Some(at);
+        }
+    });
+    p.handshake();
+    p.write_random(C, 30_000);
+    p.run();
+    let at = flipped.borrow().expect("a segment was rewritten");
+    let (c, s) = (&p.sides[C], &p.sides[S]);
+    assert_eq!(s.count(Mib::DataCsumErr), 1);
+    assert_eq!(s.count(Mib::DssFallback), 1);
+    assert_eq!(s.count(Mib::MPFailTx), 0);
+    assert_eq!(c.count(Mib::MPFailRx), 0);
+    assert!(p.ep(S).is_fallback());
+    // Nothing lost or added: the rewritten octet is delivered as received.
+    assert_eq!(rewritten(&c.app_tx, &s.rx), vec![at]);
+    p.write_random(S, 10_000);
+    p.run();
+    assert!(
+        p.ep(C).is_fallback(),
+        "the sender falls back on unmapped data"
+    );
+    assert_eq!(p.sides[C].rx, p.sides[S].app_tx);
+    p.close(C);
+    p.close(S);
+    p.run();
+    assert_closed_cleanly(&p);
 }
 
 #[test]

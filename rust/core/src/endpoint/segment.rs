@@ -23,11 +23,12 @@ use super::{
 };
 use crate::crypto;
 use crate::csum::{self, CsumStep, CsumVerdict};
+use crate::fail::FailOption;
 use crate::handshake;
 use crate::mapping::{expand_data_ack, expand_dsn, rx_step, walk_step, Mapping, RxStep, WalkStep};
 use crate::options::{
-    DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFail, MpFastclose, MpTcpRst,
-    MptcpOption, MptcpOptions, ResetReason, MPTCP_CAP_CHECKSUM_REQD, TCPOPT_NOP,
+    DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFastclose, MpTcpRst, MptcpOption,
+    MptcpOptions, ResetReason, MPTCP_CAP_CHECKSUM_REQD, TCPOPT_NOP,
 };
 
 /// The options of one received segment that the endpoint acts on (the
@@ -134,7 +135,7 @@ impl Endpoint {
             }
         }
         self.check_data_fin(&mut out);
-        if self.mp_fail_tx.is_some() || self.infinite_tx.is_some() {
+        if self.fail.wants_ack() {
             out.send_ack = true;
         }
         out
@@ -302,9 +303,8 @@ impl Endpoint {
             // Our data failed the peer's checksum: answer with the infinite
             // mapping and fall back (§3.7). Only where checksums are in use,
             // else nothing could have failed.
-            if self.csum && !self.mp_fail_sent {
-                self.infinite_tx = Some(dsn);
-            }
+            // (A RST's options never get here: `on_rst`.)
+            self.fail.received(dsn, self.csum, false);
         }
         if let Some(ack) = p.dss.and_then(|d| d.data_ack) {
             self.on_data_ack(ack);
@@ -383,7 +383,7 @@ impl Endpoint {
     }
 
     fn csum_active(&self) -> bool {
-        self.csum && self.mptcp_running() && self.mp_fail_tx.is_none() && !self.mp_fail_sent
+        self.csum && self.mptcp_running() && self.fail.checking()
     }
 
     /// Checksums the in-order `payload` (at relative sequence number
@@ -408,9 +408,13 @@ impl Endpoint {
                         .csum_walk
                         .add_bytes(payload.get(from..to).unwrap_or(&[]));
                     p = p.saturating_add(k);
-                    if let CsumVerdict::Bad(dsn) = verdict {
-                        self.counters.inc(Mib::DataCsumErr);
-                        self.csum_failed(dsn, out);
+                    match verdict {
+                        CsumVerdict::Good => self.fail.checksum_ok(),
+                        CsumVerdict::Bad(dsn) => {
+                            self.counters.inc(Mib::DataCsumErr);
+                            self.csum_failed(dsn, out);
+                        }
+                        CsumVerdict::Pending => {}
                     }
                 }
                 CsumStep::Skip(k) => p = p.saturating_add(k),
@@ -421,11 +425,15 @@ impl Endpoint {
 
     /// A mapping failed its checksum on our only subflow: MP_FAIL goes out
     /// on an ACK; the data is delivered as received (mainline does too) and
-    /// the peer's infinite mapping completes the fallback (§3.7).
+    /// the peer's infinite mapping completes the fallback (§3.7).  Before
+    /// any checksum passed: fallback at once, without MP_FAIL.
     fn csum_failed(&mut self, dsn: u64, out: &mut RxOutcome) {
         self.csum_walk.reset();
-        self.mp_fail_tx = Some(dsn);
-        out.send_ack = true;
+        if self.fail.checksum_failed(dsn) {
+            out.send_ack = true;
+        } else {
+            self.fallback(Some(Mib::DssFallback));
+        }
     }
 
     /// Hands the in-order `payload` (at relative sequence number `rel`,
@@ -558,7 +566,7 @@ impl Endpoint {
         if !self.mptcp_running() || self.error.is_some() {
             return 0;
         }
-        if let Some(n) = self.control_options(room, out) {
+        if let Some(n) = self.control_options(!seg.payload.is_empty(), room, out) {
             return n;
         }
         let map = self.tx_mapping(seg);
@@ -679,38 +687,19 @@ impl Endpoint {
         }
     }
 
-    /// MP_FAIL, or the infinite mapping answering the peer's MP_FAIL.
-    fn control_options(&mut self, room: usize, out: &mut [u8]) -> Option<usize> {
-        let ack = Dss {
-            data_ack: Some(self.data_ack_opt()),
-            mapping: None,
-        };
-        if let Some(dsn) = self.mp_fail_tx {
-            let n = put(
-                &[MptcpOption::MpFail(MpFail { dsn }), MptcpOption::Dss(ack)],
-                room,
-                out,
-            )?;
-            self.counters.inc(Mib::MPFailTx);
-            self.mp_fail_tx = None;
-            self.mp_fail_sent = true;
-            return Some(n);
-        }
-        let dsn = self.infinite_tx?;
-        let infinite = DssMapping {
-            dsn: DataSeq::Bits64(dsn),
-            ssn: 0,
-            data_len: 0,
-            checksum: self.csum.then_some(0),
-            data_fin: false,
-        };
-        let opt = MptcpOption::Dss(Dss {
-            mapping: Some(infinite),
-            ..ack
+    /// MP_FAIL, or the infinite mapping answering the peer's MP_FAIL (on a
+    /// segment with data: `has_data`).
+    fn control_options(&mut self, has_data: bool, room: usize, out: &mut [u8]) -> Option<usize> {
+        let opt = self.fail.pending(has_data)?;
+        let (list, k) = opt.options(self.data_ack_opt(), self.csum);
+        let n = put(list.get(..k)?, room, out)?;
+        self.counters.inc(match opt {
+            FailOption::MpFail(_) => Mib::MPFailTx,
+            FailOption::InfiniteMapping(_) => Mib::InfiniteMapTx,
         });
-        let n = put(&[opt], room, out)?;
-        self.infinite_tx = None;
-        self.fallback(Some(Mib::InfiniteMapTx));
+        if self.fail.written() {
+            self.fallback(None);
+        }
         Some(n)
     }
 

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! MP_FAIL and the infinite mapping on a connection's only subflow
+//! (RFC 8684 §3.7): the exchange that ends MPTCP after a DSS checksum
+//! failure while the data stream stays whole.
+//!
+//! A checksum that fails before any has passed means a middlebox that
+//! changes payload from the start: the receiver falls back at once without
+//! MP_FAIL, as when options are stripped (mainline sends MP_FAIL only once
+//! `valid_csum_seen`; its peer falls back on our unmapped data).  Later,
+//! the receiver of a mapping whose checksum fails sends MP_FAIL (the DSN
+//! of that mapping) on an ACK, delivers the data as received and stops
+//! checking checksums; it stays MPTCP until the peer's infinite mapping
+//! arrives, then falls back (mainline: `subflow_check_data_avail` sets
+//! `send_mp_fail` and waits, `get_mapping_status` falls back on the
+//! infinite mapping).  The receiver of MP_FAIL answers at once with an
+//! MP_FAIL of its own on an ACK (mainline's originator resets the subflow
+//! when this answer does not come within `TCP_RTO_MAX`), then puts the
+//! infinite mapping on its next segment with data and falls back once it
+//! is written (mainline `mptcp_pm_mp_fail_received`,
+//! `mptcp_update_infinite_map`: a mapping on a segment without data never
+//! reaches mainline's `get_mapping_status`).  An MP_FAIL that answers ours
+//! needs no answer.  Without checksums nothing can have failed, so a
+//! received MP_FAIL is ignored; on a RST too.
+//!
+//! Both the kernel glue (`subflow/`) and the [`Endpoint`] keep one
+//! [`MpFail`] per connection and carry out what it says.
+//!
+//! Not modelled: mainline's fail timeout (the subflow is reset when no
+//! MP_FAIL answer comes within `TCP_RTO_MAX`); here the connection stays
+//! MPTCP with checksums unchecked until the infinite mapping.
+//!
+//! [`Endpoint`]: crate::endpoint::Endpoint
+
+use crate::options::{DataSeq, Dss, DssMapping, MptcpOption};
+
+/// The MP_FAIL exchange of one connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MpFail {
+    /// A mapping passed its checksum (mainline's `valid_csum_seen`).
+    csum_seen: bool,
+    /// MP_FAIL to send: the DSN of the failed mapping (ours, or the one
+    /// the peer's MP_FAIL named, as the answer).
+    fail_tx: Option<u64>,
+    /// Our MP_FAIL is out: no more checksums; waiting for the peer's
+    /// infinite mapping (or, answering, for data to carry ours).
+    fail_sent: bool,
+    /// The infinite mapping to send (from this DSN) on the next segment
+    /// with data, after the MP_FAIL answer.
+    infinite_tx: Option<u64>,
+}
+
+/// A control option [`MpFail`] wants on the next segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOption {
+    /// MP_FAIL with the DSN of the failed mapping (with a DATA_ACK).
+    MpFail(u64),
+    /// The infinite mapping (DSS, data-level length 0) from this DSN (with
+    /// a DATA_ACK); the subflow is plain TCP once it is written.
+    InfiniteMapping(u64),
+}
+
+impl FailOption {
+    /// The options that carry it with our DATA_ACK `data_ack` (`csum`:
+    /// checksums are in use, so the infinite mapping carries a zero one):
+    /// the list and how many of its entries are used.
+    #[must_use]
+    pub fn options(self, data_ack: DataSeq, csum: bool) -> ([MptcpOption<'static>; 2], usize) {
+        let ack = Dss {
+            data_ack: Some(data_ack),
+            mapping: None,
+        };
+        match self {
+            Self::MpFail(dsn) => (
+                [
+                    MptcpOption::MpFail(crate::options::MpFail { dsn }),
+                    MptcpOption::Dss(ack),
+                ],
+                2,
+            ),
+            Self::InfiniteMapping(dsn) => {
+                let infinite = DssMapping {
+                    dsn: DataSeq::Bits64(dsn),
+                    ssn: 0,
+                    data_len: 0,
+                    checksum: csum.then_some(0),
+                    data_fin: false,
+                };
+                let opt = MptcpOption::Dss(Dss {
+                    mapping: Some(infinite),
+                    ..ack
+                });
+                ([opt, opt], 1)
+            }
+        }
+    }
+}
+
+impl MpFail {
+    /// No failure.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            csum_seen: false,
+            fail_tx: None,
+            fail_sent: false,
+            infinite_tx: None,
+        }
+    }
+
+    /// Whether received payload is still checksummed: not once a checksum
+    /// failed (the data is delivered as received from then on).
+    #[must_use]
+    pub const fn checking(&self) -> bool {
+        self.fail_tx.is_none() && !self.fail_sent
+    }
+
+    /// A mapping passed its checksum.
+    pub fn checksum_ok(&mut self) {
+        self.csum_seen = true;
+    }
+
+    /// The mapping of DSN `dsn` failed its checksum.  Returns true when
+    /// MP_FAIL is to go out (the caller sends an ACK: [`Self::wants_ack`]),
+    /// false when the connection falls back to TCP at once (no checksum
+    /// has passed yet; mainline counts `DSSFallback`).  Only the first
+    /// failure counts.
+    pub fn checksum_failed(&mut self, dsn: u64) -> bool {
+        if !self.csum_seen {
+            return false;
+        }
+        if self.checking() {
+            self.fail_tx = Some(dsn);
+        }
+        true
+    }
+
+    /// The peer sent MP_FAIL for `dsn`; `csum` says whether checksums are
+    /// in use, `rst` whether it came on a RST.  Returns true when our
+    /// answer is to go out (the caller sends an ACK, [`Self::wants_ack`]).
+    pub fn received(&mut self, dsn: u64, csum: bool, rst: bool) -> bool {
+        if !csum || rst || !self.checking() {
+            // Nothing of ours could fail; or the peer answers our MP_FAIL.
+            return false;
+        }
+        self.fail_tx = Some(dsn);
+        self.infinite_tx = Some(dsn);
+        true
+    }
+
+    /// Whether an ACK should go out now: an MP_FAIL is pending.
+    #[must_use]
+    pub const fn wants_ack(&self) -> bool {
+        self.fail_tx.is_some()
+    }
+
+    /// The control option the next segment must carry, if any; `has_data`
+    /// says whether it carries payload.  MP_FAIL goes on a segment without
+    /// data (the ACK [`Self::wants_ack`] asks for: MP_FAIL and a DSS with a
+    /// mapping do not fit together beside the timestamps, and data must
+    /// stay mapped while MPTCP runs); the infinite mapping, after it, on a
+    /// segment with data, in place of that data's mapping.
+    #[must_use]
+    pub fn pending(&self, has_data: bool) -> Option<FailOption> {
+        match (self.fail_tx, self.infinite_tx, has_data) {
+            (Some(dsn), _, false) => Some(FailOption::MpFail(dsn)),
+            (None, Some(dsn), true) => Some(FailOption::InfiniteMapping(dsn)),
+            _ => None,
+        }
+    }
+
+    /// The option [`Self::pending`] gave was written.  Returns true when
+    /// the subflow now falls back to TCP (the infinite mapping went out).
+    pub fn written(&mut self) -> bool {
+        if self.fail_tx.take().is_some() {
+            self.fail_sent = true;
+            return false;
+        }
+        self.infinite_tx.take().is_some()
+    }
+
+    /// The connection fell back (for any reason): nothing is pending any
+    /// more, the TCP stream is the data.
+    pub fn fallen_back(&mut self) {
+        self.fail_tx = None;
+        self.infinite_tx = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_failure_then_infinite_mapping_answer() {
+        // Receiver side: MP_FAIL once, then waits (still MPTCP).
+        let mut r = MpFail::new();
+        assert!(r.checking());
+        r.checksum_ok();
+        assert!(r.checksum_failed(100));
+        assert!(r.checksum_failed(200));
+        assert!(!r.checking() && r.wants_ack());
+        // Data goes out mapped meanwhile.
+        assert_eq!(r.pending(true), None);
+        assert_eq!(r.pending(false), Some(FailOption::MpFail(100)));
+        assert!(!r.written());
+        assert_eq!(r.pending(true), None);
+        assert!(!r.checking() && !r.wants_ack());
+        // The peer's MP_FAIL answering ours needs no answer.
+        assert!(!r.received(100, true, false));
+        assert_eq!(r.pending(true), None);
+
+        // Sender side: MP_FAIL back at once, the infinite mapping on the
+        // next segment with data, then plain TCP.
+        let mut s = MpFail::new();
+        assert!(s.received(100, true, false));
+        assert!(s.wants_ack() && !s.checking());
+        assert_eq!(
+            s.pending(true),
+            None,
+            "the answer before the infinite mapping"
+        );
+        assert_eq!(s.pending(false), Some(FailOption::MpFail(100)));
+        assert!(!s.written());
+        assert!(!s.wants_ack());
+        assert_eq!(s.pending(false), None);
+        assert_eq!(s.pending(true), Some(FailOption::InfiniteMapping(100)));
+        assert!(s.written());
+        assert_eq!(s.pending(true), None);
+        // A later MP_FAIL (a retransmitted one) changes nothing.
+        assert!(!s.received(100, true, false));
+        assert_eq!(s.pending(true), None);
+    }
+
+    #[test]
+    fn first_checksum_failing_falls_back_without_mp_fail() {
+        let mut r = MpFail::new();
+        assert!(!r.checksum_failed(7));
+        assert_eq!(r.pending(false), None);
+        assert!(!r.wants_ack());
+    }
+
+    #[test]
+    fn mp_fail_ignored_without_checksums_or_on_rst() {
+        let mut s = MpFail::new();
+        assert!(!s.received(1, false, false));
+        assert!(!s.received(1, true, true));
+        assert_eq!(s.pending(true), None);
+        assert!(!s.written());
+        assert!(s.checking());
+    }
+
+    #[test]
+    fn fallback_clears_what_is_pending() {
+        let mut s = MpFail::new();
+        s.checksum_ok();
+        assert!(s.checksum_failed(5));
+        s.fallen_back();
+        assert_eq!(s.pending(true), None);
+        let mut s = MpFail::new();
+        assert!(s.received(5, true, false));
+        s.fallen_back();
+        assert_eq!(s.pending(true), None);
+    }
+}
