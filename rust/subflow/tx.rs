@@ -184,7 +184,10 @@ fn control_options(
             return Some(n);
         }
         // Nothing pending is the common case: an ordinary segment.
-        let opt = c.fail.pending(skb.len() > 0)?;
+        // New data only (at snd_nxt): a retransmission may reach a peer
+        // that has the data and drops it, options and all.
+        let new_data = skb.len() > 0 && skb.seq() == l.seqs().snd_nxt;
+        let opt = c.fail.pending(new_data)?;
         let (list, k) = opt.options(data_ack_opt(l, c), c.csum_reqd);
         let n = put_options(list.get(..k)?, opts, remaining)?;
         crate::ctl::mib_add(

@@ -26,9 +26,15 @@
 //! Both the kernel glue (`subflow/`) and the [`Endpoint`] keep one
 //! [`MpFail`] per connection and carry out what it says.
 //!
-//! Not modelled: mainline's fail timeout (the subflow is reset when no
-//! MP_FAIL answer comes within `TCP_RTO_MAX`); here the connection stays
-//! MPTCP with checksums unchecked until the infinite mapping.
+//! Differences from mainline: no fail timeout (mainline resets the subflow
+//! when no MP_FAIL answer comes within `TCP_RTO_MAX`; here the connection
+//! stays MPTCP with checksums unchecked until the infinite mapping); the
+//! detector sends one MP_FAIL (mainline keeps checking and sends one per
+//! failed mapping, so its `DataCsumErr`/`MPFailTx` can count more); in the
+//! kernel glue a retransmission of the segment that carried the infinite
+//! mapping carries no options (mainline repeats it from the skb
+//! extension), so a peer that lost it falls back on the unmapped data
+//! instead (`DssFallback` without `InfiniteMapRx`).
 //!
 //! [`Endpoint`]: crate::endpoint::Endpoint
 
@@ -138,9 +144,21 @@ impl MpFail {
     /// The peer sent MP_FAIL for `dsn`; `csum` says whether checksums are
     /// in use, `rst` whether it came on a RST.  Returns true when our
     /// answer is to go out (the caller sends an ACK, [`Self::wants_ack`]).
+    ///
+    /// While we answer (the infinite mapping not yet out), every further
+    /// MP_FAIL is answered too: a mainline peer sends one per failed
+    /// mapping and resets the subflow when one goes unanswered.
     pub fn received(&mut self, dsn: u64, csum: bool, rst: bool) -> bool {
-        if !csum || rst || !self.checking() {
-            // Nothing of ours could fail; or the peer answers our MP_FAIL.
+        if !csum || rst {
+            // Nothing of ours could fail.
+            return false;
+        }
+        if let Some(first) = self.infinite_tx {
+            self.fail_tx = Some(first);
+            return true;
+        }
+        if !self.checking() {
+            // The peer answers our MP_FAIL.
             return false;
         }
         self.fail_tx = Some(dsn);
@@ -155,11 +173,14 @@ impl MpFail {
     }
 
     /// The control option the next segment must carry, if any; `has_data`
-    /// says whether it carries payload.  MP_FAIL goes on a segment without
-    /// data (the ACK [`Self::wants_ack`] asks for: MP_FAIL and a DSS with a
-    /// mapping do not fit together beside the timestamps, and data must
-    /// stay mapped while MPTCP runs); the infinite mapping, after it, on a
-    /// segment with data, in place of that data's mapping.
+    /// says whether it carries new payload (not a retransmission: the peer
+    /// may already have that data and drop it with its options).  MP_FAIL
+    /// goes on a segment without data (the ACK [`Self::wants_ack`] asks
+    /// for: MP_FAIL and a DSS with a mapping do not fit together beside the
+    /// timestamps, and data must stay mapped while MPTCP runs); the
+    /// infinite mapping, after it, on a segment with new data, in place of
+    /// that data's mapping (mainline: `mptcp_update_infinite_map` at
+    /// `mptcp_sendmsg_frag`).
     #[must_use]
     pub fn pending(&self, has_data: bool) -> Option<FailOption> {
         match (self.fail_tx, self.infinite_tx, has_data) {
@@ -224,10 +245,16 @@ mod tests {
         assert!(!s.written());
         assert!(!s.wants_ack());
         assert_eq!(s.pending(false), None);
+        // Before the infinite mapping is out, a further MP_FAIL (another
+        // failed mapping) is answered too.
+        assert!(s.received(300, true, false));
+        assert_eq!(s.pending(false), Some(FailOption::MpFail(100)));
+        assert!(!s.written());
         assert_eq!(s.pending(true), Some(FailOption::InfiniteMapping(100)));
         assert!(s.written());
         assert_eq!(s.pending(true), None);
-        // A later MP_FAIL (a retransmitted one) changes nothing.
+        // Fallen back: a later MP_FAIL changes nothing.
+        s.fallen_back();
         assert!(!s.received(100, true, false));
         assert_eq!(s.pending(true), None);
     }
