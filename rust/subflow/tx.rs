@@ -16,7 +16,7 @@ use super::datafin::with_data_fin;
 use super::rx::data_ack_opt;
 use super::{cap_flags, ctx_locked, fallback_quiet, is_mptcp_state, state, CtxRef, MPTCP_VERSION};
 use crate::csum::DssCsum;
-use crate::fail::FailOption;
+use crate::fail::{Carrier, FailOption};
 use crate::options::{
     DataSeq, Dss, DssMapping, MpCapable, MpCapablePayload, MpFastclose, MpTcpRst, MptcpOption,
 };
@@ -184,10 +184,15 @@ fn control_options(
             return Some(n);
         }
         // Nothing pending is the common case: an ordinary segment.
-        // New data only (at snd_nxt): a retransmission may reach a peer
-        // that has the data and drops it, options and all.
-        let new_data = skb.len() > 0 && skb.seq() == l.seqs().snd_nxt;
-        let opt = c.fail.pending(new_data)?;
+        // New data is at snd_nxt; a retransmission keeps its mapping.
+        let carrier = if skb.len() == 0 {
+            Carrier::Ack
+        } else if skb.seq() == l.seqs().snd_nxt {
+            Carrier::NewData
+        } else {
+            Carrier::Retransmission
+        };
+        let opt = c.fail.pending(carrier)?;
         let (list, k) = opt.options(data_ack_opt(l, c), c.csum_reqd);
         let n = put_options(list.get(..k)?, opts, remaining)?;
         crate::ctl::mib_add(

@@ -56,6 +56,17 @@ pub struct MpFail {
     infinite_tx: Option<u64>,
 }
 
+/// What an outgoing segment carries, for [`MpFail::pending`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carrier {
+    /// No payload (an ACK).
+    Ack,
+    /// Payload sent for the first time.
+    NewData,
+    /// Payload sent again (a TCP retransmission): it keeps its mapping.
+    Retransmission,
+}
+
 /// A control option [`MpFail`] wants on the next segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailOption {
@@ -172,20 +183,19 @@ impl MpFail {
         self.fail_tx.is_some()
     }
 
-    /// The control option the next segment must carry, if any; `has_data`
-    /// says whether it carries new payload (not a retransmission: the peer
-    /// may already have that data and drop it with its options).  MP_FAIL
-    /// goes on a segment without data (the ACK [`Self::wants_ack`] asks
-    /// for: MP_FAIL and a DSS with a mapping do not fit together beside the
-    /// timestamps, and data must stay mapped while MPTCP runs); the
-    /// infinite mapping, after it, on a segment with new data, in place of
-    /// that data's mapping (mainline: `mptcp_update_infinite_map` at
-    /// `mptcp_sendmsg_frag`).
+    /// The control option the next segment, carrying `seg`, must carry, if
+    /// any.  MP_FAIL goes on a segment without payload (the ACK
+    /// [`Self::wants_ack`] asks for: MP_FAIL and a DSS with a mapping do
+    /// not fit together beside the timestamps, and data must stay mapped
+    /// while MPTCP runs); the infinite mapping, after it, on new data, in
+    /// place of that data's mapping (mainline: `mptcp_update_infinite_map`
+    /// at `mptcp_sendmsg_frag`), never on a retransmission, which the peer
+    /// may drop with its options as data it has.
     #[must_use]
-    pub fn pending(&self, has_data: bool) -> Option<FailOption> {
-        match (self.fail_tx, self.infinite_tx, has_data) {
-            (Some(dsn), _, false) => Some(FailOption::MpFail(dsn)),
-            (None, Some(dsn), true) => Some(FailOption::InfiniteMapping(dsn)),
+    pub fn pending(&self, seg: Carrier) -> Option<FailOption> {
+        match (self.fail_tx, self.infinite_tx, seg) {
+            (Some(dsn), _, Carrier::Ack) => Some(FailOption::MpFail(dsn)),
+            (None, Some(dsn), Carrier::NewData) => Some(FailOption::InfiniteMapping(dsn)),
             _ => None,
         }
     }
@@ -221,15 +231,16 @@ mod tests {
         assert!(r.checksum_failed(100));
         assert!(r.checksum_failed(200));
         assert!(!r.checking() && r.wants_ack());
-        // Data goes out mapped meanwhile.
-        assert_eq!(r.pending(true), None);
-        assert_eq!(r.pending(false), Some(FailOption::MpFail(100)));
+        // Data, new or sent again, goes out mapped meanwhile.
+        assert_eq!(r.pending(Carrier::NewData), None);
+        assert_eq!(r.pending(Carrier::Retransmission), None);
+        assert_eq!(r.pending(Carrier::Ack), Some(FailOption::MpFail(100)));
         assert!(!r.written());
-        assert_eq!(r.pending(true), None);
+        assert_eq!(r.pending(Carrier::NewData), None);
         assert!(!r.checking() && !r.wants_ack());
         // The peer's MP_FAIL answering ours needs no answer.
         assert!(!r.received(100, true, false));
-        assert_eq!(r.pending(true), None);
+        assert_eq!(r.pending(Carrier::NewData), None);
 
         // Sender side: MP_FAIL back at once, the infinite mapping on the
         // next segment with data, then plain TCP.
@@ -237,33 +248,37 @@ mod tests {
         assert!(s.received(100, true, false));
         assert!(s.wants_ack() && !s.checking());
         assert_eq!(
-            s.pending(true),
+            s.pending(Carrier::NewData),
             None,
             "the answer before the infinite mapping"
         );
-        assert_eq!(s.pending(false), Some(FailOption::MpFail(100)));
+        assert_eq!(s.pending(Carrier::Ack), Some(FailOption::MpFail(100)));
         assert!(!s.written());
         assert!(!s.wants_ack());
-        assert_eq!(s.pending(false), None);
+        assert_eq!(s.pending(Carrier::Ack), None);
         // Before the infinite mapping is out, a further MP_FAIL (another
         // failed mapping) is answered too.
         assert!(s.received(300, true, false));
-        assert_eq!(s.pending(false), Some(FailOption::MpFail(100)));
+        assert_eq!(s.pending(Carrier::Ack), Some(FailOption::MpFail(100)));
         assert!(!s.written());
-        assert_eq!(s.pending(true), Some(FailOption::InfiniteMapping(100)));
+        assert_eq!(s.pending(Carrier::Retransmission), None);
+        assert_eq!(
+            s.pending(Carrier::NewData),
+            Some(FailOption::InfiniteMapping(100))
+        );
         assert!(s.written());
-        assert_eq!(s.pending(true), None);
+        assert_eq!(s.pending(Carrier::NewData), None);
         // Fallen back: a later MP_FAIL changes nothing.
         s.fallen_back();
         assert!(!s.received(100, true, false));
-        assert_eq!(s.pending(true), None);
+        assert_eq!(s.pending(Carrier::NewData), None);
     }
 
     #[test]
     fn first_checksum_failing_falls_back_without_mp_fail() {
         let mut r = MpFail::new();
         assert!(!r.checksum_failed(7));
-        assert_eq!(r.pending(false), None);
+        assert_eq!(r.pending(Carrier::Ack), None);
         assert!(!r.wants_ack());
     }
 
@@ -272,7 +287,7 @@ mod tests {
         let mut s = MpFail::new();
         assert!(!s.received(1, false, false));
         assert!(!s.received(1, true, true));
-        assert_eq!(s.pending(true), None);
+        assert_eq!(s.pending(Carrier::NewData), None);
         assert!(!s.written());
         assert!(s.checking());
     }
@@ -283,10 +298,10 @@ mod tests {
         s.checksum_ok();
         assert!(s.checksum_failed(5));
         s.fallen_back();
-        assert_eq!(s.pending(true), None);
+        assert_eq!(s.pending(Carrier::NewData), None);
         let mut s = MpFail::new();
         assert!(s.received(5, true, false));
         s.fallen_back();
-        assert_eq!(s.pending(true), None);
+        assert_eq!(s.pending(Carrier::NewData), None);
     }
 }

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::crypto;
 use crate::csum::{self, CsumStep, CsumVerdict};
-use crate::fail::FailOption;
+use crate::fail::{Carrier, FailOption};
 use crate::handshake;
 use crate::mapping::{expand_data_ack, expand_dsn, rx_step, walk_step, Mapping, RxStep, WalkStep};
 use crate::options::{
@@ -566,7 +566,14 @@ impl Endpoint {
         if !self.mptcp_running() || self.error.is_some() {
             return 0;
         }
-        if let Some(n) = self.control_options(!seg.payload.is_empty(), room, out) {
+        // (A TCP retransmission repeats its recorded options: it does not
+        // come here.)
+        let carrier = if seg.payload.is_empty() {
+            Carrier::Ack
+        } else {
+            Carrier::NewData
+        };
+        if let Some(n) = self.control_options(carrier, room, out) {
             return n;
         }
         let map = self.tx_mapping(seg);
@@ -687,10 +694,9 @@ impl Endpoint {
         }
     }
 
-    /// MP_FAIL, or the infinite mapping answering the peer's MP_FAIL (on a
-    /// segment with data: `has_data`).
-    fn control_options(&mut self, has_data: bool, room: usize, out: &mut [u8]) -> Option<usize> {
-        let opt = self.fail.pending(has_data)?;
+    /// MP_FAIL, or the infinite mapping answering the peer's MP_FAIL.
+    fn control_options(&mut self, seg: Carrier, room: usize, out: &mut [u8]) -> Option<usize> {
+        let opt = self.fail.pending(seg)?;
         let (list, k) = opt.options(self.data_ack_opt(), self.csum);
         let n = put(list.get(..k)?, room, out)?;
         self.counters.inc(match opt {
