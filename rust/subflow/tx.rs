@@ -183,7 +183,10 @@ fn control_options(
             crate::ctl::mib_add(net, crate::mib::MPRST_TX, 1);
             return Some(n);
         }
-        // Nothing pending is the common case: an ordinary segment.
+        if c.fail.is_idle() {
+            // The common case: an ordinary segment.
+            return None;
+        }
         // New data is at snd_nxt; a retransmission keeps its mapping.
         let carrier = if skb.len() == 0 {
             Carrier::Ack

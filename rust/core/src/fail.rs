@@ -177,6 +177,12 @@ impl MpFail {
         true
     }
 
+    /// Nothing to send (the common case: callers skip the rest).
+    #[must_use]
+    pub const fn is_idle(&self) -> bool {
+        self.fail_tx.is_none() && self.infinite_tx.is_none()
+    }
+
     /// Whether an ACK should go out now: an MP_FAIL is pending.
     #[must_use]
     pub const fn wants_ack(&self) -> bool {
@@ -226,7 +232,7 @@ mod tests {
     fn checksum_failure_then_infinite_mapping_answer() {
         // Receiver side: MP_FAIL once, then waits (still MPTCP).
         let mut r = MpFail::new();
-        assert!(r.checking());
+        assert!(r.checking() && r.is_idle());
         r.checksum_ok();
         assert!(r.checksum_failed(100));
         assert!(r.checksum_failed(200));
@@ -267,6 +273,7 @@ mod tests {
             Some(FailOption::InfiniteMapping(100))
         );
         assert!(s.written());
+        assert!(s.is_idle());
         assert_eq!(s.pending(Carrier::NewData), None);
         // Fallen back: a later MP_FAIL changes nothing.
         s.fallen_back();

@@ -300,10 +300,11 @@ impl Endpoint {
         }
         if let Some(dsn) = p.fail {
             self.counters.inc(Mib::MPFailRx);
-            // Our data failed the peer's checksum: answer with the infinite
-            // mapping and fall back (§3.7). Only where checksums are in use,
-            // else nothing could have failed.
-            // (A RST's options never get here: `on_rst`.)
+            // Our data failed the peer's checksum: answer with MP_FAIL, then
+            // the infinite mapping on new data, and fall back (§3.7,
+            // `crate::fail`); or the peer answers ours.  Only where checksums
+            // are in use, else nothing could have failed.  (A RST's options
+            // never get here: `on_rst`.)
             self.fail.received(dsn, self.csum, false);
         }
         if let Some(ack) = p.dss.and_then(|d| d.data_ack) {
