@@ -82,13 +82,26 @@ fn arm_data_fin_timer(msk: &Msk) {
 /// options come from the TCP child, in `sys`).
 pub(crate) fn accepted(listener: &Msk, new: &Msk) {
     new.set_recvmsg_inq(listener.recvmsg_inq());
+    if let Some(first) = new.first() {
+        crate::subflow::set_msk(first.tcp(), new);
+    }
 }
 
 /// The subflow of a destroyed msk: an MPTCP connection ends its data
 /// stream first (DATA_FIN, see `closing.rs`); then, or at once for
 /// anything else, the subflow finishes its close (FIN, lingering data) as
 /// an orphan, like any closed TCP socket.
-pub(crate) fn release_first(first: OwnedSocket) {
+///
+/// First the subflow stops feeding `msk`, whose queue is freed: data the
+/// application did not read makes the close abortive, as TCP's close does
+/// for its own queue (RST, with MP_FASTCLOSE: mainline's
+/// `mptcp_do_fastclose()` on unread data).
+pub(crate) fn release_first(msk: &Msk, first: OwnedSocket) {
+    if let Some(ssk) = first.sock() {
+        if crate::subflow::detach_msk(ssk, msk) > 0 {
+            crate::subflow::abort_unread(ssk);
+        }
+    }
     closing::release(first);
 }
 

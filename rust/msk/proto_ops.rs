@@ -21,9 +21,11 @@ const TCP_IS_MPTCP: c_int = 43;
 const TCP_INQ: c_int = bindings::TCP_INQ as c_int;
 
 // `__poll_t` bits (uapi eventpoll.h; bindgen cannot see the casts).
+const EPOLLIN: c_uint = 0x0001;
 const EPOLLOUT: c_uint = 0x0004;
 const EPOLLERR: c_uint = 0x0008;
 const EPOLLHUP: c_uint = 0x0010;
+const EPOLLRDNORM: c_uint = 0x0040;
 const EPOLLWRNORM: c_uint = 0x0100;
 
 const fn errno(e: u32) -> c_int {
@@ -44,11 +46,14 @@ pub(crate) fn connect(sock: &MskSocket, addr: &SockAddr, flags: c_int) -> c_int 
         // A fresh subflow goes MPTCP (MP_CAPABLE on its SYN); if that
         // cannot be set up it simply stays plain TCP.
         if !unspec && mptcp_candidate(ssk) {
-            let _ = subflow::attach_client(ssk);
+            let _ = subflow::attach_client(ssk, sock.msk());
         }
         let ret = sub.connect(addr, flags);
         if unspec && ret == 0 {
             subflow::reset(ssk);
+            // What was not read is gone with the connection (TCP purged
+            // the subflow's queue).
+            sock.msk().rx_purge();
         }
         ret
     });
@@ -97,6 +102,11 @@ pub(crate) fn poll(sock: &MskSocket, call: &PollCall) -> c_uint {
     // The subflow waits on (and wakes) its own wait queue: registering the
     // poller there is what makes poll/epoll see subflow events.
     let mut mask = sub.poll(call);
+    // Data moved to the msk's queue is no longer the subflow's (TCP's
+    // poll counts only what is left on the subflow).
+    if msk.rx_bytes() > 0 {
+        mask |= EPOLLIN | EPOLLRDNORM;
+    }
     // SO_ERROR reads the msk (sk_getsockopt), so a subflow error moves
     // there, as mainline's __mptcp_error_report() does: a non-blocking
     // connect() that failed reports ECONNREFUSED after poll.  Taken with an
@@ -243,7 +253,7 @@ pub(crate) fn sendmsg(sock: &MskSocket, msg: &MsgHdr, len: usize) -> c_int {
         let fastopen =
             msg.flags() & bindings::MSG_FASTOPEN as c_uint != 0 && mptcp_candidate(sub.tcp());
         if fastopen {
-            let _ = subflow::attach_client(sub.tcp());
+            let _ = subflow::attach_client(sub.tcp(), sock.msk());
         }
         let ret = sub.sendmsg(msg, len);
         if fastopen && (ret >= 0 || ret == errno(bindings::EINPROGRESS)) {
@@ -269,7 +279,7 @@ pub(crate) fn recvmsg(sock: &MskSocket, msg: &MsgHdr, len: usize, flags: c_int) 
         with_first(sock, |sub| {
             error_to_subflow(msk.sock(), sub.tcp());
             match sub.recv_call(msg) {
-                Some(call) => super::rx::recvmsg(&call, len, flags),
+                Some(call) => super::rx::recvmsg(msk, &call, len, flags),
                 None => errno(bindings::EOPNOTSUPP),
             }
         })

@@ -81,6 +81,7 @@ use kernel::prelude::*;
 use crate::crypto;
 use crate::options::{self, ResetReason};
 use crate::sys::global::Secret;
+use crate::sys::msk::Msk;
 use crate::sys::subflow_ops;
 use crate::sys::{TcpLocked, TcpSock};
 
@@ -103,7 +104,7 @@ pub(crate) use handshake::{
 };
 pub(crate) use incoming::incoming_options;
 pub(crate) use info::mptcp_info;
-pub(crate) use rx::{rx_inq, rx_readable};
+pub(crate) use rx::{rcv_space, rx_consumed, rx_inq, rx_pull};
 pub(crate) use tx::{established_options, outq};
 
 /// Subflow states (`SubflowSlot::state`).
@@ -150,6 +151,9 @@ pub(crate) struct SubflowCtx {
     rx_off: u64,
     /// The mapping the walk is inside.
     rx_cur: Option<crate::mapping::Mapping>,
+    /// The subflow's data goes to the msk's receive queue (`rx::move_to_msk`):
+    /// from its first move while it runs MPTCP, and after a fallback too.
+    rx_via_msk: bool,
     /// Queued octets the reader must skip: data-level duplicates (a
     /// mainline sender re-sends DATA_ACK-pending data, or probes a zero
     /// data-level window with an already acknowledged octet, at new subflow
@@ -270,7 +274,8 @@ pub(crate) fn is_mptcp_state(s: u8) -> bool {
 /// af_ops wrappers (SYN-ACK, and for listeners SYN / third ACK), and for a
 /// client the data_ready wrapper and a fresh key.  On error the subflow
 /// stays plain TCP.  Process context, `ssk` not locked by the caller.
-fn attach(ssk: &TcpSock, listener: bool) -> Result {
+fn attach(ssk: &TcpSock, msk: Option<&Msk>) -> Result {
+    let listener = msk.is_none();
     let mut g = ssk.lock();
     // Checked again under the lock: a concurrent connect() or listen()
     // on the same socket may have attached first, and then this one
@@ -292,10 +297,11 @@ fn attach(ssk: &TcpSock, listener: bool) -> Result {
     let Some(mut c) = ctx_locked(&g) else {
         return Err(EINVAL);
     };
-    if listener {
+    let Some(msk) = msk else {
         c.state.store(state::LISTEN, Ordering::Release);
         return Ok(());
-    }
+    };
+    g.set_msk(msk);
     let net = g.sock().net();
     // A key whose token no other connection here uses (a few draws, as
     // mainline's mptcp_token_new_connect()).
@@ -321,15 +327,31 @@ fn attach(ssk: &TcpSock, listener: bool) -> Result {
     Ok(())
 }
 
-/// Client side: the SYN of `ssk` will carry MP_CAPABLE.  As [`attach`].
-pub(crate) fn attach_client(ssk: &TcpSock) -> Result {
-    attach(ssk, false)
+/// Client side: the SYN of `ssk` will carry MP_CAPABLE, and its data
+/// goes to `msk`.  As [`attach`].
+pub(crate) fn attach_client(ssk: &TcpSock, msk: &Msk) -> Result {
+    attach(ssk, Some(msk))
 }
 
 /// Server side: `ssk` (about to listen) answers MP_CAPABLE SYNs.  As
 /// [`attach`].
 pub(crate) fn attach_listener(ssk: &TcpSock) -> Result {
-    attach(ssk, true)
+    attach(ssk, None)
+}
+
+/// An accepted child subflow `ssk`: its data goes to its new `msk` (data
+/// that came before stays on the subflow until the reader moves it).
+/// Process context.
+pub(crate) fn set_msk(ssk: &TcpSock, msk: &Msk) {
+    ssk.lock().set_msk(msk);
+}
+
+/// The msk is being destroyed: its subflow no longer reaches it, and
+/// what it had not read is freed.  Returns the unread octets.  Process
+/// context, `ssk` not locked by the caller.
+pub(crate) fn detach_msk(ssk: &TcpSock, msk: &Msk) -> u32 {
+    ssk.lock().clear_msk();
+    msk.rx_purge()
 }
 
 /// After `connect(AF_UNSPEC)` disconnected the subflow (TCP state CLOSE,
@@ -355,6 +377,18 @@ pub(crate) fn reset(ssk: &TcpSock) {
         c.state.store(state::RESET, Ordering::Release);
         drop(c);
         g.clear_mptcp();
+    }
+}
+
+/// close() with data the application never read (on the msk's queue):
+/// the connection is reset, as `tcp_close()` does when its own queue
+/// holds unread data (our RST carries MP_FASTCLOSE).  Process context,
+/// `ssk` not locked by the caller.
+pub(crate) fn abort_unread(ssk: &TcpSock) {
+    let mut g = ssk.lock();
+    let st = g.sock().state();
+    if st != bindings::TCP_CLOSE as c_int && st != bindings::TCP_LISTEN as c_int {
+        g.abort(bindings::ECONNRESET as c_int);
     }
 }
 

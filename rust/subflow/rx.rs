@@ -2,9 +2,10 @@
 
 //! The receive side of an MPTCP subflow once its octets are in order: the
 //! walk that checks each peer mapping against the data stream
-//! ([`rx_advance`]), the duplicate ranges the msk's reader skips
-//! ([`rx_readable`]), our DATA_ACK, the peer's DATA_FIN, and `sk_data_ready`
-//! ([`data_ready`]).
+//! ([`rx_advance`]), the move of checked octets to the msk's receive
+//! queue, skipping data-level duplicates ([`move_to_msk`]), the window the
+//! subflow announces ([`rcv_space`]), our DATA_ACK, the peer's DATA_FIN,
+//! and `sk_data_ready` ([`data_ready`]).
 
 use core::sync::atomic::Ordering;
 
@@ -16,7 +17,8 @@ use super::{ctx_locked, is_mptcp_state, CtxRef, SubflowCtx};
 use crate::mapping::{self, RxStep, WalkStep};
 use crate::options::{DataSeq, ResetReason};
 use crate::seq;
-use crate::sys::sock::{TcpGuard, TcpLocked, TcpSock};
+use crate::sys::msk_rx::Moved;
+use crate::sys::sock::{TcpLocked, TcpSock};
 
 /// Ranges of queued subflow octets to skip, in sequence order.  Bounded:
 /// when full, the walk waits for the reader to consume the first range
@@ -176,8 +178,8 @@ pub(super) fn data_fin_done(l: &mut TcpLocked<'_>) {
 /// expect next: if it is lower, the mapping (or its start) repeats data we
 /// already have (mainline re-sends data not yet DATA_ACKed, and probes a
 /// closed data-level window with an acknowledged octet, on the same
-/// subflow: RFC 8684 §3.3.1 allows both), and those octets are queued for
-/// the reader to skip ([`rx_readable`]); if it is higher, data the one
+/// subflow: RFC 8684 §3.3.1 allows both), and those octets are recorded
+/// to be consumed unseen ([`move_to_msk`]); if it is higher, data the one
 /// subflow never carried is missing: `rx_corrupt`.
 ///
 /// Every octet must be covered by a mapping, as mainline's
@@ -298,59 +300,114 @@ fn rx_fallback(l: &TcpLocked<'_>, c: &mut CtxRef<'_>) {
     }
 }
 
-/// What the reader may take from the subflow now: skips the duplicate
-/// range at the head of the receive queue, if any (consuming it as read),
-/// then returns how many queued octets are walked and readable before the
-/// next range to skip.  Process context; the caller reads at most that many
-/// octets, so it never reads a duplicate nor an unchecked octet.
-///
-/// None: the subflow is not ours or never ran MPTCP (plain TCP rules).
-pub(crate) fn rx_readable(g: &mut TcpGuard<'_>) -> Option<u32> {
-    loop {
-        let mut c = ctx_locked(g)?;
-        let walking = is_mptcp_state(c.state.load(Ordering::Relaxed));
-        if !walking && c.skips.front().is_none() {
-            return None;
-        }
-        let seqs = g.seqs();
-        let mut limit = if walking {
-            rx_advance(g, &mut c);
-            rx_fallback(g, &mut c);
-            c.rx_seq
-        } else {
-            seqs.rcv_nxt
-        };
-        // The walk does not read from the queue: copied_seq is as before.
-        let copied = seqs.copied_seq;
-        if let Some((s, n)) = c.skips.front() {
-            if s == copied {
-                // The range is at the head: consume what of it is queued,
-                // as read (advances copied_seq, frees the skbs, may send a
-                // window update).
-                let queued = g.seqs().rcv_nxt.wrapping_sub(copied).min(n);
-                if queued == 0 {
-                    return Some(0);
-                }
-                c.skips.pop();
-                if queued < n {
-                    let _ = c.skips.push_front(s.wrapping_add(queued), n - queued);
-                }
-                // The borrow ends before this call (TCP may re-enter our
-                // option hooks): the next round fetches it again.
-                drop(c);
-                g.read_done(queued);
-                continue;
-            }
-            if seq::before(s, limit) {
-                limit = s;
-            }
-        }
-        return Some(if seq::before(copied, limit) {
-            limit.wrapping_sub(copied)
-        } else {
-            0
-        });
+/// Moves what the subflow holds for the connection to the msk's receive
+/// queue (mainline's `__mptcp_move_skbs_from_subflow()`), as far as the
+/// msk has room: once the subflow ran MPTCP, its octets whose mappings
+/// the walk checked (and, with DSS checksums, whose sums are taken), up to
+/// the next duplicate range; duplicate ranges at the head are consumed
+/// unseen (as read, with `tcp_read_done()`).  After a fallback
+/// (`rx_invalid`, MP_FAIL) the rest of the stream follows the same way
+/// unchecked, so the reader keeps one queue in order.  Returns whether
+/// the subflow's data goes through the msk (false: it never ran MPTCP, or
+/// has no msk yet; TCP's own reader applies).
+fn move_to_msk(l: &mut TcpLocked<'_>) -> bool {
+    enum Step {
+        Skip(u32),
+        Move(u32),
     }
+    loop {
+        let step = {
+            let Some(mut c) = ctx_locked(l) else {
+                return false;
+            };
+            let mptcp = is_mptcp_state(c.state.load(Ordering::Relaxed));
+            // Once MPTCP (or with duplicates to skip, which TCP's reader
+            // would not), always: the reader keeps one queue in order.
+            c.rx_via_msk |= mptcp || c.skips.front().is_some();
+            if !c.rx_via_msk || l.msk().is_none() {
+                return false;
+            }
+            let seqs = l.seqs();
+            let copied = seqs.copied_seq;
+            let mut limit = if mptcp {
+                rx_advance(l, &mut c);
+                let mut limit = c.rx_seq;
+                if c.csum_reqd && c.fail.checking() && seq::before(c.csum_seq, limit) {
+                    limit = c.csum_seq;
+                }
+                limit
+            } else {
+                // Fallen back: the rest, but not the FIN.
+                seqs.rcv_nxt.wrapping_sub(u32::from(l.sock().is_done()))
+            };
+            match c.skips.front() {
+                Some((s, n)) if s == copied => {
+                    // The range is at the head: consume what of it is queued.
+                    let queued = seqs.rcv_nxt.wrapping_sub(copied).min(n);
+                    if queued == 0 {
+                        return true;
+                    }
+                    c.skips.pop();
+                    if queued < n {
+                        let _ = c.skips.push_front(s.wrapping_add(queued), n - queued);
+                    }
+                    Step::Skip(queued)
+                }
+                Some((s, _)) => {
+                    if seq::before(s, limit) {
+                        limit = s;
+                    }
+                    if !seq::before(copied, limit) {
+                        return true;
+                    }
+                    Step::Move(limit.wrapping_sub(copied))
+                }
+                None if seq::before(copied, limit) => Step::Move(limit.wrapping_sub(copied)),
+                None => return true,
+            }
+        };
+        // No context borrow from here (TCP may re-enter our hooks).
+        match step {
+            Step::Skip(n) => l.read_done(n),
+            Step::Move(n) => match l.move_rcv_to_msk(n) {
+                Moved::Octets(_) => {}
+                Moved::NoRoom | Moved::Nothing => return true,
+            },
+        }
+    }
+}
+
+/// The reader's turn (process context, the subflow locked by the
+/// reader): moves what `data_ready` could not (the msk was full, or data
+/// came before accept() gave it an msk).  False: the subflow's data does
+/// not go through the msk (see [`move_to_msk`]).
+pub(crate) fn rx_pull(g: &mut TcpLocked<'_>) -> bool {
+    let via_msk = move_to_msk(g);
+    if via_msk {
+        if let Some(mut c) = ctx_locked(g) {
+            rx_fallback(g, &mut c);
+        }
+    }
+    via_msk
+}
+
+/// The reader took `n` octets off the msk's queue: more may move, and
+/// the window TCP announces grows (`tcp_cleanup_rbuf()`, autotuning).
+pub(crate) fn rx_consumed(g: &mut TcpLocked<'_>, n: u32) {
+    move_to_msk(g);
+    g.cleanup_rbuf(n);
+}
+
+/// The receive space our subflow announces (`mptcp_space()`): TCP's,
+/// from the subflow's buffer, less what the msk holds of it (one receive
+/// buffer for both: the subflow's, which SO_RCVBUF and autotuning set).
+pub(crate) fn rcv_space(l: &TcpLocked<'_>, space: c_int) -> c_int {
+    let Some(msk) = l.msk() else {
+        return space;
+    };
+    // tcp_win_from_space(): payload per 256 octets of buffer.
+    let held = (i64::from(msk.rmem()) * i64::from(l.scaling_ratio())) >> 8;
+    c_int::try_from((i64::from(space) - held).max(0)).unwrap_or(0)
 }
 
 /// The msk's count of octets a reader can take now, mainline's
@@ -361,6 +418,7 @@ pub(crate) fn rx_readable(g: &mut TcpGuard<'_>) -> Option<u32> {
 /// without their FIN.  Process context.
 pub(crate) fn rx_inq(ssk: &TcpSock) -> u32 {
     let g = ssk.lock();
+    let queued = g.msk().map_or(0, |m| m.rx_bytes());
     let seqs = g.seqs();
     let done = ssk.is_done();
     // A FIN takes a sequence number; it is not data.
@@ -384,6 +442,7 @@ pub(crate) fn rx_inq(ssk: &TcpSock) -> u32 {
         None => seq::octets_outside(seqs.copied_seq, limit, core::iter::empty()),
     };
     drop(g);
+    let inq = inq.saturating_add(queued);
     if inq == 0 && closed {
         1
     } else {
@@ -414,6 +473,9 @@ pub(crate) fn data_ready(l: &mut TcpLocked<'_>) {
     if send_ack {
         l.send_ack();
     }
+    // What is checked goes to the msk now (before a reset or the EOF,
+    // which the reader sees after the data).
+    move_to_msk(l);
     if corrupt {
         rx_reset(l);
     } else if fin {

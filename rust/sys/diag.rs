@@ -405,11 +405,13 @@ unsafe extern "C" fn get_info(
             (*r).idiag_rqueue = (*ssk).sk_ack_backlog;
             (*r).idiag_wqueue = (*ssk).sk_max_ack_backlog;
         } else {
-            // The data is queued on the subflow (`tcp_diag_get_info()`).
+            // Unread: the msk's queue and what the subflow still holds
+            // (`tcp_diag_get_info()`).
             let tp = bindings::tcp_sk(ssk);
             (*r).idiag_rqueue = (*tp)
                 .rcv_nxt
                 .wrapping_sub((*tp).copied_seq)
+                .saturating_add(Msk::from_sk(sk).rx_bytes())
                 .min(i32::MAX as u32);
             (*r).idiag_wqueue = (*tp).write_seq.wrapping_sub((*tp).snd_una);
         }

@@ -63,6 +63,7 @@ zeroable!(
     spinlock_t,
     lock_class_key,
     delayed_work,
+    percpu_counter,
 );
 
 impl<T: Zeroable> Global<T> {

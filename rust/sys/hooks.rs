@@ -178,6 +178,27 @@ unsafe extern "C" fn v6_handle_mapped(sk: *mut bindings::sock, mapped: bool) {
     unsafe { TcpSock::from_raw(sk).assume_locked().v6_mapped(mapped) }
 }
 
+/// Kernel callback: `mptcp_space()`, from `__tcp_select_window()`: the
+/// receive space a subflow of ours announces (`*space` arrives as TCP's
+/// `tcp_space()`).
+///
+/// # Safety
+///
+/// Only the kernel calls this, through the table it is registered in,
+/// with the arguments and locks that callback's contract gives.
+unsafe extern "C" fn space(
+    ssk: *const bindings::sock,
+    space: *mut kernel::ffi::c_int,
+    _full_space: *mut kernel::ffi::c_int,
+) {
+    // SAFETY: TCP chooses the window of a full TCP socket it holds locked
+    // (sending a segment, or tcp_cleanup_rbuf()), with its out pointers.
+    unsafe {
+        let l = TcpSock::from_raw(ssk.cast_mut()).assume_locked();
+        *space = subflow::rcv_space(&l, *space);
+    }
+}
+
 /// The `sk_data_ready` of our subflows (installed at attach, the
 /// socket's own kept in its context).
 ///
@@ -210,6 +231,7 @@ pub(crate) fn register() -> Result<super::Unregister> {
         (*ops).write_options = Some(write_options);
         (*ops).incoming_options = Some(incoming_options);
         (*ops).v6_handle_mapped = Some(v6_handle_mapped);
+        (*ops).space = Some(space);
     }
     // SAFETY: `ops` is static and fully initialised.
     if let Err(e) = to_result(unsafe { bindings::mptcp_hooks_register(ops) }) {

@@ -18,7 +18,8 @@
 //! ops), `subflow_ops.rs` (af_ops and request ops) and `ulp.rs` (the
 //! "mptcp" ULP and the subflow's slot) the C entry points of the subflow
 //! side; `msk.rs` (the msk, its socket, its subflow socket and the call
-//! arguments), `msk_proto.rs` (its `struct proto`/`proto_ops`) and
+//! arguments), `msk_proto.rs` (its `struct proto`/`proto_ops`), `msk_rx.rs` (its
+//! receive queue) and
 //! `diag.rs` (`ss -M`) those of the msk; `inet.rs` addresses and
 //! `tcp_info`; `uaccess.rs` user memory; `socket.rs` a forwarded recvmsg
 //! and an owned subflow socket; `work.rs` a static delayed work; `net.rs`
@@ -35,6 +36,7 @@ pub(crate) mod hooks;
 pub(crate) mod inet;
 pub(crate) mod msk;
 pub(crate) mod msk_proto;
+pub(crate) mod msk_rx;
 pub(crate) mod net;
 pub(crate) mod opts;
 pub(crate) mod pernet;

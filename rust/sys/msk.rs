@@ -18,7 +18,7 @@
 
 use core::cell::UnsafeCell;
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 
 use kernel::bindings;
 use kernel::error::to_result;
@@ -58,6 +58,9 @@ pub(crate) struct Msk {
     /// TCP_INQ: recvmsg adds a TCP_CM_INQ cmsg (mainline's
     /// `msk->recvmsg_inq`); no lock needed.
     recvmsg_inq: AtomicBool,
+    /// Unread octets on the receive queue (`msk_rx.rs`): changed under the
+    /// msk data lock, read locklessly (poll, SIOCINQ).
+    pub(super) rx_bytes: AtomicU32,
 }
 
 // SAFETY: shared between CPUs as any sock; the fields Rust reads are

@@ -45,6 +45,10 @@ unsafe extern "C" fn msk_init(sk: *mut bindings::sock) -> c_int {
             return -(bindings::ENOPROTOOPT as c_int);
         }
         bindings::sock_prot_inuse_add(m.sock().net().as_ptr(), (*sk).__sk_common.skc_prot, 1);
+        // The proto's socket count (`sockets` in /proc/net/protocols; the
+        // memory accounting reads it under pressure), as mainline's
+        // mptcp_init_sock().
+        bindings::sk_sockets_allocated_inc(sk);
         m.inuse.store(true, core::sync::atomic::Ordering::Relaxed);
         // sock_init_data() set the timer up without a function.
         (*sk_timer(sk)).function = Some(msk_timer);
@@ -73,10 +77,11 @@ unsafe extern "C" fn msk_destroy(sk: *mut bindings::sock) {
         let m = Msk::from_sk(sk);
         // The last use of the msk: nothing borrows its subflow any more.
         if let Some(first) = m.take_first() {
-            msk::release_first(first);
+            msk::release_first(m, first);
         }
         if m.inuse.swap(false, core::sync::atomic::Ordering::Relaxed) {
             bindings::sock_prot_inuse_add(bindings::sock_net(sk), (*sk).__sk_common.skc_prot, -1);
+            bindings::sk_sockets_allocated_dec(sk);
         }
     }
 }
@@ -336,6 +341,9 @@ static MPTCP_V6_PROT: Global<bindings::proto> = Global::zeroed();
 static MPTCP_STREAM_OPS: Global<bindings::proto_ops> = Global::zeroed();
 static MPTCP_V6_STREAM_OPS: Global<bindings::proto_ops> = Global::zeroed();
 static MPTCP_PROTOSW: Global<bindings::inet_protosw> = Global::zeroed();
+/// MPTCP sockets of both protos (mainline's `mptcp_sockets_allocated`):
+/// initialised before the protos are registered, destroyed after.
+static MPTCP_SOCKETS_ALLOCATED: Global<bindings::percpu_counter> = Global::zeroed();
 static MPTCP_V6_PROTOSW: Global<bindings::inet_protosw> = Global::zeroed();
 
 fn set_name(dst: &mut [c_char; 32], name: &[u8]) {
@@ -352,6 +360,19 @@ fn fill_proto(p: &mut bindings::proto, module: &'static ThisModule, name: &[u8],
     p.close = Some(msk_close);
     p.unhash = Some(msk_unhash);
     p.obj_size = size as c_uint;
+    // Memory accounting as mainline's mptcp_prot: TCP's pool, pressure and
+    // limits (net.ipv4.tcp_mem/rmem/wmem), so that an msk's own queues are
+    // charged like TCP's and SO_RCVBUF/SO_SNDBUF defaults are TCP's.
+    // SAFETY: tcp_prot is initialised at boot and these fields are never
+    // written after; reading them races with nothing.
+    let tcp = unsafe { &*core::ptr::addr_of!(bindings::tcp_prot) };
+    p.memory_allocated = tcp.memory_allocated;
+    p.per_cpu_fw_alloc = tcp.per_cpu_fw_alloc;
+    p.memory_pressure = tcp.memory_pressure;
+    p.sysctl_mem = tcp.sysctl_mem;
+    p.sysctl_rmem_offset = tcp.sysctl_rmem_offset;
+    p.sysctl_wmem_offset = tcp.sysctl_wmem_offset;
+    p.sockets_allocated = MPTCP_SOCKETS_ALLOCATED.get();
 }
 
 fn fill_protosw(
@@ -428,11 +449,19 @@ fn register_claimed(module: &'static ThisModule) -> Result {
         fill_protosw(&mut *MPTCP_PROTOSW.get(), MPTCP_PROT.get(), o4);
         fill_protosw(&mut *MPTCP_V6_PROTOSW.get(), MPTCP_V6_PROT.get(), o6);
     }
+    // SAFETY: the counter is static and not in use (no proto registered).
+    to_result(unsafe {
+        bindings::percpu_counter_init(MPTCP_SOCKETS_ALLOCATED.get(), 0, bindings::GFP_KERNEL)
+    })?;
     // Before the protos: the diag list lock is used from the first msk on.
-    diag::register(module)?;
+    if let Err(e) = diag::register(module) {
+        destroy_sockets_allocated();
+        return Err(e);
+    }
     // SAFETY: the protos are initialised and static.
     if let Err(e) = to_result(unsafe { bindings::proto_register(MPTCP_PROT.get(), 1) }) {
         diag::unregister();
+        destroy_sockets_allocated();
         return Err(e);
     }
     // SAFETY: the v6 proto is initialised and static.
@@ -440,6 +469,7 @@ fn register_claimed(module: &'static ThisModule) -> Result {
         // SAFETY: registered just above, no socket can exist yet.
         unsafe { bindings::proto_unregister(MPTCP_PROT.get()) };
         diag::unregister();
+        destroy_sockets_allocated();
         return Err(e);
     }
     // SAFETY: protosw initialised and static; its proto is registered.
@@ -453,6 +483,7 @@ fn register_claimed(module: &'static ThisModule) -> Result {
             bindings::proto_unregister(MPTCP_PROT.get());
         }
         diag::unregister();
+        destroy_sockets_allocated();
         return Err(e);
     }
     Ok(())
@@ -473,4 +504,12 @@ fn unregister() {
         bindings::proto_unregister(MPTCP_PROT.get());
     }
     diag::unregister();
+    destroy_sockets_allocated();
+}
+
+/// Frees the socket counter, once no proto uses it.
+fn destroy_sockets_allocated() {
+    // SAFETY: initialised by `register_claimed`; the protos that point to
+    // it are unregistered (or never were), and no msk exists.
+    unsafe { bindings::percpu_counter_destroy_many(MPTCP_SOCKETS_ALLOCATED.get(), 1) };
 }

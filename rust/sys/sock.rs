@@ -149,22 +149,6 @@ pub(crate) struct SockGuard<'a> {
     _not_send: PhantomData<*mut ()>,
 }
 
-/// `sk_wait_data()` on `sk`, whose lock the caller owns (`lock_sock()`).
-fn wait_data(sk: &Sock, timeo: &mut c_long) {
-    let sk = sk.as_ptr();
-    // SAFETY: live and locked by the caller (an owned lock, which the wait
-    // drops and retakes): the receive queue's list head and tail are
-    // stable under the lock.
-    unsafe {
-        let head = ptr::addr_of_mut!((*sk).sk_receive_queue).cast::<bindings::sk_buff>();
-        let mut tail = (*head).__bindgen_anon_1.__bindgen_anon_1.prev;
-        if tail == head {
-            tail = ptr::null_mut();
-        }
-        bindings::sk_wait_data(sk, timeo, tail);
-    }
-}
-
 impl Drop for SockGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: taken in `Sock::lock`, still live (borrowed).
@@ -364,11 +348,36 @@ impl Drop for TcpBhGuard<'_> {
 }
 
 impl TcpGuard<'_> {
-    /// `sk_wait_data()`: sleeps up to `*timeo` for data on the receive
-    /// queue (only for a lock we own: the wait drops and retakes it).
-    pub(crate) fn wait_data(&mut self, timeo: &mut c_long) {
-        // The lock is ours (this guard).
-        wait_data(&self.0.sk.0, timeo);
+    /// `sk_wait_event()` with `ready` as the condition: unless `ready`
+    /// holds, sleeps on the socket's wait queue (interruptibly) until a
+    /// wake-up, a signal or `*timeo` (decremented by the time slept).  The
+    /// lock is dropped while sleeping; `ready` runs with it held, after the
+    /// waiter is queued, so a wake-up between the check and the sleep is
+    /// not lost (`wait_woken()`).
+    pub(crate) fn wait_for(
+        &mut self,
+        timeo: &mut c_long,
+        ready: impl FnOnce(&TcpLocked<'_>) -> bool,
+    ) {
+        let sk = self.0.sk.as_ptr();
+        let mut wait = core::mem::MaybeUninit::<bindings::wait_queue_entry>::zeroed();
+        let w = wait.as_mut_ptr();
+        // SAFETY: a live socket whose lock this guard owns (dropped and
+        // retaken around the sleep, as sk_wait_event() does); the entry
+        // lives on this stack frame from its queueing to its removal, and
+        // `woken_wake_function` is the wake function wait_woken() expects.
+        unsafe {
+            bindings::init_wait_entry(w, 0);
+            (*w).func = Some(bindings::woken_wake_function);
+            let wq = bindings::sk_sleep(sk);
+            bindings::add_wait_queue(wq, w);
+            if !ready(&self.0) {
+                bindings::release_sock(sk);
+                *timeo = bindings::wait_woken(w, bindings::TASK_INTERRUPTIBLE, *timeo);
+                bindings::lock_sock(sk);
+            }
+            bindings::remove_wait_queue(wq, w);
+        }
     }
 }
 

@@ -49,6 +49,11 @@ impl RecvCall<'_> {
         unsafe { TcpSock::from_raw((*self.sub).sk) }
     }
 
+    /// The call's message (for the copies of `msk_rx.rs`).
+    pub(super) fn msg_ptr(&self) -> *mut bindings::msghdr {
+        self.msg
+    }
+
     /// TCP's recvmsg for up to `len` octets into the caller's message.
     pub(crate) fn recv(&self, len: usize, flags: c_int) -> c_int {
         // SAFETY: the subflow's own op, with its socket and the call's

@@ -20,6 +20,7 @@ use kernel::prelude::*;
 
 use super::global::Global;
 use super::hooks::subflow_data_ready;
+use super::msk::Msk;
 use super::sock::DataReady;
 use super::subflow_ops::{af_ops, is_ours, kernel_af_ops};
 use super::{Sock, TcpLocked, TcpSock};
@@ -46,6 +47,12 @@ pub(crate) struct SubflowSlot {
     orig_data_ready: Cell<Option<DataReady>>,
     /// Ours is installed (`orig_data_ready` is the socket's own).
     data_ready_wrapped: Cell<bool>,
+    /// The msk whose receive queue this subflow feeds, or null (before
+    /// accept() or connect() set it, after the msk's destruction cleared
+    /// it).  Written and read under the subflow lock only, and cleared
+    /// under it before the msk is freed, so a non-null one is live for as
+    /// long as the lock is held.
+    msk: Cell<*mut bindings::sock>,
 }
 
 impl SubflowSlot {
@@ -56,6 +63,7 @@ impl SubflowSlot {
             orig_af_ops: Cell::new(ptr::null()),
             orig_data_ready: Cell::new(None),
             data_ready_wrapped: Cell::new(false),
+            msk: Cell::new(ptr::null_mut()),
         }
     }
 
@@ -94,6 +102,33 @@ impl TcpLocked<'_> {
         // slot lives until the socket is destroyed, after every holder of
         // its lock; the lock makes this the only context using it.
         unsafe { slot_ptr(self.sock().as_ptr()).as_ref() }
+    }
+
+    /// The msk this subflow's received data goes to, if set (see
+    /// `SubflowSlot::msk`); live while the lock is held.
+    pub(crate) fn msk(&self) -> Option<&Msk> {
+        let p = self.subflow()?.msk.get();
+        // SAFETY: a non-null back-pointer is a live msk until cleared under
+        // this lock (`SubflowSlot::msk`), which this borrow holds.
+        (!p.is_null()).then(|| unsafe { Msk::from_sk(p) })
+    }
+
+    /// Makes `msk` the receiver of this subflow's data (accept, connect);
+    /// nothing if the socket is not one of our subflows.  The caller owns
+    /// the msk (a system call on it), and [`clear_msk`](Self::clear_msk)
+    /// runs before it is destroyed.
+    pub(crate) fn set_msk(&self, msk: &Msk) {
+        if let Some(s) = self.subflow() {
+            s.msk.set(msk.as_sk());
+        }
+    }
+
+    /// Detaches the msk (its destruction): from now on no subflow path
+    /// reaches it.
+    pub(crate) fn clear_msk(&self) {
+        if let Some(s) = self.subflow() {
+            s.msk.set(ptr::null_mut());
+        }
     }
 
     /// Whether some ULP is installed on the socket (ours or another).

@@ -197,6 +197,16 @@ t_inq() {
   topo_down
 }
 
+# The msk owns the received data: unread, it is on the msk's queue and
+# charged to the msk (SIOCINQ, ss -M Recv-Q and skmem), not on the subflow
+# (ss -t Recv-Q 0); /proc/net/protocols counts msks with TCP's memory
+# accounting; read back byte-exact.
+t_msk_rx_queue() {
+  topo_up
+  ip netns exec ns1 $PY "$TOOLS/msk_queue.py" || fail "msk queue"
+  topo_down
+}
+
 # A fast writer and a slow reader: the connection's memory stays within the
 # socket buffers (SO_RCVBUF/SO_SNDBUF before connect; peaks printed), the
 # data byte-exact, and the accepted msk reports its listener's options.
