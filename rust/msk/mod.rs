@@ -3,9 +3,10 @@
 //! The MPTCP socket (`msk`): `socket(AF_INET[6], SOCK_STREAM, IPPROTO_MPTCP)`.
 //!
 //! An msk owns exactly one subflow, a TCP socket (`first`), and forwards
-//! every socket call to it.  A connecting msk makes its subflow an MPTCP
-//! one (`subflow/`: MP_CAPABLE, DSS); if the peer does not answer with
-//! MP_CAPABLE the connection is a plain-TCP *fallback*.  Options and data
+//! every socket call but recvmsg to it: received data is moved to the
+//! msk's own queue (`rx.rs`, `sys/msk_rx.rs`).  A connecting msk makes its
+//! subflow an MPTCP one (`subflow/`: MP_CAPABLE, DSS); if the peer does not
+//! answer with MP_CAPABLE the connection is a plain-TCP *fallback*.  Options and data
 //! pass through to the one subflow, as mainline does for a fallen-back msk
 //! (RFC 8684 §3.7): `TCP_IS_MPTCP` reads 1 only when the connection really
 //! runs MPTCP, and `SOL_MPTCP` options fail like on a mainline fallback
@@ -31,7 +32,7 @@
 //! - `mod.rs` (this one): lifecycle (creation check, timer, accept,
 //!   destruction) and registration;
 //! - `proto_ops.rs`: the socket calls, forwarded to the subflow;
-//! - `rx.rs`: the read side (never reads a data-level duplicate);
+//! - `rx.rs`: the read side, on the msk's receive queue;
 //! - `sockopt.rs`: MPTCP-level socket options;
 //! - `closing.rs`: subflows of closed connections until the DATA_FIN
 //!   exchange is over.
