@@ -51,9 +51,6 @@ pub(crate) fn connect(sock: &MskSocket, addr: &SockAddr, flags: c_int) -> c_int 
         let ret = sub.connect(addr, flags);
         if unspec && ret == 0 {
             subflow::reset(ssk);
-            // What was not read is gone with the connection (TCP purged
-            // the subflow's queue).
-            sock.msk().rx_purge();
         }
         ret
     });

@@ -121,12 +121,26 @@ pub(crate) fn recvmsg(msk: &Msk, call: &RecvCall<'_>, len: usize, flags: c_int) 
         if copied >= target || (peek && copied > 0) {
             break copied as c_int;
         }
+        // The read made room and more moved: copy it before any EOF.
+        if msk.rx_bytes() > 0 {
+            continue;
+        }
         if let Some(r) = no_data_return(g.sock(), timeo, copied > 0) {
             break if copied > 0 { copied as c_int } else { r };
         }
-        g.wait_for(&mut timeo, |l| {
-            msk.rx_bytes() > 0 || no_data_return(l.sock(), 1, true).is_some()
+        let waited = g.wait_for(&mut timeo, |l| {
+            msk.rx_bytes() > 0
+                || subflow::rx_plain(l)
+                || no_data_return(l.sock(), 1, true).is_some()
         });
+        if waited.is_err() {
+            // Disconnected meanwhile (as sk_wait_data()): not one stream.
+            break if copied > 0 {
+                copied as c_int
+            } else {
+                -(bindings::EPIPE as c_int)
+            };
+        }
     };
     ts.finish(call, ssk);
     drop(g);

@@ -104,7 +104,7 @@ pub(crate) use handshake::{
 };
 pub(crate) use incoming::incoming_options;
 pub(crate) use info::mptcp_info;
-pub(crate) use rx::{rcv_space, rx_consumed, rx_inq, rx_pull};
+pub(crate) use rx::{rcv_space, rx_consumed, rx_inq, rx_plain, rx_pull};
 pub(crate) use tx::{established_options, outq};
 
 /// Subflow states (`SubflowSlot::state`).
@@ -350,7 +350,9 @@ pub(crate) fn set_msk(ssk: &TcpSock, msk: &Msk) {
 /// what it had not read is freed.  Returns the unread octets.  Process
 /// context, `ssk` not locked by the caller.
 pub(crate) fn detach_msk(ssk: &TcpSock, msk: &Msk) -> u32 {
-    ssk.lock().clear_msk();
+    let g = ssk.lock();
+    g.clear_msk();
+    // Under the subflow lock: no reader is copying from the queue.
     msk.rx_purge()
 }
 
@@ -371,6 +373,12 @@ pub(crate) fn reset(ssk: &TcpSock) {
     };
     let st = c.state.load(Ordering::Relaxed);
     if st != state::LISTEN && st != state::RESET {
+        // What the application did not read goes with the connection (TCP
+        // purged the subflow's queue); under the lock, which keeps readers
+        // out of the msk's queue.
+        if let Some(msk) = g.msk() {
+            msk.rx_purge();
+        }
         end_connection(g.sock().net(), &c);
         // Our ULP and wrappers stay (the slot keeps the originals).
         *c = SubflowCtx::default();

@@ -13,7 +13,7 @@ use kernel::bindings;
 use kernel::ffi::c_int;
 
 use super::checksum::csum_advance;
-use super::{ctx_locked, is_mptcp_state, CtxRef, SubflowCtx};
+use super::{ctx_locked, is_mptcp_state, state, CtxRef, SubflowCtx};
 use crate::mapping::{self, RxStep, WalkStep};
 use crate::options::{DataSeq, ResetReason};
 use crate::seq;
@@ -330,6 +330,9 @@ fn move_to_msk(l: &mut TcpLocked<'_>) -> bool {
             let seqs = l.seqs();
             let copied = seqs.copied_seq;
             let mut limit = if mptcp {
+                // Sums first (data_ready does too; a reader with SO_RCVLOWAT
+                // may come before it).
+                csum_advance(l, &mut c);
                 rx_advance(l, &mut c);
                 let mut limit = c.rx_seq;
                 if c.csum_reqd && c.fail.checking() && seq::before(c.csum_seq, limit) {
@@ -379,16 +382,36 @@ fn move_to_msk(l: &mut TcpLocked<'_>) -> bool {
 
 /// The reader's turn (process context, the subflow locked by the
 /// reader): moves what `data_ready` could not (the msk was full, or data
-/// came before accept() gave it an msk).  False: the subflow's data does
-/// not go through the msk (see [`move_to_msk`]).
+/// came before accept() gave it an msk).  False: the subflow is plain TCP
+/// for good ([`rx_plain`]), TCP's reader applies.
 pub(crate) fn rx_pull(g: &mut TcpLocked<'_>) -> bool {
-    let via_msk = move_to_msk(g);
-    if via_msk {
-        if let Some(mut c) = ctx_locked(g) {
+    move_to_msk(g);
+    let send_ack = match ctx_locked(g) {
+        Some(mut c) => {
             rx_fallback(g, &mut c);
+            // A checksum failure found here: MP_FAIL on an ACK now.
+            c.fail.wants_ack() && is_mptcp_state(c.state.load(Ordering::Relaxed))
         }
+        None => false,
+    };
+    if send_ack {
+        g.send_ack();
     }
-    via_msk
+    !rx_plain(g)
+}
+
+/// Whether the subflow's data is TCP's alone for good: not ours, or it
+/// never ran MPTCP (fallback at the handshake, or no MPTCP at all) and
+/// none of it went to the msk.  One still in its handshake is not: its
+/// reader waits for the outcome.
+pub(crate) fn rx_plain(l: &TcpLocked<'_>) -> bool {
+    match ctx_locked(l) {
+        Some(c) => {
+            let st = c.state.load(Ordering::Relaxed);
+            !c.rx_via_msk && matches!(st, state::FALLBACK | state::RESET | state::LISTEN)
+        }
+        None => true,
+    }
 }
 
 /// The reader took `n` octets off the msk's queue: more may move, and

@@ -40,6 +40,8 @@ unsafe extern "C" fn msk_init(sk: *mut bindings::sock) -> c_int {
     // zeroed sock of our proto, in process context, before anyone else
     // sees it.
     unsafe {
+        // Lock classes of its own (see the helper): before anyone locks it.
+        bindings::mptcp_sock_lock_init(sk);
         let m = Msk::from_sk(sk);
         if !msk::may_create(m.sock().net()) {
             return -(bindings::ENOPROTOOPT as c_int);

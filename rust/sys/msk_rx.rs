@@ -142,8 +142,12 @@ impl TcpLocked<'_> {
             let data = MskDataGuard::new(msk);
             let msk_sk = msk.as_sk();
             // One receive buffer for both (the subflow's: SO_RCVBUF and
-            // autotuning act on it): the space hook announces what is left.
-            if bindings::sk_rmem_alloc_get(msk_sk) >= rcvbuf {
+            // autotuning act on it; the space hook announces what is left,
+            // and after a fallback TCP's window closes on what stays here):
+            // nothing moves while they hold more, unless the msk's queue
+            // is empty (the reader needs data to make room).
+            let held = bindings::sk_rmem_alloc_get(msk_sk);
+            if held > 0 && held.saturating_add(bindings::sk_rmem_alloc_get(sk)) > rcvbuf {
                 return Moved::NoRoom;
             }
             let target = if whole {
@@ -310,7 +314,7 @@ impl Msk {
                 }
                 bindings::__skb_unlink(skb, d.queue());
                 // Uncharges the msk (sock_rfree), under the data lock.
-                bindings::kfree_skb(skb);
+                bindings::mptcp_consume_skb(skb);
                 skb = bindings::skb_peek(d.queue());
             }
         }
@@ -318,8 +322,9 @@ impl Msk {
     }
 
     /// Frees everything on the receive queue; returns the unread octets.
-    /// When no reader and no subflow can reach the queue any more (the
-    /// connection ends: msk destruction, disconnect).
+    /// The connection ends (msk destruction, disconnect): the caller holds
+    /// the first subflow's lock, so no reader is inside
+    /// [`rx_copy`](Self::rx_copy).
     pub(crate) fn rx_purge(&self) -> u32 {
         let d = MskDataGuard::new(self);
         let q = d.queue();

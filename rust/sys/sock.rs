@@ -353,13 +353,17 @@ impl TcpGuard<'_> {
     /// wake-up, a signal or `*timeo` (decremented by the time slept).  The
     /// lock is dropped while sleeping; `ready` runs with it held, after the
     /// waiter is queued, so a wake-up between the check and the sleep is
-    /// not lost (`wait_woken()`).
+    /// not lost (`wait_woken()`).  Err when the socket was disconnected
+    /// meanwhile (`sk_disconnects` moved: a new connection may be on it).
     pub(crate) fn wait_for(
         &mut self,
         timeo: &mut c_long,
         ready: impl FnOnce(&TcpLocked<'_>) -> bool,
-    ) {
+    ) -> Result<(), ()> {
         let sk = self.0.sk.as_ptr();
+        // SAFETY: a live socket, locked (this guard): the counter changes
+        // under the lock.
+        let disconnects = unsafe { (*sk).sk_disconnects };
         let mut wait = core::mem::MaybeUninit::<bindings::wait_queue_entry>::zeroed();
         let w = wait.as_mut_ptr();
         // SAFETY: a live socket whose lock this guard owns (dropped and
@@ -377,6 +381,12 @@ impl TcpGuard<'_> {
                 bindings::lock_sock(sk);
             }
             bindings::remove_wait_queue(wq, w);
+        }
+        // SAFETY: as above, the lock retaken.
+        if unsafe { (*sk).sk_disconnects } == disconnects {
+            Ok(())
+        } else {
+            Err(())
         }
     }
 }

@@ -10,10 +10,13 @@ the msk, not on its subflow:
   - /proc/net/protocols counts the msks (3: listener, client, accepted) in
     its `sockets` column, and the MPTCP line has TCP's memory accounting
     (a page count, not -1), as mainline's mptcp_prot.
-Then everything is read back byte-exact, and Recv-Q drops to 0.  Prints
-one line per check; exit 0 on success.  Usage: msk_queue.py [--bytes N].
+Then everything is read back byte-exact, and Recv-Q drops to 0.
+Also: a blocking recv() that starts while the client's handshake is still
+in progress (non-blocking connect) gets the data, then EOF: the reader
+must not wait on TCP's own queue, which the msk empties.  Prints one line
+per check; exit 0 on success.  Usage: msk_queue.py [--bytes N].
 """
-import argparse, array, fcntl, re, signal, socket, subprocess, time
+import argparse, array, errno, fcntl, re, signal, socket, subprocess, threading, time
 
 import mptcplib as ml
 
@@ -86,5 +89,41 @@ while len(got) < a.bytes:
 check("byte-exact", bytes(got) == payload, len(got))
 mq, _, _ = ss("-M", port)
 check("ss -M Recv-Q after reading", mq == 0, mq)
+for x in (c, s, ls):
+    x.close()
+
+# A blocking recv() issued before the handshake completes (loopback
+# delayed by 100 ms so that the SYN-ACK comes after the recv() starts).
+subprocess.run(["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "100ms"], check=True)
+ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, ml.IPPROTO_MPTCP)
+ls.bind(("127.0.0.1", 0))
+ls.listen(1)
+port = ls.getsockname()[1]
+c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, ml.IPPROTO_MPTCP)
+c.setblocking(False)
+rc = c.connect_ex(("127.0.0.1", port))
+assert rc in (0, errno.EINPROGRESS), rc
+c.setblocking(True)
+got = []
+
+
+def reader():
+    while True:
+        d = c.recv(4096)
+        got.append(d)
+        if not d:
+            break
+
+
+t = threading.Thread(target=reader)
+t.start()
+s, _ = ls.accept()
+s.sendall(b"x" * 1000)
+s.shutdown(socket.SHUT_WR)
+t.join(20)
+subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], check=True)
+check("recv before the handshake: data, then EOF",
+      b"".join(got) == b"x" * 1000 and got[0] != b"" and got[-1] == b"",
+      [len(g) for g in got])
 for x in (c, s, ls):
     x.close()
