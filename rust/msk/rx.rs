@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The msk's read side: recvmsg on the msk's receive queue.
 //!
 //! The subflow moves the connection's data to the msk's queue
