@@ -116,11 +116,11 @@ impl TcpLocked<'_> {
         // `TcpLocked::msk`), which this `&mut` borrow keeps.
         let msk = unsafe { Msk::from_sk(msk) };
         let sk = self.sock().as_ptr();
+        // The skbs on the subflow's queue are TCP's, with TCP's control
+        // block; the msk's queue and charge change under the data lock
+        // taken below.
         // SAFETY: a live full TCP socket, locked (this guard): its receive
-        // queue and copied_seq change only under the lock, and the skbs on
-        // it are TCP's with TCP's control block.  The msk is live for its
-        // borrow; its queue and charge change under the data lock taken
-        // here.
+        // queue and copied_seq change only under the lock; the msk is live.
         unsafe {
             let tp = bindings::tcp_sk(sk);
             let copied = (*tp).copied_seq;

@@ -366,10 +366,11 @@ impl TcpGuard<'_> {
         let disconnects = unsafe { (*sk).sk_disconnects };
         let mut wait = core::mem::MaybeUninit::<bindings::wait_queue_entry>::zeroed();
         let w = wait.as_mut_ptr();
-        // SAFETY: a live socket whose lock this guard owns (dropped and
-        // retaken around the sleep, as sk_wait_event() does); the entry
-        // lives on this stack frame from its queueing to its removal, and
-        // `woken_wake_function` is the wake function wait_woken() expects.
+        // The lock is dropped and retaken around the sleep, as
+        // sk_wait_event() does; `woken_wake_function` is the wake function
+        // wait_woken() expects.
+        // SAFETY: a live socket whose lock this guard owns; the entry lives
+        // on this stack frame from its queueing to its removal.
         unsafe {
             bindings::init_wait_entry(w, 0);
             (*w).func = Some(bindings::woken_wake_function);
