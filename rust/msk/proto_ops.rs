@@ -100,8 +100,10 @@ pub(crate) fn poll(sock: &MskSocket, call: &PollCall) -> c_uint {
     // poller there is what makes poll/epoll see subflow events.
     let mut mask = sub.poll(call);
     // Data moved to the msk's queue is no longer the subflow's (TCP's
-    // poll counts only what is left on the subflow).
-    if msk.rx_bytes() > 0 {
+    // poll counts only what is left on the subflow), and SO_RCVLOWAT is
+    // the msk's (mainline's mptcp_epollin_ready()).
+    let lowat = u32::try_from(msk.sock().rcvlowat()).unwrap_or(1).max(1);
+    if msk.rx_bytes() >= lowat {
         mask |= EPOLLIN | EPOLLRDNORM;
     }
     // SO_ERROR reads the msk (sk_getsockopt), so a subflow error moves
@@ -199,7 +201,11 @@ pub(crate) fn setsockopt(sock: &MskSocket, level: c_int, optname: c_int, opt: &S
             if ret != 0 {
                 return ret;
             }
-            return sock.msk().sk_setsockopt(level, optname, opt);
+            let ret = sock.msk().sk_setsockopt(level, optname, opt);
+            if ret == 0 && optname == bindings::SO_RCVLOWAT as c_int {
+                subflow::rcvlowat_set(sub.tcp());
+            }
+            return ret;
         }
         sub.setsockopt(level, optname, opt)
     })

@@ -91,7 +91,7 @@ pub(crate) fn recvmsg(msk: &Msk, call: &RecvCall<'_>, len: usize, flags: c_int) 
     let target = if flags & MSG_WAITALL != 0 && !peek {
         len
     } else {
-        usize::try_from(ssk.rcvlowat())
+        usize::try_from(msk.sock().rcvlowat())
             .unwrap_or(1)
             .clamp(1, len.max(1))
     };
@@ -104,7 +104,13 @@ pub(crate) fn recvmsg(msk: &Msk, call: &RecvCall<'_>, len: usize, flags: c_int) 
             if copied > 0 {
                 break copied as c_int;
             }
-            // Plain TCP: its recvmsg does everything.
+            // Plain TCP: its recvmsg does everything, with the msk's
+            // SO_RCVLOWAT (a subflow that was still in its handshake when
+            // it was set keeps 0, see `subflow::rcvlowat_set`).
+            let lowat = msk.sock().rcvlowat();
+            if g.sock().rcvlowat() != lowat {
+                g.sock().set_rcvlowat(lowat);
+            }
             drop(g);
             return call.recv(len, flags);
         }

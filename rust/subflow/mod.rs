@@ -104,7 +104,7 @@ pub(crate) use handshake::{
 };
 pub(crate) use incoming::incoming_options;
 pub(crate) use info::mptcp_info;
-pub(crate) use rx::{rcv_space, rx_consumed, rx_inq, rx_plain, rx_pull};
+pub(crate) use rx::{rcv_space, rcvlowat_set, rx_consumed, rx_inq, rx_plain, rx_pull};
 pub(crate) use tx::{established_options, outq};
 
 /// Subflow states (`SubflowSlot::state`).

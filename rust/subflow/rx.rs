@@ -327,6 +327,16 @@ fn move_to_msk(l: &mut TcpLocked<'_>) -> bool {
             if !c.rx_via_msk || l.msk().is_none() {
                 return false;
             }
+            // SO_RCVLOWAT is the msk's (its own copy: recvmsg and poll
+            // read it there); the subflow's stays 0, as mainline's
+            // mptcp_sockopt_sync_locked() sets it.  Else TCP's
+            // __tcp_ack_snd_check() ACKs every segment at once: with the
+            // data moved, rcv_nxt - copied_seq is 0, below any lowat.
+            // With 0, TCP ACKs when the window grows: the reader's
+            // cleanup_rbuf() once it made room, as plain TCP.
+            if l.sock().rcvlowat() != 0 {
+                l.sock().set_rcvlowat(0);
+            }
             let seqs = l.seqs();
             let copied = seqs.copied_seq;
             let mut limit = if mptcp {
@@ -412,6 +422,22 @@ pub(crate) fn rx_plain(l: &TcpLocked<'_>) -> bool {
         }
         None => true,
     }
+}
+
+/// SO_RCVLOWAT was set on the msk (and, for TCP's buffer sizing, on its
+/// subflow `ssk`): unless the subflow is plain TCP ([`rx_plain`]: TCP's
+/// reader reads its own copy), the subflow's goes back to 0 (see
+/// [`move_to_msk`]), and what TCP kept from us meanwhile (tcp_data_ready()
+/// calls `sk_data_ready` only at the subflow's mark) moves now, waking
+/// pollers.  Process context.
+pub(crate) fn rcvlowat_set(ssk: &TcpSock) {
+    let mut g = ssk.lock();
+    if rx_plain(&g) {
+        return;
+    }
+    g.sock().set_rcvlowat(0);
+    move_to_msk(&mut g);
+    g.data_ready();
 }
 
 /// The reader took `n` octets off the msk's queue: more may move, and

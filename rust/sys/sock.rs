@@ -130,6 +130,13 @@ impl Sock {
         unsafe { ptr::read_volatile(ptr::addr_of!((*self.as_ptr()).sk_rcvlowat)) }
     }
 
+    /// Sets `sk_rcvlowat` (`WRITE_ONCE`, as sk_setsockopt()).
+    pub(crate) fn set_rcvlowat(&self, v: c_int) {
+        // SAFETY: live by the type invariant; a plain int that readers
+        // take with READ_ONCE.
+        unsafe { ptr::write_volatile(ptr::addr_of_mut!((*self.as_ptr()).sk_rcvlowat), v) }
+    }
+
     /// Takes the socket lock (`lock_sock()`); process context.
     pub(crate) fn lock(&self) -> SockGuard<'_> {
         // SAFETY: live by the type invariant; released by the guard.

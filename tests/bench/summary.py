@@ -5,6 +5,7 @@ import re, statistics, sys
 
 runs = {}   # (kernel, topo, proto) -> [(round, mbps, is_mptcp)]
 mem = {}    # (kernel, proto) -> [(KiB per connection, conns, is_mptcp count)]
+acks = {}   # (kernel, topo, proto) -> [receiver ACKs per MiB received]
 for path in sys.argv[1:]:
     for line in open(path, errors="replace"):
         if line.startswith("MEM "):
@@ -15,6 +16,9 @@ for path in sys.argv[1:]:
             kv = dict(re.findall(r"(\w+)=(\S+)", line))
             runs.setdefault((kv["kernel"], kv["topo"], kv["proto"]), []).append(
                 (int(kv["round"]), float(kv["mbps"]), int(kv["is_mptcp"])))
+            if int(kv.get("acks", -1)) >= 0 and int(kv["bytes"]) > 0:
+                acks.setdefault((kv["kernel"], kv["topo"], kv["proto"]), []).append(
+                    int(kv["acks"]) / (int(kv["bytes"]) / (1 << 20)))
 
 if not runs:
     print("bench: no results")
@@ -61,6 +65,17 @@ if any(x[2] == 0 for k, t, p in runs if k == "ours" and p == "mptcp" for x in ru
     print("note: on our kernel the IPPROTO_MPTCP connection is a plain-TCP fallback today (no MPTCP on the\n"
           "      wire), so its ratio measures the cost of our forwarding layer (msk -> TCP subflow), not MPTCP.")
 print("(MPTCP/TCP = ratio of the medians; paired = median of the per-round ratios)")
+if acks:
+    # Each ACK costs both ends instructions: a receiver that ACKs every
+    # segment shows here (and in the ratio) at once.
+    print()
+    print("segments the receiver sent (ACKs) per MiB received, median [min-max]:")
+    for t in topos:
+        for k in kernels:
+            cols = [f"{p.upper()} {statistics.median(v):7.1f} [{min(v):.1f}-{max(v):.1f}]"
+                    for p in ("mptcp", "tcp") for v in [acks.get((k, t, p))] if v]
+            if cols:
+                print(f"  {t:8} {k:9} " + "  ".join(cols))
 
 if mem:
     print()

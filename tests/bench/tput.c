@@ -6,9 +6,11 @@
  *   tput client ADDR PORT mptcp|tcp SECONDS  send for SECONDS, then shut down
  *
  * The server prints one line when the client has shut down:
- *   bytes=N secs=S mbps=M is_mptcp=0|1
+ *   bytes=N secs=S mbps=M is_mptcp=0|1 acks=A segs_in=I
  * timed from the first byte received to EOF; is_mptcp is the accepted
- * socket's TCP_IS_MPTCP (-errno if the option fails).  The client waits for
+ * socket's TCP_IS_MPTCP (-errno if the option fails); acks and segs_in are
+ * the segments its (first) subflow sent (ACKs: the data flows the other
+ * way) and received, from TCP_INFO or MPTCP_TCPINFO (-1 if unavailable).  The client waits for
  * the server's close, so one run ends when all data has been read.
  */
 #define _GNU_SOURCE
@@ -16,7 +18,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,10 @@
 #ifndef TCP_IS_MPTCP
 #define TCP_IS_MPTCP 43
 #endif
+#ifndef SOL_MPTCP
+#define SOL_MPTCP 284
+#endif
+#define MPTCP_TCPINFO 2
 #define BUF (256 * 1024)
 
 static double now(void)
@@ -56,6 +62,39 @@ static int proto_of(const char *p)
 	exit(2);
 }
 
+/* include/uapi/linux/mptcp.h */
+struct mptcp_subflow_data {
+	__u32 size_subflow_data;
+	__u32 num_subflows;
+	__u32 size_kernel;
+	__u32 size_user;
+} __attribute__((aligned(8)));
+
+/* The segments the first subflow of connection c sent and received. */
+static void subflow_segs(int c, int proto, long long *out, long long *in)
+{
+	struct {
+		struct mptcp_subflow_data d;
+		struct tcp_info ti;
+	} m;
+	socklen_t l = sizeof(m);
+
+	*out = *in = -1;
+	memset(&m, 0, sizeof(m));
+	if (proto == IPPROTO_MPTCP) {
+		m.d.size_subflow_data = sizeof(m.d);
+		m.d.size_user = sizeof(m.ti);
+		if (getsockopt(c, SOL_MPTCP, MPTCP_TCPINFO, &m, &l) || m.d.num_subflows < 1)
+			return;
+	} else {
+		l = sizeof(m.ti);
+		if (getsockopt(c, IPPROTO_TCP, TCP_INFO, &m.ti, &l))
+			return;
+	}
+	*out = m.ti.tcpi_segs_out;
+	*in = m.ti.tcpi_segs_in;
+}
+
 static int server(const char *port, int proto, int fam)
 {
 	struct sockaddr_storage ss = { 0 };
@@ -63,6 +102,7 @@ static int server(const char *port, int proto, int fam)
 	int one = 1, s, c, is_mptcp;
 	socklen_t il = sizeof(is_mptcp);
 	unsigned long long bytes = 0;
+	long long acks, segs_in;
 	double t0 = 0, t1;
 	char *buf = malloc(BUF);
 	ssize_t n;
@@ -103,10 +143,11 @@ static int server(const char *port, int proto, int fam)
 		bytes += n;
 	}
 	t1 = now();
+	subflow_segs(c, proto, &acks, &segs_in);
 	close(c);
 	close(s);
-	printf("bytes=%llu secs=%.3f mbps=%.1f is_mptcp=%d\n", bytes, t1 - t0,
-	       t1 > t0 ? bytes * 8 / (t1 - t0) / 1e6 : 0.0, is_mptcp);
+	printf("bytes=%llu secs=%.3f mbps=%.1f is_mptcp=%d acks=%lld segs_in=%lld\n", bytes,
+	       t1 - t0, t1 > t0 ? bytes * 8 / (t1 - t0) / 1e6 : 0.0, is_mptcp, acks, segs_in);
 	return 0;
 }
 

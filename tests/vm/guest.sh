@@ -207,6 +207,15 @@ t_msk_rx_queue() {
   topo_down
 }
 
+# SO_RCVLOWAT on the msk: poll and recv honour it; the msk keeps it, its
+# subflow 0 (mainline's rule: else TCP neither wakes the msk's reader
+# below the mark nor delays its ACKs once the msk took the data).
+t_rcvlowat() {
+  topo_up
+  ip netns exec ns1 $PY "$TOOLS/rcvlowat.py" || fail "SO_RCVLOWAT"
+  topo_down
+}
+
 # A fast writer and a slow reader: the connection's memory stays within the
 # socket buffers (SO_RCVBUF/SO_SNDBUF before connect; peaks printed), the
 # data byte-exact, and the accepted msk reports its listener's options.
