@@ -131,6 +131,12 @@ def mptcp_state(s):
     return st
 
 
+def check(name, ok, got):
+    """Asserts OK, naming the check NAME and what it GOT; prints it."""
+    assert ok, f"{name}: got {got!r}"
+    print(f"{name}: {got!r}")
+
+
 def recv_exact(s, n, chunk=1 << 16):
     """N octets from socket s, read CHUNK at most at a time; fewer at EOF."""
     got = bytearray()

@@ -27,11 +27,6 @@ a = ap.parse_args()
 signal.alarm(60)
 
 
-def check(name, ok, got):
-    assert ok, f"{name}: got {got!r}"
-    print(f"{name}: {got!r}")
-
-
 def inq(s):
     buf = array.array("i", [-1])
     fcntl.ioctl(s.fileno(), SIOCINQ, buf, True)
@@ -64,31 +59,31 @@ port = ls.getsockname()[1]
 c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, ml.IPPROTO_MPTCP)
 c.connect(("127.0.0.1", port))
 s, _ = ls.accept()
-check("TCP_IS_MPTCP", s.getsockopt(socket.IPPROTO_TCP, ml.TCP_IS_MPTCP) == 1, 1)
+ml.check("TCP_IS_MPTCP", s.getsockopt(socket.IPPROTO_TCP, ml.TCP_IS_MPTCP) == 1, 1)
 payload = bytes((i * 7 + 3) & 0xFF for i in range(a.bytes))
 c.sendall(payload)
 end = time.monotonic() + 10
 while inq(s) < a.bytes and time.monotonic() < end:
     time.sleep(0.01)
-check("SIOCINQ", inq(s) == a.bytes, inq(s))
+ml.check("SIOCINQ", inq(s) == a.bytes, inq(s))
 mq, mr, n = ss("-M", port)
-check("ss -M: one msk", n == 1, n)
-check("ss -M Recv-Q (the msk's queue)", mq == a.bytes, mq)
-check("ss -M skmem r (charged to the msk)", mr > 0, mr)
+ml.check("ss -M: one msk", n == 1, n)
+ml.check("ss -M Recv-Q (the msk's queue)", mq == a.bytes, mq)
+ml.check("ss -M skmem r (charged to the msk)", mr > 0, mr)
 tq, _, n = ss("-t", port)
-check("ss -t: one subflow", n == 1, n)
-check("ss -t Recv-Q (nothing left on the subflow)", tq == 0, tq)
+ml.check("ss -t: one subflow", n == 1, n)
+ml.check("ss -t Recv-Q (nothing left on the subflow)", tq == 0, tq)
 p = protocols("MPTCP")
-check("/proc/net/protocols MPTCP sockets", int(p[2]) - before == 3, int(p[2]) - before)
-check("/proc/net/protocols MPTCP memory accounted", p[3] != "-1", p[3])
+ml.check("/proc/net/protocols MPTCP sockets", int(p[2]) - before == 3, int(p[2]) - before)
+ml.check("/proc/net/protocols MPTCP memory accounted", p[3] != "-1", p[3])
 got = bytearray()
 while len(got) < a.bytes:
     d = s.recv(65536)
     assert d, "EOF before the data"
     got += d
-check("byte-exact", bytes(got) == payload, len(got))
+ml.check("byte-exact", bytes(got) == payload, len(got))
 mq, _, _ = ss("-M", port)
-check("ss -M Recv-Q after reading", mq == 0, mq)
+ml.check("ss -M Recv-Q after reading", mq == 0, mq)
 for x in (c, s, ls):
     x.close()
 
@@ -122,7 +117,7 @@ s.sendall(b"x" * 1000)
 s.shutdown(socket.SHUT_WR)
 t.join(20)
 subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], check=True)
-check("recv before the handshake: data, then EOF",
+ml.check("recv before the handshake: data, then EOF",
       b"".join(got) == b"x" * 1000 and got[0] != b"" and got[-1] == b"",
       [len(g) for g in got])
 for x in (c, s, ls):

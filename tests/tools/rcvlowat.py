@@ -20,21 +20,16 @@ a = ap.parse_args()
 signal.alarm(60)
 
 
-def check(name, ok, got):
-    assert ok, f"{name}: got {got!r}"
-    print(f"{name}: {got!r}")
-
-
 ls, c, s = ml.loopback_pair()
-check("MPTCP", ml.is_mptcp(s) == 1, ml.is_mptcp(s))
+ml.check("MPTCP", ml.is_mptcp(s) == 1, ml.is_mptcp(s))
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, a.lowat)
 v = s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT)
-check("SO_RCVLOWAT reads back", v == a.lowat, v)
+ml.check("SO_RCVLOWAT reads back", v == a.lowat, v)
 p = select.poll()
 p.register(s, select.POLLIN)
 c.sendall(b"x" * (a.lowat // 2))
 ev = p.poll(300)
-check("poll: no POLLIN below the low-water mark", not ev, ev)
+ml.check("poll: no POLLIN below the low-water mark", not ev, ev)
 got = bytearray()
 done = threading.Event()
 
@@ -47,21 +42,21 @@ def reader():
 
 rt = threading.Thread(target=reader)
 rt.start()
-check("blocking recv waits below the low-water mark", not done.wait(0.5), len(got))
+ml.check("blocking recv waits below the low-water mark", not done.wait(0.5), len(got))
 c.sendall(b"y" * (a.lowat - a.lowat // 2))
 rt.join(10)
-check("blocking recv returns the low-water mark in one call",
+ml.check("blocking recv returns the low-water mark in one call",
       done.is_set() and bytes(got) == b"x" * (a.lowat // 2) + b"y" * (a.lowat - a.lowat // 2),
       len(got))
 c.sendall(b"z" * a.lowat)
 ev = p.poll(5000)
-check("poll: POLLIN at the low-water mark", bool(ev) and bool(ev[0][1] & select.POLLIN), ev)
+ml.check("poll: POLLIN at the low-water mark", bool(ev) and bool(ev[0][1] & select.POLLIN), ev)
 d = ml.recv_exact(s, a.lowat)
-check("recv at the low-water mark", d == b"z" * a.lowat, len(d))
+ml.check("recv at the low-water mark", d == b"z" * a.lowat, len(d))
 c.sendall(b"w" * 10)
 time.sleep(0.3)
 s.setblocking(False)
 d = s.recv(a.lowat)
-check("non-blocking recv below the low-water mark returns what is queued", d == b"w" * 10, len(d))
+ml.check("non-blocking recv below the low-water mark returns what is queued", d == b"w" * 10, len(d))
 for x in (c, s, ls):
     x.close()
