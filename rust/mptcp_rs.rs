@@ -47,6 +47,9 @@ mod mapping;
 #[path = "core/src/options.rs"]
 mod options;
 #[allow(dead_code, unreachable_pub)]
+#[path = "core/src/rcvbuf.rs"]
+mod rcvbuf;
+#[allow(dead_code, unreachable_pub)]
 #[path = "core/src/reassembly.rs"]
 mod reassembly;
 #[allow(dead_code, unreachable_pub)]

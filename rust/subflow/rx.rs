@@ -16,6 +16,7 @@ use super::checksum::csum_advance;
 use super::{ctx_locked, is_mptcp_state, state, CtxRef, SubflowCtx};
 use crate::mapping::{self, RxStep, WalkStep};
 use crate::options::{DataSeq, ResetReason};
+use crate::rcvbuf::{self, RcvSpace, Sample};
 use crate::seq;
 use crate::sys::msk_rx::Moved;
 use crate::sys::sock::{TcpLocked, TcpSock};
@@ -444,7 +445,42 @@ pub(crate) fn rcvlowat_set(ssk: &TcpSock) {
 /// the window TCP announces grows (`tcp_cleanup_rbuf()`, autotuning).
 pub(crate) fn rx_consumed(g: &mut TcpLocked<'_>, n: u32) {
     move_to_msk(g);
+    rcv_space_adjust(g, n);
     g.cleanup_rbuf(n);
+}
+
+/// Receive buffer autotuning after the reader took `n` octets, from what
+/// the application read per round trip ([`crate::rcvbuf`], mainline's
+/// `mptcp_rcv_space_adjust()`): TCP's own (`tcp_rcv_space_adjust()`)
+/// counts what moved to the msk as read, and would grow the buffer of a
+/// slow reader to `tcp_rmem[2]`.  The subflow's buffer is the budget of
+/// both queues (see [`rcv_space`]).
+fn rcv_space_adjust(g: &mut TcpLocked<'_>, n: u32) {
+    let t = g.rcv_tuning();
+    let now_us = crate::sys::now_us();
+    let Some(slot) = g.msk_rcv_space() else {
+        return;
+    };
+    if !slot.init {
+        slot.space = RcvSpace::new(t.rcv_wnd, t.advmss, now_us);
+        slot.init = true;
+    }
+    let sample = Sample {
+        now_us,
+        rtt_us8: t.rtt_us8,
+        advmss: t.advmss,
+    };
+    let Some(win) = slot.space.on_read(n, sample, t.may_grow) else {
+        return;
+    };
+    let rcvbuf = rcvbuf::space_from_win(win, t.scaling_ratio).min(u64::from(t.rmem_max));
+    if rcvbuf > u64::from(t.rcvbuf) {
+        let clamp = rcvbuf::win_from_space(rcvbuf, t.scaling_ratio);
+        g.grow_rcvbuf(
+            c_int::try_from(rcvbuf).unwrap_or(c_int::MAX),
+            u32::try_from(clamp).unwrap_or(u32::MAX),
+        );
+    }
 }
 
 /// The receive space our subflow announces (`mptcp_space()`): TCP's,

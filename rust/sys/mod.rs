@@ -61,6 +61,14 @@ pub(crate) fn jiffies() -> kernel::ffi::c_ulong {
     unsafe { core::ptr::read_volatile(core::ptr::addr_of!(kernel::bindings::jiffies)) }
 }
 
+/// Now, in µs of the monotonic clock (`ktime_get()`, as mainline's
+/// `mptcp_stamp()`).
+pub(crate) fn now_us() -> u64 {
+    // SAFETY: reads the monotonic clock; callable from any context.
+    let ns = unsafe { kernel::bindings::ktime_get() };
+    u64::try_from(ns).unwrap_or(0) / 1000
+}
+
 /// `jiffies`, low 32 bits (`tcp_jiffies32`).
 pub(crate) fn jiffies32() -> u32 {
     jiffies() as u32

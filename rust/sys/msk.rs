@@ -61,6 +61,9 @@ pub(crate) struct Msk {
     /// Unread octets on the receive queue (`msk_rx.rs`): changed under the
     /// msk data lock, read locklessly (poll, SIOCINQ).
     pub(super) rx_bytes: AtomicU32,
+    /// Receive buffer autotuning (`msk_rx.rs`): only the reader, which
+    /// holds its subflow's socket lock.
+    pub(super) rcv_space: UnsafeCell<super::msk_rx::RcvSpaceSlot>,
 }
 
 // SAFETY: shared between CPUs as any sock; the fields Rust reads are

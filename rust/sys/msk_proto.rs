@@ -11,6 +11,7 @@
 //! while any MPTCP socket exists.
 
 use core::mem::{offset_of, size_of};
+use core::ptr;
 
 use kernel::bindings;
 use kernel::error::to_result;
@@ -51,6 +52,13 @@ unsafe extern "C" fn msk_init(sk: *mut bindings::sock) -> c_int {
         // memory accounting reads it under pressure), as mainline's
         // mptcp_init_sock().
         bindings::sk_sockets_allocated_inc(sk);
+        // TCP's initial buffers, not the core defaults (sock_init_data()),
+        // as mainline's mptcp_init_sock() and tcp_init_sock(): SO_RCVBUF
+        // and SO_SNDBUF read them, and an accepted msk takes its
+        // subflow's, which start there.
+        let net = m.sock().net().as_ptr();
+        (*sk).sk_rcvbuf = ptr::read_volatile(ptr::addr_of!((*net).ipv4.sysctl_tcp_rmem[1]));
+        (*sk).sk_sndbuf = ptr::read_volatile(ptr::addr_of!((*net).ipv4.sysctl_tcp_wmem[1]));
         m.inuse.store(true, core::sync::atomic::Ordering::Relaxed);
         // sock_init_data() set the timer up without a function.
         (*sk_timer(sk)).function = Some(msk_timer);

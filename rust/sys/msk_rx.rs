@@ -87,6 +87,31 @@ unsafe fn cb(skb: *mut bindings::sk_buff) -> *mut MskSkbCb {
     unsafe { ptr::addr_of_mut!((*skb).cb).cast::<MskSkbCb>() }
 }
 
+/// The msk's receive buffer measure ([`TcpLocked::msk_rcv_space`]).
+/// All zero (the msk's initial memory) is "not started".
+#[derive(Default)]
+pub(crate) struct RcvSpaceSlot {
+    /// `space` was started.
+    pub(crate) init: bool,
+    pub(crate) space: crate::rcvbuf::RcvSpace,
+}
+
+/// What the subflow reports for receive buffer autotuning
+/// ([`TcpLocked::rcv_tuning`]).
+pub(crate) struct RcvTuning {
+    /// `tp->rcv_rtt_est.rtt_us` (scaled by 8).
+    pub(crate) rtt_us8: u64,
+    pub(crate) advmss: u32,
+    pub(crate) rcv_wnd: u32,
+    pub(crate) scaling_ratio: u8,
+    /// `tcp_moderate_rcvbuf` on and SO_RCVBUF not set.
+    pub(crate) may_grow: bool,
+    /// `tcp_rmem[2]`.
+    pub(crate) rmem_max: u32,
+    /// `sk_rcvbuf`.
+    pub(crate) rcvbuf: u32,
+}
+
 /// What [`TcpLocked::move_rcv_to`] did.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Moved {
@@ -194,11 +219,63 @@ impl TcpLocked<'_> {
     pub(crate) fn cleanup_rbuf(&mut self, n: u32) {
         let sk = self.sock().as_ptr();
         // SAFETY: a live TCP socket, locked.
+        unsafe { bindings::tcp_cleanup_rbuf(sk, n as c_int) };
+    }
+
+    /// The msk's receive buffer measure, for its reader: `&mut self` is
+    /// this subflow's lock, which the msk's one reader holds (module
+    /// documentation); None without an msk.
+    pub(crate) fn msk_rcv_space(&mut self) -> Option<&mut RcvSpaceSlot> {
+        let msk = self.msk()?;
+        // SAFETY: only the reader uses the slot, and it holds this lock
+        // (exclusively borrowed here) for as long as the reference lives.
+        Some(unsafe { &mut *msk.rcv_space.get() })
+    }
+
+    /// What receive buffer autotuning reads from the subflow and its
+    /// namespace.
+    pub(crate) fn rcv_tuning(&self) -> RcvTuning {
+        let sk = self.sock().as_ptr();
+        // SAFETY: a live full TCP socket, locked; its namespace outlives it.
         unsafe {
-            if n > 0 {
-                bindings::tcp_rcv_space_adjust(sk);
+            let tp = bindings::tcp_sk(sk);
+            let net = self.sock().net().as_ptr();
+            let locked = u32::from((*sk).sk_userlocks) & bindings::SOCK_RCVBUF_LOCK != 0;
+            RcvTuning {
+                rtt_us8: u64::from((*tp).rcv_rtt_est.rtt_us),
+                advmss: u32::from((*tp).advmss),
+                rcv_wnd: (*tp).rcv_wnd,
+                scaling_ratio: (*tp).scaling_ratio,
+                may_grow: ptr::read_volatile(ptr::addr_of!((*net).ipv4.sysctl_tcp_moderate_rcvbuf))
+                    != 0
+                    && !locked,
+                rmem_max: u32::try_from(ptr::read_volatile(ptr::addr_of!(
+                    (*net).ipv4.sysctl_tcp_rmem[2]
+                )))
+                .unwrap_or(0),
+                rcvbuf: u32::try_from((*sk).sk_rcvbuf).unwrap_or(0),
             }
-            bindings::tcp_cleanup_rbuf(sk, n as c_int);
+        }
+    }
+
+    /// Grows the receive buffer of the subflow to `rcvbuf` and its window
+    /// clamp to `window_clamp` (as `tcp_rcv_space_adjust()`), and the
+    /// msk's, which SO_RCVBUF reads, along.
+    pub(crate) fn grow_rcvbuf(&mut self, rcvbuf: c_int, window_clamp: u32) {
+        let sk = self.sock().as_ptr();
+        let msk = self.msk().map(|m| m.as_sk());
+        // SAFETY: a live full TCP socket, locked; `msk` is its live msk
+        // (the back-pointer, under this lock); both fields are read with
+        // READ_ONCE where the lock is not held.
+        unsafe {
+            ptr::write_volatile(ptr::addr_of_mut!((*sk).sk_rcvbuf), rcvbuf);
+            ptr::write_volatile(
+                ptr::addr_of_mut!((*bindings::tcp_sk(sk)).window_clamp),
+                window_clamp,
+            );
+            if let Some(m) = msk {
+                ptr::write_volatile(ptr::addr_of_mut!((*m).sk_rcvbuf), rcvbuf);
+            }
         }
     }
 

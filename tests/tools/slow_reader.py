@@ -14,6 +14,14 @@ Prints the figures as one JSON line; exit 0 if the data is byte-exact and
 the peaks stay within the buffers plus --slack octets (TCP may overshoot
 by about one skb).  Usage: slow_reader.py mptcp|tcp [options].
 
+--autotune: no SO_RCVBUF/SO_SNDBUF, so buffer autotuning runs (it sizes
+the receive buffer by what the application read per round trip, up to
+tcp_rmem[2]).  The reader's memory must stay within its buffer as
+autotuning grew it (the subflow's skmem rb, which the msk's memory shares)
+plus --slack, and SO_RCVBUF on the reader must report that buffer.  The
+writer's side is printed, not checked (send buffer autotuning follows the
+congestion window).
+
 For reference, on a mainline 6.18 host with the defaults: TCP reader 522 KB,
 writer 530-535 KB (rb = tb = 524288); MPTCP reader 525 KB, writer 600-717
 KB: its subflows' send queues hold copies on top of the msk's (the check is
@@ -31,18 +39,21 @@ ap.add_argument("--sndbuf", type=int, default=256 << 10)
 ap.add_argument("--chunk", type=int, default=64 << 10)
 ap.add_argument("--pause", type=float, default=0.02)
 ap.add_argument("--slack", type=int, default=128 << 10)
+ap.add_argument("--autotune", action="store_true")
 a = ap.parse_args()
 proto = ml.protocol(a.proto)
 
 ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
+if not a.autotune:
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 ls.bind(("127.0.0.1", 0))
 ls.listen(1)
 port = ls.getsockname()[1]
 c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
-c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, a.sndbuf)
+if not a.autotune:
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, a.sndbuf)
 c.connect(("127.0.0.1", port))
 s, _ = ls.accept()
 # The accepted socket inherits the listener's SOL_SOCKET options (TCP and
@@ -66,11 +77,16 @@ def skmem(args, filt):
     return tot
 
 
-peak = {"reader_r": 0, "writer_w": 0}
+peak = {"reader_r": 0, "writer_w": 0, "reader_rb": 0}
 # The limits: the buffers the application's sockets report (the kernel
-# doubles what setsockopt asked for).
-limits = {"rb": s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
-          "tb": c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)}
+# doubles what setsockopt asked for); with autotuning, the cap of the
+# receive buffer (tcp_rmem[2]), and no limit for the writer.
+if a.autotune:
+    rmem2 = int(open("/proc/sys/net/ipv4/tcp_rmem").read().split()[2])
+    limits = {"rb": rmem2, "tb": 1 << 40}
+else:
+    limits = {"rb": s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+              "tb": c.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)}
 samples = 0
 done = threading.Event()
 
@@ -82,6 +98,7 @@ def sample():
         rd = [skmem(k, f"sport = :{port}") for k in kinds]
         wr = [skmem(k, f"dport = :{port}") for k in kinds]
         peak["reader_r"] = max(peak["reader_r"], sum(x.get("r", 0) for x in rd))
+        peak["reader_rb"] = max(peak["reader_rb"], rd[0].get("rb", 0))
         peak["writer_w"] = max(peak["writer_w"], sum(x.get("w", 0) for x in wr))
         samples += 1
         time.sleep(0.05)
@@ -125,7 +142,9 @@ sampler.join()
 res = {
     "proto": a.proto, "bytes": got, "intact": got == a.bytes and
     recv_sha.digest() == sent_sha.digest(), "secs": round(time.monotonic() - t0, 2),
-    "samples": samples, "so_rcvbuf": a.rcvbuf, "so_sndbuf": a.sndbuf, **limits, **peak,
+    "samples": samples, "autotune": a.autotune,
+    "so_rcvbuf": None if a.autotune else a.rcvbuf, "so_sndbuf": None if a.autotune else a.sndbuf,
+    **limits, **peak, "final_so_rcvbuf": s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
     "is_mptcp": int(ml.is_mptcp(c)) if proto == ml.IPPROTO_MPTCP else 0,
 }
 print(json.dumps(res))
@@ -133,5 +152,7 @@ for x in (c, s, ls):
     x.close()
 ok = (res["intact"] and samples >= 5 and limits["rb"] > 0 and limits["tb"] > 0 and
       peak["reader_r"] <= limits["rb"] + a.slack and peak["writer_w"] <= limits["tb"] + a.slack
+      and (not a.autotune or (peak["reader_r"] <= peak["reader_rb"] + a.slack
+                              and res["final_so_rcvbuf"] == peak["reader_rb"]))
       and (proto != ml.IPPROTO_MPTCP or res["is_mptcp"] == 1))
 sys.exit(0 if ok else 1)

@@ -217,12 +217,16 @@ t_rcvlowat() {
 }
 
 # A fast writer and a slow reader: the connection's memory stays within the
-# socket buffers (SO_RCVBUF/SO_SNDBUF before connect; peaks printed), the
+# socket buffers (SO_RCVBUF/SO_SNDBUF before connect, or autotuned; peaks printed), the
 # data byte-exact, and the accepted msk reports its listener's options.
 t_slow_reader() {
   topo_up
   ip netns exec ns1 timeout 300 $PY "$TOOLS/slow_reader.py" tcp || fail "TCP"
   ip netns exec ns1 timeout 300 $PY "$TOOLS/slow_reader.py" mptcp || fail "MPTCP"
+  # With autotuning: the memory within the buffer as it grew, which
+  # SO_RCVBUF on the msk reports.
+  ip netns exec ns1 timeout 300 $PY "$TOOLS/slow_reader.py" --autotune tcp || fail "TCP, autotuning"
+  ip netns exec ns1 timeout 300 $PY "$TOOLS/slow_reader.py" --autotune mptcp || fail "MPTCP, autotuning"
   topo_down
 }
 

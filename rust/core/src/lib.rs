@@ -7,7 +7,8 @@
 //! DSS mapping arithmetic ([`mapping`]), MP_FAIL and the infinite mapping
 //! ([`fail`]) and data-level out-of-order
 //! reassembly as range logic ([`reassembly`]), the connection-level
-//! receive window ([`window`]) and send sequence space ([`sendq`]).
+//! receive window ([`window`]), receive buffer autotuning ([`rcvbuf`])
+//! and send sequence space ([`sendq`]).
 //!
 //! `no_std`, no `alloc`, no `unsafe`, no dependencies, and no panics
 //! outside tests. Each module file is self-contained so that the kernel
@@ -36,6 +37,7 @@ pub mod fail;
 pub mod handshake;
 pub mod mapping;
 pub mod options;
+pub mod rcvbuf;
 pub mod reassembly;
 pub mod sendq;
 pub mod seq;
