@@ -201,11 +201,17 @@ pub(crate) fn setsockopt(sock: &MskSocket, level: c_int, optname: c_int, opt: &S
             if ret != 0 {
                 return ret;
             }
-            let ret = sock.msk().sk_setsockopt(level, optname, opt);
-            if ret == 0 && optname == bindings::SO_RCVLOWAT as c_int {
-                subflow::rcvlowat_set(sub.tcp());
+            if optname == bindings::SO_RCVLOWAT as c_int {
+                // TCP capped the mark (half the largest buffer) and grew
+                // the subflow's buffer to hold it (tcp_set_rcvlowat(), as
+                // mainline's mptcp_set_rcvlowat()): the msk takes both.
+                let (msk_sk, ssk) = (sock.msk().sock(), sub.tcp());
+                msk_sk.set_rcvlowat(ssk.rcvlowat());
+                msk_sk.set_rcvbuf(ssk.rcvbuf());
+                subflow::rcvlowat_set(ssk);
+                return 0;
             }
-            return ret;
+            return sock.msk().sk_setsockopt(level, optname, opt);
         }
         sub.setsockopt(level, optname, opt)
     })

@@ -27,6 +27,7 @@ use kernel::ffi::{c_int, c_long};
 use crate::subflow;
 use crate::sys::msk::Msk;
 use crate::sys::msk_rx::RecvTstamps;
+use crate::sys::sock::TcpGuard;
 use crate::sys::socket::RecvCall;
 use crate::sys::{self, Sock};
 
@@ -75,6 +76,17 @@ fn no_data_return(ssk: &Sock, timeo: c_long, copied: bool) -> Option<c_int> {
     None
 }
 
+/// Waits (up to `timeo`, which it lowers) until the msk holds `want`
+/// octets, or the subflow is plain TCP, or TCP's rules end the wait; Err
+/// if the subflow was disconnected meanwhile.
+fn wait(msk: &Msk, g: &mut TcpGuard<'_>, timeo: &mut c_long, want: usize) -> Result<(), ()> {
+    g.wait_for(timeo, |l| {
+        msk.rx_bytes() as usize >= want
+            || subflow::rx_plain(l)
+            || no_data_return(l.sock(), 1, true).is_some()
+    })
+}
+
 /// recvmsg of the msk (the call's subflow is its first).
 pub(crate) fn recvmsg(msk: &Msk, call: &RecvCall<'_>, len: usize, flags: c_int) -> c_int {
     if flags & MSG_PASSTHROUGH != 0 {
@@ -114,6 +126,16 @@ pub(crate) fn recvmsg(msk: &Msk, call: &RecvCall<'_>, len: usize, flags: c_int) 
             drop(g);
             return call.recv(len, flags);
         }
+        // A peek copies once: when the mark is queued, or once no more can
+        // come (EOF, error, timeout, signal: then what is queued), as
+        // TCP's loop does.
+        let short = (msk.rx_bytes() as usize) < target;
+        if peek && short && no_data_return(g.sock(), timeo, msk.rx_bytes() > 0).is_none() {
+            if wait(msk, &mut g, &mut timeo, target).is_err() {
+                break -(bindings::EPIPE as c_int);
+            }
+            continue;
+        }
         match msk.rx_copy(call, len - copied, peek, flags & MSG_TRUNC != 0, &mut ts) {
             Ok(0) => {}
             Ok(n) => {
@@ -136,12 +158,7 @@ pub(crate) fn recvmsg(msk: &Msk, call: &RecvCall<'_>, len: usize, flags: c_int) 
         if let Some(r) = no_data_return(g.sock(), timeo, copied > 0) {
             break if copied > 0 { copied as c_int } else { r };
         }
-        let waited = g.wait_for(&mut timeo, |l| {
-            msk.rx_bytes() > 0
-                || subflow::rx_plain(l)
-                || no_data_return(l.sock(), 1, true).is_some()
-        });
-        if waited.is_err() {
+        if wait(msk, &mut g, &mut timeo, 1).is_err() {
             // Disconnected meanwhile (as sk_wait_data()): not one stream.
             break if copied > 0 {
                 copied as c_int

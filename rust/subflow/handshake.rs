@@ -63,6 +63,7 @@ fn synack_received(l: &TcpLocked<'_>, c: &mut CtxRef<'_>, seg: &TcpSegment, opts
             c.csum_seq = c.isn_remote.wrapping_add(1);
             c.rx_seq = c.csum_seq;
             c.state.store(state::MPC_ACK_PENDING, Ordering::Release);
+            super::rx::lowat_to_msk(l);
         }
         // No (or unusable) MP_CAPABLE: plain TCP.
         None => fallback(l, c, crate::mib::MPCAPABLE_FALLBACK_SYNACK),
@@ -244,6 +245,7 @@ pub(crate) fn child_created(
             c.state.store(state::ESTABLISHED, Ordering::Release);
             count_estab(net, &mut c);
             drop(c);
+            super::rx::lowat_to_msk(l);
             l.set_mptcp();
         }
         keys => {

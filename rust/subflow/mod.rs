@@ -364,7 +364,7 @@ pub(crate) fn detach_msk(ssk: &TcpSock, msk: &Msk) -> u32 {
 /// Nothing if the subflow is not ours or not closed.  Process context,
 /// `ssk` not locked by the caller.
 pub(crate) fn reset(ssk: &TcpSock) {
-    let g = ssk.lock();
+    let mut g = ssk.lock();
     if g.sock().state() != bindings::TCP_CLOSE as c_int {
         return;
     }
@@ -385,6 +385,11 @@ pub(crate) fn reset(ssk: &TcpSock) {
         c.state.store(state::RESET, Ordering::Release);
         drop(c);
         g.clear_mptcp();
+        // A new connection measures its reader afresh (mainline's
+        // mptcp_disconnect() clears rcvspace_init).
+        if let Some(slot) = g.msk_rcv_space() {
+            slot.init = false;
+        }
     }
 }
 

@@ -335,9 +335,7 @@ fn move_to_msk(l: &mut TcpLocked<'_>) -> bool {
             // data moved, rcv_nxt - copied_seq is 0, below any lowat.
             // With 0, TCP ACKs when the window grows: the reader's
             // cleanup_rbuf() once it made room, as plain TCP.
-            if l.sock().rcvlowat() != 0 {
-                l.sock().set_rcvlowat(0);
-            }
+            lowat_to_msk(l);
             let seqs = l.seqs();
             let copied = seqs.copied_seq;
             let mut limit = if mptcp {
@@ -433,12 +431,27 @@ pub(crate) fn rx_plain(l: &TcpLocked<'_>) -> bool {
 /// pollers.  Process context.
 pub(crate) fn rcvlowat_set(ssk: &TcpSock) {
     let mut g = ssk.lock();
-    if rx_plain(&g) {
+    let via_msk = match ctx_locked(&g) {
+        Some(c) => c.rx_via_msk || is_mptcp_state(c.state.load(Ordering::Relaxed)),
+        None => false,
+    };
+    // Still in its handshake: the mark stays until it is MPTCP
+    // ([`lowat_to_msk`]), for TCP's reader if it falls back.
+    if !via_msk {
         return;
     }
-    g.sock().set_rcvlowat(0);
-    move_to_msk(&mut g);
-    g.data_ready();
+    lowat_to_msk(&g);
+    data_ready(&mut g);
+}
+
+/// The subflow went MPTCP (SYN-ACK with MP_CAPABLE, or a child that
+/// runs MPTCP): from now on its data goes to the msk, whose SO_RCVLOWAT
+/// applies; the subflow's own mark is 0 (see [`move_to_msk`]), as
+/// mainline's `mptcp_sockopt_sync_locked()` sets it.
+pub(super) fn lowat_to_msk(l: &TcpLocked<'_>) {
+    if l.sock().rcvlowat() != 0 {
+        l.sock().set_rcvlowat(0);
+    }
 }
 
 /// The reader took `n` octets off the msk's queue: more may move, and
@@ -560,7 +573,17 @@ pub(crate) fn data_ready(l: &mut TcpLocked<'_>) {
     }
     // What is checked goes to the msk now (before a reset or the EOF,
     // which the reader sees after the data).
-    move_to_msk(l);
+    if move_to_msk(l) {
+        // A reader waiting below the msk's SO_RCVLOWAT waits for more
+        // data: ACK at once once more than a segment is unacked, as TCP
+        // does below its own mark (mainline's subflow_data_ready()).
+        let below = l
+            .msk()
+            .is_some_and(|m| i64::from(m.rx_bytes()) < i64::from(m.sock().rcvlowat()));
+        if below {
+            l.ack_now_if_segment_unacked();
+        }
+    }
     if corrupt {
         rx_reset(l);
     } else if fin {

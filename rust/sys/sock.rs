@@ -130,6 +130,19 @@ impl Sock {
         unsafe { ptr::read_volatile(ptr::addr_of!((*self.as_ptr()).sk_rcvlowat)) }
     }
 
+    /// `sk_rcvbuf`.
+    pub(crate) fn rcvbuf(&self) -> c_int {
+        // SAFETY: as `rcvtimeo` (READ_ONCE).
+        unsafe { ptr::read_volatile(ptr::addr_of!((*self.as_ptr()).sk_rcvbuf)) }
+    }
+
+    /// Sets `sk_rcvbuf` (`WRITE_ONCE`).
+    pub(crate) fn set_rcvbuf(&self, v: c_int) {
+        // SAFETY: live by the type invariant; a plain int that readers
+        // take with READ_ONCE.
+        unsafe { ptr::write_volatile(ptr::addr_of_mut!((*self.as_ptr()).sk_rcvbuf), v) }
+    }
+
     /// Sets `sk_rcvlowat` (`WRITE_ONCE`, as sk_setsockopt()).
     pub(crate) fn set_rcvlowat(&self, v: c_int) {
         // SAFETY: live by the type invariant; a plain int that readers
@@ -573,8 +586,32 @@ impl TcpLocked<'_> {
     /// (`tcp_read_done()`: advances copied_seq, frees the skbs, may send a
     /// window update).  `&mut self` as [`send_ack`](Self::send_ack).
     pub(crate) fn read_done(&mut self, n: u32) {
+        let sk = self.sk.as_ptr();
         // SAFETY: a live TCP socket, locked; TCP stops at what is queued.
-        unsafe { bindings::tcp_read_done(self.sk.as_ptr(), n as usize) };
+        unsafe {
+            // tcp_read_done() runs TCP's receive buffer autotuning, whose
+            // measure (from copied_seq) is not ours: the msk autotunes by
+            // what the application read (`core::rcvbuf`).  A measure that
+            // starts after these octets makes TCP's a no-op.
+            let tp = bindings::tcp_sk(sk);
+            (*tp).rcvq_space.seq = (*tp).copied_seq.wrapping_add(n);
+            bindings::tcp_read_done(sk, n as usize);
+        }
+    }
+
+    /// Asks TCP to ACK at once (`ICSK_ACK_NOW`) if more than one full
+    /// segment arrived since the last window we announced, as TCP does for
+    /// a reader waiting below its SO_RCVLOWAT (`__tcp_ack_snd_check`).
+    pub(crate) fn ack_now_if_segment_unacked(&mut self) {
+        let sk = self.sk.as_ptr();
+        // SAFETY: a live TCP socket, locked.
+        unsafe {
+            let tp = bindings::tcp_sk(sk);
+            let icsk = sk.cast::<bindings::inet_connection_sock>();
+            if (*tp).rcv_nxt.wrapping_sub((*tp).rcv_wup) > u32::from((*icsk).icsk_ack.rcv_mss) {
+                (*icsk).icsk_ack.pending |= bindings::inet_csk_ack_state_t_ICSK_ACK_NOW as u8;
+            }
+        }
     }
 
     /// The locked socket.
