@@ -22,35 +22,46 @@ a = ap.parse_args()
 signal.alarm(60)
 
 
+def below_then_at(rx, tx, what, flags=0):
+    """TX sends half the mark to RX (whose mark is set): no POLLIN, and a
+    recv(FLAGS) started then waits; TX sends the rest: the recv returns
+    the mark in one call, and POLLIN.  Returns what the recv got."""
+    p = select.poll()
+    p.register(rx, select.POLLIN)
+    half = a.lowat // 2
+    tx.sendall(b"x" * half)
+    ev = p.poll(300)
+    ml.check(f"{what}: no POLLIN below the mark", not ev, ev)
+    got, done = bytearray(), threading.Event()
+
+    def reader():
+        got.extend(rx.recv(a.lowat, flags))
+        done.set()
+
+    rt = threading.Thread(target=reader)
+    rt.start()
+    ml.check(f"{what}: recv waits below the mark", not done.wait(0.5), len(got))
+    tx.sendall(b"y" * (a.lowat - half))
+    rt.join(10)
+    ml.check(f"{what}: recv returns the mark in one call",
+             done.is_set() and bytes(got) == b"x" * half + b"y" * (a.lowat - half), len(got))
+    if flags & socket.MSG_PEEK:
+        ev = p.poll(5000)
+        ml.check(f"{what}: POLLIN at the mark", bool(ev) and bool(ev[0][1] & select.POLLIN), ev)
+        d = ml.recv_exact(rx, a.lowat)
+        ml.check(f"{what}: read after the peek", d == bytes(got), len(d))
+    return bytes(got)
+
+
 ls, c, s = ml.loopback_pair()
 ml.check("MPTCP", ml.is_mptcp(s) == 1, ml.is_mptcp(s))
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, a.lowat)
 v = s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT)
 ml.check("SO_RCVLOWAT reads back", v == a.lowat, v)
+below_then_at(s, c, "mark after connect")
+c.sendall(b"z" * a.lowat)
 p = select.poll()
 p.register(s, select.POLLIN)
-c.sendall(b"x" * (a.lowat // 2))
-ev = p.poll(300)
-ml.check("poll: no POLLIN below the low-water mark", not ev, ev)
-got = bytearray()
-done = threading.Event()
-
-
-def reader():
-    d = s.recv(a.lowat)
-    got.extend(d)
-    done.set()
-
-
-rt = threading.Thread(target=reader)
-rt.start()
-ml.check("blocking recv waits below the low-water mark", not done.wait(0.5), len(got))
-c.sendall(b"y" * (a.lowat - a.lowat // 2))
-rt.join(10)
-ml.check("blocking recv returns the low-water mark in one call",
-      done.is_set() and bytes(got) == b"x" * (a.lowat // 2) + b"y" * (a.lowat - a.lowat // 2),
-      len(got))
-c.sendall(b"z" * a.lowat)
 ev = p.poll(5000)
 ml.check("poll: POLLIN at the low-water mark", bool(ev) and bool(ev[0][1] & select.POLLIN), ev)
 d = ml.recv_exact(s, a.lowat)
@@ -73,37 +84,14 @@ for proto in (socket.IPPROTO_TCP, ml.IPPROTO_MPTCP):
     x.close()
 ml.check("SO_RCVLOWAT capped as TCP's (TCP, MPTCP)", caps[0] == caps[1] < 0x7FFFFFFF, caps)
 
-# A mark set before connect (the client's): no POLLIN below it, POLLIN at
-# it; and MSG_PEEK waits for it too, as TCP's.
+# A mark set before connect (the client's), with MSG_PEEK: it waits for
+# the mark too, as TCP's.
 ls = ml.listener(socket.AF_INET, ml.IPPROTO_MPTCP, 0, "127.0.0.1", 1)
 c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, ml.IPPROTO_MPTCP)
 c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, a.lowat)
 c.connect(ls.getsockname())
 s, _ = ls.accept()
 ml.check("MPTCP (mark before connect)", ml.is_mptcp(c) == 1, ml.is_mptcp(c))
-p = select.poll()
-p.register(c, select.POLLIN)
-s.sendall(b"a" * (a.lowat // 2))
-ev = p.poll(300)
-ml.check("mark before connect: no POLLIN below it", not ev, ev)
-peeked = bytearray()
-done.clear()
-
-
-def peeker():
-    peeked.extend(c.recv(a.lowat, socket.MSG_PEEK))
-    done.set()
-
-
-pt = threading.Thread(target=peeker)
-pt.start()
-ml.check("MSG_PEEK waits below the mark", not done.wait(0.5), len(peeked))
-s.sendall(b"b" * (a.lowat - a.lowat // 2))
-pt.join(10)
-ml.check("MSG_PEEK returns the mark", done.is_set() and len(peeked) == a.lowat, len(peeked))
-ev = p.poll(5000)
-ml.check("mark before connect: POLLIN at it", bool(ev) and bool(ev[0][1] & select.POLLIN), ev)
-d = ml.recv_exact(c, a.lowat)
-ml.check("read after the peek", d == bytes(peeked), len(d))
+below_then_at(c, s, "mark before connect, MSG_PEEK", socket.MSG_PEEK)
 for x in (c, s, ls):
     x.close()
