@@ -64,12 +64,13 @@ pub(crate) fn may_create(net: &Net) -> bool {
     ctl::mptcp_enabled(net)
 }
 
-/// The msk's timer: resends our DATA_FIN until the peer acks it
-/// (`subflow::data_fin_timer`), as mainline's msk retransmit timer.  Armed
-/// by shutdown(SHUT_WR), stopped by close.  Some(delay): fire again in
+/// The msk's timer: resends our DATA_FIN until the peer acks it, as
+/// mainline's msk retransmit timer, and resets a connection whose MP_FAIL
+/// went unanswered (`subflow::msk_timer`).  Armed by shutdown(SHUT_WR) and
+/// by a checksum failure, stopped by close.  Some(delay): fire again in
 /// `delay` jiffies.  Softirq; `ssk` is the msk's subflow.
 pub(crate) fn timer(ssk: &TcpSock) -> Option<c_ulong> {
-    let delay = crate::subflow::data_fin_timer(ssk)?;
+    let delay = crate::subflow::msk_timer(ssk)?;
     Some(c_ulong::try_from(delay).unwrap_or(c_ulong::MAX))
 }
 

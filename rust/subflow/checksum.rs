@@ -5,7 +5,12 @@
 //! ([`csum_advance`]); a failure means MP_FAIL, and fallback once the
 //! peer's infinite mapping arrives ([`crate::fail`]).
 
-use super::SubflowCtx;
+use core::sync::atomic::Ordering;
+
+use kernel::bindings;
+use kernel::ffi::c_int;
+
+use super::{ctx_locked, is_mptcp_state, SubflowCtx};
 use crate::csum::{CsumStep, CsumVerdict};
 use crate::seq;
 use crate::sys::skb::TcpSkb;
@@ -64,6 +69,14 @@ pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
                         // does for an invalid mapping (`rx_fallback`).
                         if !c.fail.checksum_failed(dsn) {
                             c.rx_invalid = true;
+                        } else if c.fail.awaiting_answer() {
+                            // The wait for the peer's answer starts now
+                            // (mainline's fail timeout), on the msk's timer.
+                            let t = fail_timeout();
+                            c.fail_due = (crate::sys::jiffies() as u64).wrapping_add(t);
+                            if let Some(msk) = l.msk() {
+                                msk.arm_timer_earlier(t);
+                            }
                         }
                         return;
                     }
@@ -75,6 +88,49 @@ pub(super) fn csum_advance(l: &TcpLocked<'_>, c: &mut SubflowCtx) {
             CsumStep::Stop => return,
         }
     }
+}
+
+/// What our MP_FAIL's wait asks of the msk timer ([`fail_timer`]).
+pub(super) enum FailWait {
+    /// No answer awaited.
+    Idle,
+    /// Fire again in this many jiffies.
+    Due(u64),
+    /// No answer came in time: the connection was reset.
+    Reset,
+}
+
+/// The msk timer fired (softirq, the subflow's spinlock held, no owner):
+/// if our MP_FAIL still awaits the peer's answer and its time is up
+/// ([`fail_timeout`] after the failure), the connection is reset, as
+/// mainline's `mptcp_mp_fail_no_response()` resets the subflow (our RST
+/// carries MP_FASTCLOSE and MP_TCPRST, see `tx::control_options`: one
+/// subflow is the connection).
+pub(super) fn fail_timer(l: &mut TcpLocked<'_>) -> FailWait {
+    if l.sock().state() == bindings::TCP_CLOSE as c_int {
+        return FailWait::Idle;
+    }
+    {
+        let Some(c) = ctx_locked(l) else {
+            return FailWait::Idle;
+        };
+        if !c.fail.awaiting_answer() || !is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+            return FailWait::Idle;
+        }
+        let left = c.fail_due.wrapping_sub(crate::sys::jiffies() as u64);
+        if left != 0 && left < u64::MAX / 2 {
+            return FailWait::Due(left);
+        }
+    }
+    // No context borrow: TCP asks our option hook for the RST's options.
+    l.abort(bindings::ECONNRESET as c_int);
+    FailWait::Reset
+}
+
+/// How long our MP_FAIL waits for the peer's answer, in jiffies
+/// ([`crate::fail::ANSWER_TIMEOUT_MS`]: `TCP_RTO_MAX`).
+pub(super) fn fail_timeout() -> u64 {
+    crate::fail::ANSWER_TIMEOUT_MS * u64::from(kernel::bindings::HZ) / 1000
 }
 
 /// The folded sum of `len` payload octets of `skb` from `offset`, as

@@ -10,7 +10,7 @@
 //! mainline (its `mptcp_sockopt` selftest checks exactly that).
 //!
 //! The DATA_FIN is repeated on every segment without data until the peer's
-//! DATA_ACK covers it, and by the msk's timer ([`data_fin_timer`], on the
+//! DATA_ACK covers it, and by the msk's timer ([`msk_timer`], on the
 //! msk's `sk_timer`, as mainline's retransmit timer resends it) while the
 //! msk is open; after close() the subflow's TCP FIN, which carries the
 //! DATA_FIN at the same DSN, is retransmitted by TCP itself.
@@ -25,6 +25,7 @@
 //! `close::LocalDataFin`), under the subflow socket lock like the rest of
 //! it.
 
+use super::checksum::{fail_timer, FailWait};
 use core::sync::atomic::Ordering;
 
 use kernel::bindings;
@@ -284,21 +285,30 @@ pub(super) fn data_ack_received(c: &mut SubflowCtx, ack: DataSeq) {
 const RTO_MIN: u64 = bindings::HZ as u64 / 5;
 const RTO_MAX: u64 = 120 * bindings::HZ as u64;
 
-/// The msk's DATA_FIN timer fired for its subflow `ssk`: resend the
-/// DATA_FIN (on an ACK) if the peer has not acked it; once both DATA_FINs
-/// are acked, close the subflow (TCP FIN).  A connection that fell back
-/// since gets its TCP FIN at once.  Returns the delay until the next check,
-/// or None when the timer can stop.
-///
-pub(crate) fn data_fin_timer(ssk: &TcpSock) -> Option<u64> {
-    match ssk.lock_bh_unowned() {
-        Some(mut l) => data_fin_timer_locked(&mut l),
+/// The msk's timer fired for its subflow `ssk`: our MP_FAIL's wait for
+/// the peer's answer ([`fail_timer`]), then the DATA_FIN: resend it (on an
+/// ACK) if the peer has not acked it; once both DATA_FINs are acked, close
+/// the subflow (TCP FIN).  A connection that fell back since gets its TCP
+/// FIN at once.  Returns the delay until the next check, or None when the
+/// timer can stop.  Softirq.
+pub(crate) fn msk_timer(ssk: &TcpSock) -> Option<u64> {
+    let Some(mut l) = ssk.lock_bh_unowned() else {
         // The owner (process context) holds the socket: look again soon.
-        None => Some(RTO_MIN / 4 + 1),
+        return Some(RTO_MIN / 4 + 1);
+    };
+    let fail = match fail_timer(&mut l) {
+        FailWait::Reset => return None,
+        FailWait::Due(d) => Some(d),
+        FailWait::Idle => None,
+    };
+    match (fail, data_fin_timer_locked(&mut l)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
-/// [`data_fin_timer`] with the socket spinlock held and no owner.
+/// The DATA_FIN part of [`msk_timer`], with the socket spinlock held and
+/// no owner.
 fn data_fin_timer_locked(l: &mut TcpLocked<'_>) -> Option<u64> {
     let tcp_state = l.sock().state();
     if tcp_state != bindings::TCP_ESTABLISHED as c_int

@@ -97,7 +97,7 @@ pub(crate) use rx::data_ready;
 use rx::SkipRing;
 
 pub(crate) use datafin::{
-    close_deferrable, close_poll, data_fin_timer, msk_state, shutdown_send, ShutdownSend,
+    close_deferrable, close_poll, msk_state, msk_timer, shutdown_send, ShutdownSend,
 };
 pub(crate) use handshake::{
     child_created, syn_options, syn_received, synack_options, synack_seen, third_ack_keys,
@@ -202,6 +202,10 @@ pub(crate) struct SubflowCtx {
     /// MP_FAIL and the infinite mapping (RFC 8684 §3.7): what to send, and
     /// whether received payload is still checksummed.
     fail: crate::fail::MpFail,
+    /// While `fail` awaits the peer's answer to our MP_FAIL: when the
+    /// connection is reset without one (jiffies; the msk timer,
+    /// [`datafin::msk_timer`]).
+    fail_due: u64,
 }
 
 /// The one live reference to a subflow's context ([`ctx_locked`]).  While

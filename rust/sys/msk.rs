@@ -64,6 +64,10 @@ pub(crate) struct Msk {
     /// Receive buffer autotuning (`msk_rx.rs`): only the reader, which
     /// holds its subflow's socket lock.
     pub(super) rcv_space: UnsafeCell<super::msk_rx::RcvSpaceSlot>,
+    /// Set by close before it stops `sk_timer` for good, under the msk
+    /// data lock; [`Msk::arm_timer_earlier`] (softirq) arms the timer only
+    /// under that lock with this unset, so no timer outlives the close.
+    timer_off: AtomicBool,
 }
 
 // SAFETY: shared between CPUs as any sock; the fields Rust reads are
@@ -184,6 +188,37 @@ impl Msk {
                 now.wrapping_add(delay),
             )
         };
+    }
+}
+
+impl Msk {
+    /// Makes the msk's `sk_timer` fire in `delay` jiffies at the latest:
+    /// armed if idle, brought forward if due later, else left alone
+    /// (`timer_reduce()`; the timer recomputes what it waits for each time
+    /// it fires).  As [`arm_timer`](Self::arm_timer), a timer it arms
+    /// holds a reference on the msk.  Any context.
+    pub(crate) fn arm_timer_earlier(&self, delay: u64) {
+        let at = super::jiffies().wrapping_add(delay as c_ulong);
+        // Not once close stopped the timer (`timer_off`, same lock).
+        let _data = super::msk_rx::MskDataGuard::new(self);
+        if self.timer_off.load(Ordering::Relaxed) {
+            return;
+        }
+        // SAFETY: a live msk; its timer was set up by msk_init.  A timer
+        // that was idle takes the reference `sk_reset_timer()` would
+        // (released by the timer function's `sock_put`, as there).
+        unsafe {
+            if bindings::timer_reduce(sk_timer(self.as_sk()), at) == 0 {
+                bindings::sock_hold(self.as_sk());
+            }
+        }
+    }
+
+    /// Close: from now on [`arm_timer_earlier`](Self::arm_timer_earlier)
+    /// leaves the timer alone; the caller then stops it synchronously.
+    pub(super) fn timer_off(&self) {
+        let _data = super::msk_rx::MskDataGuard::new(self);
+        self.timer_off.store(true, Ordering::Relaxed);
     }
 }
 

@@ -107,7 +107,8 @@ unsafe extern "C" fn msk_close(sk: *mut bindings::sock, _timeout: c_long) {
     // process context; the subflow applies its own SO_LINGER.
     unsafe {
         // The timer holds a reference on the msk and reads its subflow:
-        // stopped before the msk goes.
+        // stopped before the msk goes, and not armed again from softirq.
+        Msk::from_sk(sk).timer_off();
         bindings::sk_stop_timer_sync(sk, sk_timer(sk));
         bindings::lock_sock(sk);
         (*sk).sk_shutdown = bindings::SHUTDOWN_MASK as u8;

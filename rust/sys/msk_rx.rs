@@ -55,10 +55,10 @@ const _: () = assert!(size_of::<MskSkbCb>() <= 48);
 /// The msk data lock (see the module documentation): the msk's socket
 /// spinlock, BH off.  Not the socket's ownership: a process that owns the
 /// msk (lock_sock) does not keep softirq from queueing data.
-struct MskDataGuard<'a>(&'a Msk);
+pub(super) struct MskDataGuard<'a>(&'a Msk);
 
 impl<'a> MskDataGuard<'a> {
-    fn new(msk: &'a Msk) -> Self {
+    pub(super) fn new(msk: &'a Msk) -> Self {
         // SAFETY: a live msk (its borrow); released by the guard.
         unsafe { bindings::mptcp_data_lock(msk.as_sk()) };
         Self(msk)

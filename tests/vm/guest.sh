@@ -605,6 +605,52 @@ t_checksum_corrupt() {
   topo_down
 }
 
+# Mainline's fail timeout: the client's MP_FAIL goes unanswered (nftables
+# drops the server's answer, and the server has no new data for the
+# infinite mapping): 120 s (TCP_RTO_MAX) after the checksum failure the
+# client resets the connection (MP_FASTCLOSE + MP_TCPRST: one subflow),
+# both ends' recv() fail with ECONNRESET.  Before this the client waited
+# for good, with checksums unchecked.
+t_fail_timeout() {
+  topo_up
+  ip netns exec ns1 sysctl -qw net.mptcp.checksum_enabled=1
+  pedit_big ns2 veth2 148 || fail "tc pedit"
+  ip netns exec ns2 nft -f - <<'NFT' || fail "nft"
+table inet nofail {
+  chain out {
+    type filter hook output priority 0; policy accept;
+    tcp option mptcp subtype 6 counter drop
+  }
+}
+NFT
+  ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
+  local port=$((10000 + RANDOM % 20000))
+  : > /tmp/srv.err
+  ip netns exec ns2 $PY "$TOOLS/fail_timeout.py" server --addr 10.0.1.2 --port $port \
+    > /tmp/srv.json 2>/tmp/srv.err &
+  local spid=$!
+  wait_listening /tmp/srv.err || fail "server"
+  ip netns exec ns1 $PY "$TOOLS/fail_timeout.py" client --addr 10.0.1.2 --port $port \
+    > /tmp/cli.json 2>/tmp/cli.err || { cat /tmp/cli.err; fail "client"; }
+  wait $spid || { cat /tmp/srv.err; fail "server"; }
+  echo "client: $(cat /tmp/cli.json)"; echo "server: $(cat /tmp/srv.json)"
+  ip netns exec ns2 nft list table inet nofail | grep -o 'packets [0-9]*'
+  mib_nonzero
+  $PY - <<'PY' || fail "result"
+import json
+c = json.load(open("/tmp/cli.json")); s = json.load(open("/tmp/srv.json"))
+assert c["recv"] == 2500 and c["extra"] == s["extra"] == 0, (c, s)
+assert c["error"] == s["error"] == "ECONNRESET", (c, s)
+assert 110 <= c["after"] <= 135, f"reset after {c['after']} s, want the 120 s fail timeout"
+PY
+  [ "$(mib_delta ns1 MPTcpExtDataCsumErr)" -ge 1 ] && [ "$(mib_delta ns1 MPTcpExtMPFailTx)" = 1 ] &&
+    [ "$(mib_delta ns2 MPTcpExtMPFailRx)" = 1 ] && [ "$(mib_delta ns2 MPTcpExtMPFailTx)" = 1 ] &&
+    [ "$(mib_delta ns1 MPTcpExtMPFailRx)" = 0 ] && [ "$(mib_delta ns2 MPTcpExtInfiniteMapTx)" = 0 ] &&
+    [ "$(mib_delta ns1 MPTcpExtMPRstTx)" = 1 ] && [ "$(mib_delta ns2 MPTcpExtMPRstRx)" = 1 ] ||
+    fail "MIB"
+  topo_down
+}
+
 # The very first mapping fails its checksum (payload rewritten from the
 # start): the client falls back at once without MP_FAIL (mainline sends
 # MP_FAIL only once a checksum passed: valid_csum_seen); the server when

@@ -617,6 +617,25 @@ impl Endpoint {
         true
     }
 
+    /// Our MP_FAIL went unanswered for [`crate::fail::ANSWER_TIMEOUT_MS`]
+    /// (the caller keeps the time, from the checksum failure on): returns
+    /// whether a RST must be sent, as [`Self::abort`] (mainline's
+    /// `mptcp_mp_fail_no_response()` resets the subflow).  False when no
+    /// answer is awaited any more.
+    pub fn fail_timeout(&mut self) -> bool {
+        if !self.fail.awaiting_answer() || !self.mptcp_running() {
+            return false;
+        }
+        self.abort()
+    }
+
+    /// Whether our MP_FAIL waits for the peer's answer (the caller's
+    /// timer for [`Self::fail_timeout`] runs).
+    #[must_use]
+    pub fn awaiting_fail_answer(&self) -> bool {
+        self.fail.awaiting_answer() && self.mptcp_running()
+    }
+
     /// Whether a data-less ACK should go out for options pending: MP_FAIL,
     /// the infinite mapping, or the DATA_FIN once all data is sent.
     #[must_use]

@@ -26,9 +26,15 @@
 //! Both the kernel glue (`subflow/`) and the [`Endpoint`] keep one
 //! [`MpFail`] per connection and carry out what it says.
 //!
-//! Differences from mainline: no fail timeout (mainline resets the subflow
-//! when no MP_FAIL answer comes within `TCP_RTO_MAX`; here the connection
-//! stays MPTCP with checksums unchecked until the infinite mapping); the
+//! The detector waits for the answer at most [`ANSWER_TIMEOUT_MS`]
+//! (mainline's fail timeout, `TCP_RTO_MAX`): with neither the peer's
+//! MP_FAIL nor its infinite mapping by then, the caller resets the
+//! connection ([`MpFail::awaiting_answer`]), as mainline's
+//! `mptcp_mp_fail_no_response()` resets the subflow.
+//!
+//! Differences from mainline: the peer's infinite mapping ends the wait as
+//! its MP_FAIL does (mainline keeps the fail timeout running when only the
+//! answer's MP_FAIL is lost, and resets a connection that fell back); the
 //! detector sends one MP_FAIL (mainline keeps checking and sends one per
 //! failed mapping, so its `DataCsumErr`/`MPFailTx` can count more); in the
 //! kernel glue a retransmission of the segment that carried the infinite
@@ -54,7 +60,15 @@ pub struct MpFail {
     /// The infinite mapping to send (from this DSN) on the next segment
     /// with data, after the MP_FAIL answer.
     infinite_tx: Option<u64>,
+    /// We detected a checksum failure and the peer has not answered our
+    /// MP_FAIL yet (neither its MP_FAIL nor its infinite mapping).
+    answer_due: bool,
 }
+
+/// How long the detector of a checksum failure waits for the peer's
+/// answer to its MP_FAIL before it resets the connection: mainline's fail
+/// timeout, `TCP_RTO_MAX` (120 s).
+pub const ANSWER_TIMEOUT_MS: u64 = 120_000;
 
 /// What an outgoing segment carries, for [`MpFail::pending`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +136,7 @@ impl MpFail {
             fail_tx: None,
             fail_sent: false,
             infinite_tx: None,
+            answer_due: false,
         }
     }
 
@@ -148,6 +163,7 @@ impl MpFail {
         }
         if self.checking() {
             self.fail_tx = Some(dsn);
+            self.answer_due = true;
         }
         true
     }
@@ -170,6 +186,7 @@ impl MpFail {
         }
         if !self.checking() {
             // The peer answers our MP_FAIL.
+            self.answer_due = false;
             return false;
         }
         self.fail_tx = Some(dsn);
@@ -221,6 +238,17 @@ impl MpFail {
     pub fn fallen_back(&mut self) {
         self.fail_tx = None;
         self.infinite_tx = None;
+        self.answer_due = false;
+    }
+
+    /// Whether our MP_FAIL waits for the peer's answer, from the checksum
+    /// failure on (mainline starts its fail timeout there, and sends the
+    /// MP_FAIL at once): the caller resets the connection if this still
+    /// holds [`ANSWER_TIMEOUT_MS`] after [`Self::checksum_failed`] made it
+    /// true.
+    #[must_use]
+    pub const fn awaiting_answer(&self) -> bool {
+        self.answer_due
     }
 }
 
@@ -237,6 +265,7 @@ mod tests {
         assert!(r.checksum_failed(100));
         assert!(r.checksum_failed(200));
         assert!(!r.checking() && r.wants_ack());
+        assert!(r.awaiting_answer());
         // Data, new or sent again, goes out mapped meanwhile.
         assert_eq!(r.pending(Carrier::NewData), None);
         assert_eq!(r.pending(Carrier::Retransmission), None);
@@ -244,14 +273,18 @@ mod tests {
         assert!(!r.written());
         assert_eq!(r.pending(Carrier::NewData), None);
         assert!(!r.checking() && !r.wants_ack());
-        // The peer's MP_FAIL answering ours needs no answer.
+        assert!(r.awaiting_answer(), "the wait lasts until the answer");
+        // The peer's MP_FAIL answering ours needs no answer, and ends the
+        // wait.
         assert!(!r.received(100, true, false));
         assert_eq!(r.pending(Carrier::NewData), None);
+        assert!(!r.awaiting_answer());
 
         // Sender side: MP_FAIL back at once, the infinite mapping on the
-        // next segment with data, then plain TCP.
+        // next segment with data, then plain TCP.  It waits for nothing.
         let mut s = MpFail::new();
         assert!(s.received(100, true, false));
+        assert!(!s.awaiting_answer());
         assert!(s.wants_ack() && !s.checking());
         assert_eq!(
             s.pending(Carrier::NewData),
@@ -279,6 +312,36 @@ mod tests {
         s.fallen_back();
         assert!(!s.received(100, true, false));
         assert_eq!(s.pending(Carrier::NewData), None);
+    }
+
+    #[test]
+    fn the_wait_for_the_answer() {
+        // The answer arrives before our MP_FAIL left (both sides detected
+        // a failure at once): no wait.
+        let mut r = MpFail::new();
+        r.checksum_ok();
+        assert!(r.checksum_failed(100));
+        assert!(r.awaiting_answer());
+        assert!(!r.received(100, true, false));
+        assert!(!r.awaiting_answer());
+        assert_eq!(r.pending(Carrier::Ack), Some(FailOption::MpFail(100)));
+        assert!(!r.written());
+        assert!(!r.awaiting_answer());
+        // The infinite mapping without the MP_FAIL (lost): the peer fell
+        // back, which answers too.
+        let mut r = MpFail::new();
+        r.checksum_ok();
+        assert!(r.checksum_failed(100));
+        assert!(!r.written());
+        assert!(r.awaiting_answer());
+        r.fallen_back();
+        assert!(!r.awaiting_answer());
+        // A MP_FAIL on a RST is no answer.
+        let mut r = MpFail::new();
+        r.checksum_ok();
+        assert!(r.checksum_failed(100));
+        assert!(!r.received(100, true, true));
+        assert!(r.awaiting_answer());
     }
 
     #[test]

@@ -374,6 +374,70 @@ fn checksum_failure_mp_fail_then_infinite_mapping() {
     }
 }
 
+/// Our MP_FAIL goes unanswered (the path drops the peer's MP_FAIL and it
+/// has no new data for the infinite mapping): the detector waits, still
+/// MPTCP with checksums unchecked, and resets the connection when its
+/// timer ([`mptcp_core::fail::ANSWER_TIMEOUT_MS`]) fires, as mainline's
+/// fail timeout.  An answered MP_FAIL stops the wait.
+#[test]
+fn mp_fail_unanswered_resets_after_the_timeout() {
+    for answered in [false, true] {
+        let mut p = Pair::new(PLAIN, CSUM, 21);
+        // Armed after a first transfer: the last data segment is rewritten.
+        let armed = Rc::new(RefCell::new(false));
+        let a = armed.clone();
+        p.set_path(move |from, _, seg| {
+            if from == C && seg.is_data() && std::mem::take(&mut *a.borrow_mut()) {
+                let at = seg.payload.len() / 2;
+                seg.payload[at] ^= 0x5a;
+            }
+            if from == C
+                && seg
+                    .mptcp()
+                    .iter()
+                    .any(|o| matches!(o, MptcpOption::MpFail(_)))
+            {
+                // A middlebox eats the answer: an ACK without options.
+                seg.options.clear();
+            }
+        });
+        p.handshake();
+        p.write_random(C, 20_000);
+        p.run();
+        *armed.borrow_mut() = true;
+        p.write_random(C, 500);
+        p.run();
+        let (c, s) = (&p.sides[C], &p.sides[S]);
+        assert_eq!(s.count(Mib::MPFailTx), 1);
+        assert_eq!(c.count(Mib::MPFailRx), 1);
+        assert_eq!(c.count(Mib::MPFailTx), 1, "the answer went out");
+        assert_eq!(s.count(Mib::MPFailRx), 0, "and was lost");
+        assert_eq!(c.count(Mib::InfiniteMapTx), 0, "no new data for it");
+        assert!(p.ep(S).awaiting_fail_answer() && !p.ep(S).is_fallback());
+        assert!(!p.ep(C).awaiting_fail_answer());
+        // The sender's timer (it awaits nothing) does nothing.
+        assert!(!p.sides[C].ep.fail_timeout());
+        if answered {
+            // The infinite mapping on the sender's next data ends the wait.
+            p.write_random(C, 5_000);
+            p.run();
+            assert_eq!(p.sides[S].count(Mib::InfiniteMapRx), 1);
+            assert!(!p.ep(S).awaiting_fail_answer());
+            assert!(!p.sides[S].ep.fail_timeout());
+            continue;
+        }
+        assert!(p.sides[S].ep.fail_timeout());
+        let rst = p.transmit(S, TCPHDR_RST | TCPHDR_ACK, Vec::new(), None);
+        assert!(rst
+            .mptcp()
+            .iter()
+            .any(|o| matches!(o, MptcpOption::MpTcpRst(_))));
+        p.flush();
+        assert_eq!(p.ep(S).error(), Some(CloseError::Aborted));
+        assert_eq!(p.ep(C).error(), Some(CloseError::PeerReset));
+    }
+}
+
 /// The offsets at which `rx` differs from `tx`, after checking that it is
 /// as long.
 fn rewritten(tx: &[u8], rx: &[u8]) -> Vec<usize> {
