@@ -20,7 +20,6 @@
 //! this module, so module exit (`unregister`) finds the list empty and
 //! only has to stop the work.
 
-use kernel::bindings;
 use kernel::c_str;
 use kernel::prelude::*;
 
@@ -46,7 +45,7 @@ static LIST_KEY: LockKey = Global::zeroed();
 static WORK: DelayedWork = DelayedWork::new(work_fn);
 
 /// Poll interval of the list: 100 ms.
-const POLL: u64 = bindings::HZ as u64 / 10;
+const POLL: u64 = crate::sys::HZ / 10;
 
 fn now() -> u64 {
     crate::sys::jiffies() as u64

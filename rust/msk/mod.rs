@@ -76,7 +76,7 @@ pub(crate) fn timer(ssk: &TcpSock) -> Option<c_ulong> {
 
 /// Arms the DATA_FIN timer (first check after TCP_RTO_MIN).
 fn arm_data_fin_timer(msk: &Msk) {
-    msk.arm_timer((kernel::bindings::HZ / 5) as c_ulong);
+    msk.arm_timer((crate::sys::HZ / 5) as c_ulong);
 }
 
 /// A new msk `new` accepted on `listener`: what it inherits at the msk

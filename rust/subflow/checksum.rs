@@ -130,7 +130,7 @@ pub(super) fn fail_timer(l: &mut TcpLocked<'_>) -> FailWait {
 /// How long our MP_FAIL waits for the peer's answer, in jiffies
 /// ([`crate::fail::ANSWER_TIMEOUT_MS`]: `TCP_RTO_MAX`).
 pub(super) fn fail_timeout() -> u64 {
-    crate::fail::ANSWER_TIMEOUT_MS * u64::from(kernel::bindings::HZ) / 1000
+    crate::fail::ANSWER_TIMEOUT_MS * crate::sys::HZ / 1000
 }
 
 /// The folded sum of `len` payload octets of `skb` from `offset`, as

@@ -282,8 +282,8 @@ pub(super) fn data_ack_received(c: &mut SubflowCtx, ack: DataSeq) {
 }
 
 /// TCP_RTO_MIN and TCP_RTO_MAX (200 ms, 120 s), in jiffies.
-const RTO_MIN: u64 = bindings::HZ as u64 / 5;
-const RTO_MAX: u64 = 120 * bindings::HZ as u64;
+const RTO_MIN: u64 = crate::sys::HZ / 5;
+const RTO_MAX: u64 = 120 * crate::sys::HZ;
 
 /// The msk's timer fired for its subflow `ssk`: our MP_FAIL's wait for
 /// the peer's answer ([`fail_timer`]), then the DATA_FIN: resend it (on an

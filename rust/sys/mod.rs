@@ -54,6 +54,10 @@ pub(crate) mod work;
 pub(crate) use net::Net;
 pub(crate) use sock::{Sock, TcpLocked, TcpSock};
 
+/// Jiffies per second: the kernel's `HZ` (`CONFIG_HZ`).  Not
+/// `bindings::HZ`, which is the user-space value of the uapi header (100).
+pub(crate) const HZ: u64 = kernel::bindings::CONFIG_HZ as u64;
+
 /// `jiffies`.
 pub(crate) fn jiffies() -> kernel::ffi::c_ulong {
     // SAFETY: `jiffies` is a kernel global, always readable; a volatile
