@@ -75,8 +75,10 @@ fn mptcp_candidate(ssk: &TcpSock) -> bool {
 
 pub(crate) fn listen(sock: &MskSocket, backlog: c_int) -> c_int {
     let ret = with_first(sock, |sub| {
-        if mptcp_candidate(sub.tcp()) {
-            let _ = subflow::attach_listener(sub.tcp());
+        if mptcp_candidate(sub.tcp()) && subflow::attach_listener(sub.tcp()).is_ok() {
+            // Its MPTCP children get a clone of this msk at their third
+            // ACK.
+            sock.msk().set_listener_of(sub.tcp());
         }
         sub.listen(backlog)
     });

@@ -269,6 +269,12 @@ pub(crate) fn state_of(ssk: &TcpSock) -> u8 {
     ssk.subflow_state()
 }
 
+/// Whether the child `l` that `child_created` just set up runs MPTCP
+/// (it gets an msk at once, `sys::msk_clone`).
+pub(crate) fn child_is_mptcp(l: &TcpLocked<'_>) -> bool {
+    ctx_locked(l).is_some_and(|c| is_mptcp_state(c.state.load(Ordering::Relaxed)))
+}
+
 /// Whether the subflow runs MPTCP (handshake answered by the peer).
 pub(crate) fn is_mptcp_state(s: u8) -> bool {
     s == state::MPC_ACK_PENDING || s == state::ESTABLISHED

@@ -35,6 +35,7 @@ pub(crate) mod global;
 pub(crate) mod hooks;
 pub(crate) mod inet;
 pub(crate) mod msk;
+pub(crate) mod msk_clone;
 pub(crate) mod msk_proto;
 pub(crate) mod msk_rx;
 pub(crate) mod net;

@@ -68,6 +68,9 @@ pub(crate) struct Msk {
     /// data lock; [`Msk::arm_timer_earlier`] (softirq) arms the timer only
     /// under that lock with this unset, so no timer outlives the close.
     timer_off: AtomicBool,
+    /// A clone made at a third ACK that no accept() took yet
+    /// (`msk_clone.rs`); taken once, by accept or by the child's release.
+    unaccepted: AtomicBool,
 }
 
 // SAFETY: shared between CPUs as any sock; the fields Rust reads are
@@ -211,6 +214,49 @@ impl Msk {
             if bindings::timer_reduce(sk_timer(self.as_sk()), at) == 0 {
                 bindings::sock_hold(self.as_sk());
             }
+        }
+    }
+
+    /// Takes the "not yet accepted" mark (`msk_clone.rs`): true once, for
+    /// a clone no accept() took.
+    pub(super) fn take_unaccepted(&self) -> bool {
+        self.unaccepted.swap(false, Ordering::AcqRel)
+    }
+
+    /// The fields of a fresh clone `nsk` of a listening msk, copied from
+    /// it, to their initial values (see the type's invariant), marked as
+    /// not yet accepted.
+    ///
+    /// # Safety
+    ///
+    /// `nsk` is fresh from `sk_clone_lock()` of an msk, seen by no one
+    /// else.
+    pub(super) unsafe fn reset_copied(nsk: *mut bindings::sock) {
+        // SAFETY: per the caller: an `Msk` (our proto's object), private.
+        unsafe {
+            let m = nsk.cast::<Msk>();
+            ptr::addr_of_mut!((*m).first).write(AtomicPtr::new(ptr::null_mut()));
+            ptr::addr_of_mut!((*m).inuse).write(AtomicBool::new(false));
+            ptr::addr_of_mut!((*m).diag).write(UnsafeCell::new(Default::default()));
+            ptr::addr_of_mut!((*m).rx_bytes).write(AtomicU32::new(0));
+            ptr::addr_of_mut!((*m).rcv_space).write(UnsafeCell::new(Default::default()));
+            ptr::addr_of_mut!((*m).timer_off).write(AtomicBool::new(false));
+            ptr::addr_of_mut!((*m).unaccepted).write(AtomicBool::new(true));
+        }
+    }
+
+    /// Counts the msk in `/proc/net/protocols` "inuse" (an accepted
+    /// clone, as `msk_init` counts the others); `msk_destroy` uncounts.
+    pub(super) fn count_inuse(&self) {
+        if !self.inuse.swap(true, Ordering::Relaxed) {
+            // SAFETY: a live sock; a per-CPU counter.
+            unsafe {
+                bindings::sock_prot_inuse_add(
+                    self.sock().net().as_ptr(),
+                    (*self.as_sk()).__sk_common.skc_prot,
+                    1,
+                )
+            };
         }
     }
 
@@ -621,7 +667,9 @@ impl SubSocket {
 ///
 /// # Safety
 ///
-/// Both live; `newsk` not yet visible to anyone else.
+/// Both live; `newsk` not yet visible to any other call (an accepted
+/// clone's child may queue data on it meanwhile, which touches none of
+/// these fields).
 pub(super) unsafe fn inherit_sol_socket(newsk: *mut bindings::sock, ssk: *const bindings::sock) {
     use bindings::*;
     const FLAGS: [u32; 14] = [
@@ -680,6 +728,28 @@ pub(super) unsafe fn accept(
         Ok(c) => c,
         Err(e) => return e,
     };
+    if let Some(newsk) = child.sock().and_then(super::msk_clone::take_unaccepted) {
+        // The msk of its third ACK (`msk_clone.rs`), with the socket's
+        // reference.  No other call sees it until grafted; the child's
+        // receive path already feeds it (its queue, under the data lock),
+        // and writes none of the fields set here.
+        // SAFETY: a live msk; `child` has a sock (SubSocket::accept): a
+        // valid `first`; `newsock` is the call's, without a sock.
+        unsafe {
+            let m = Msk::from_sk(newsk);
+            if let Some(ssk) = child.sock() {
+                inherit_sol_socket(newsk, ssk.as_ptr());
+            }
+            m.first.store(child.into_raw(), Ordering::Release);
+            crate::msk::accepted(listener, m);
+            m.count_inuse();
+            super::diag::track(newsk.cast());
+            bindings::sock_graft(newsk, newsock);
+            (*newsock).state = bindings::socket_state_SS_CONNECTED;
+            (*newsock).flags |= 1 << bindings::SOCK_CUSTOM_SOCKOPT;
+        }
+        return 0;
+    }
     let mut tmp = ptr::null_mut();
     // SAFETY: a live namespace and a valid out pointer.
     let err = unsafe {

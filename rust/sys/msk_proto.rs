@@ -85,6 +85,10 @@ unsafe extern "C" fn msk_destroy(sk: *mut bindings::sock) {
     unsafe {
         diag::untrack(sk.cast());
         let m = Msk::from_sk(sk);
+        // A listening subflow stops naming it for new children.
+        if let Some(f) = m.first() {
+            m.clear_listener_of(f.tcp().as_ptr());
+        }
         // The last use of the msk: nothing borrows its subflow any more.
         if let Some(first) = m.take_first() {
             msk::release_first(m, first);

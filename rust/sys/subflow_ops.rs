@@ -17,6 +17,7 @@ use kernel::bindings;
 use kernel::ffi::c_int;
 
 use super::global::Global;
+use super::msk::Msk;
 use super::request::TcpRequest;
 use super::skb::TcpSegment;
 use super::{Sock, TcpSock};
@@ -315,14 +316,30 @@ unsafe extern "C" fn syn_recv_sock(
         let seg = TcpSegment::from_raw(skb);
         r.keep();
         let keys = subflow::third_ack_keys(listener.net(), seg, r);
+        // The connection's msk (`msk_clone.rs`), cloned before the child:
+        // its creation holds the child's spinlock, of the class a clone is
+        // locked with at first (lockdep would see recursion).  Without one
+        // (no memory, the listener closing), accept() creates it.
+        let msk = keys.as_ref().and_then(|_| Msk::clone_for_child(listener));
         let child = orig(sk, skb, req, dst, req_unhash, own_req, opt_child_init);
         if child.is_null() {
+            if let Some(nsk) = msk {
+                Msk::release_ref(nsk);
+            }
             return child;
         }
         // The child is locked by its creator (sk_clone_lock) until TCP is
         // done with it, and only this call sees it yet.
         let mut l = TcpSock::from_raw(child).assume_locked();
         subflow::child_created(&mut l, r, seg, keys, *own_req);
+        if let Some(nsk) = msk {
+            if *own_req && subflow::child_is_mptcp(&l) {
+                l.adopt_msk(nsk);
+            } else {
+                // Both references: a clone no one will accept.
+                Msk::release_ref(nsk);
+            }
+        }
         child
     }
 }

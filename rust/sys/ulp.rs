@@ -48,10 +48,11 @@ pub(crate) struct SubflowSlot {
     /// Ours is installed (`orig_data_ready` is the socket's own).
     data_ready_wrapped: Cell<bool>,
     /// The msk whose receive queue this subflow feeds, or null (before
-    /// accept() or connect() set it, after the msk's destruction cleared
-    /// it).  Written and read under the subflow lock only, and cleared
-    /// under it before the msk is freed, so a non-null one is live for as
-    /// long as the lock is held.
+    /// the third ACK's clone, accept() or connect() set it, after the
+    /// msk's destruction cleared it).  Written and read under the subflow
+    /// lock only; a non-null one holds a reference on the msk, dropped
+    /// when cleared or at release ([`Msk::release_ref`], which also takes
+    /// down a clone no accept() took).
     msk: Cell<*mut bindings::sock>,
 }
 
@@ -113,21 +114,47 @@ impl TcpLocked<'_> {
         (!p.is_null()).then(|| unsafe { Msk::from_sk(p) })
     }
 
-    /// Makes `msk` the receiver of this subflow's data (accept, connect);
-    /// nothing if the socket is not one of our subflows.  The caller owns
-    /// the msk (a system call on it), and [`clear_msk`](Self::clear_msk)
-    /// runs before it is destroyed.
+    /// Makes `msk` the receiver of this subflow's data (accept, connect),
+    /// with a reference of its own; nothing if the socket is not one of
+    /// our subflows or already feeds `msk`.
     pub(crate) fn set_msk(&self, msk: &Msk) {
-        if let Some(s) = self.subflow() {
-            s.msk.set(msk.as_sk());
+        let Some(s) = self.subflow() else {
+            return;
+        };
+        let old = s.msk.get();
+        if old == msk.as_sk() {
+            return;
+        }
+        // SAFETY: a live msk (the borrow): the slot's reference.
+        unsafe { bindings::sock_hold(msk.as_sk()) };
+        s.msk.set(msk.as_sk());
+        if !old.is_null() {
+            // SAFETY: the slot's reference on the previous one.
+            unsafe { Msk::release_ref(old) };
+        }
+    }
+
+    /// Makes the fresh clone `nsk` (`Msk::clone_for_child`) the receiver
+    /// of this child's data, with one of its two references.  Nothing
+    /// else holds the slot's msk yet (the child is new).
+    pub(super) fn adopt_msk(&self, nsk: *mut bindings::sock) {
+        match self.subflow() {
+            Some(s) if s.msk.get().is_null() => s.msk.set(nsk),
+            // SAFETY: not ours (or taken): both references go, as for a
+            // clone never accepted.
+            _ => unsafe { Msk::release_ref(nsk) },
         }
     }
 
     /// Detaches the msk (its destruction): from now on no subflow path
-    /// reaches it.
+    /// reaches it; the slot's reference goes.
     pub(crate) fn clear_msk(&self) {
         if let Some(s) = self.subflow() {
-            s.msk.set(ptr::null_mut());
+            let old = s.msk.replace(ptr::null_mut());
+            if !old.is_null() {
+                // SAFETY: the slot's reference.
+                unsafe { Msk::release_ref(old) };
+            }
         }
     }
 
@@ -274,6 +301,12 @@ unsafe extern "C" fn ulp_release(sk: *mut bindings::sock) {
             (*sk).sk_data_ready = s.orig_data_ready.get().map(|f| f.get());
         }
         subflow::end_connection(Sock::from_raw(sk).net(), s.ctx.get_mut());
+        // The slot's msk reference; a clone no accept() took goes with
+        // its child (its listener closed).
+        let m = s.msk.replace(ptr::null_mut());
+        if !m.is_null() {
+            Msk::release_ref(m);
+        }
     }
 }
 

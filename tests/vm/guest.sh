@@ -216,6 +216,15 @@ t_rcvlowat() {
   topo_down
 }
 
+# The msk of a passive connection exists from its third ACK: data before
+# accept() is on the msk, and a listener closed with unaccepted
+# connections frees their msks (the module's reference count comes back).
+t_accept_late() {
+  topo_up
+  ip netns exec ns1 $PY "$TOOLS/accept_late.py" || fail "accept late"
+  topo_down
+}
+
 # A fast writer and a slow reader: the connection's memory stays within the
 # socket buffers (SO_RCVBUF/SO_SNDBUF before connect, or autotuned; peaks printed), the
 # data byte-exact, and the accepted msk reports its listener's options.
