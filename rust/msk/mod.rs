@@ -86,6 +86,11 @@ pub(crate) fn accepted(listener: &Msk, new: &Msk) {
     new.set_recvmsg_inq(listener.recvmsg_inq());
     if let Some(first) = new.first() {
         crate::subflow::set_msk(first.tcp(), new);
+        // A checksum failure before accept() armed the clone's timer,
+        // which had no subflow to look at then: the wait's end needs it.
+        if let Some(delay) = crate::subflow::fail_wait_left(first.tcp()) {
+            new.arm_timer_earlier(delay);
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use super::{ctx_locked, is_mptcp_state, SubflowCtx};
 use crate::csum::{CsumStep, CsumVerdict};
 use crate::seq;
 use crate::sys::skb::TcpSkb;
-use crate::sys::TcpLocked;
+use crate::sys::{TcpLocked, TcpSock};
 
 /// Checks the DSS checksums of the payload queued since the last call
 /// (RFC 8684 §3.3.1) with the core's walk ([`crate::csum::CsumWalk`], the
@@ -125,6 +125,19 @@ pub(super) fn fail_timer(l: &mut TcpLocked<'_>) -> FailWait {
     // No context borrow: TCP asks our option hook for the RST's options.
     l.abort(bindings::ECONNRESET as c_int);
     FailWait::Reset
+}
+
+/// If our MP_FAIL awaits the peer's answer on `ssk`: the jiffies left
+/// until [`fail_timer`] resets the connection (at least 1).  Process
+/// context.
+pub(crate) fn fail_wait_left(ssk: &TcpSock) -> Option<u64> {
+    let g = ssk.lock();
+    let c = ctx_locked(&g)?;
+    if !c.fail.awaiting_answer() || !is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+        return None;
+    }
+    let left = c.fail_due.wrapping_sub(crate::sys::jiffies() as u64);
+    Some(if left < u64::MAX / 2 { left.max(1) } else { 1 })
 }
 
 /// How long our MP_FAIL waits for the peer's answer, in jiffies

@@ -96,6 +96,7 @@ mod tx;
 pub(crate) use rx::data_ready;
 use rx::SkipRing;
 
+pub(crate) use checksum::fail_wait_left;
 pub(crate) use datafin::{
     close_deferrable, close_poll, msk_state, msk_timer, shutdown_send, ShutdownSend,
 };

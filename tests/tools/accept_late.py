@@ -10,6 +10,8 @@ mptcp_sk_clone_init()), before accept():
 2. A listener closed with unaccepted connections holding data takes their
    msks down: the clients are reset, and the module's reference count
    (each msk holds one) comes back to where it was.
+3. The same with a full accept queue (backlog 1, eight clients): TCP
+   drops the third ACKs it has no room for, and the msks cloned for them.
 
 Runs over loopback in the current namespace.  Exit 0 on success.
 """
@@ -30,6 +32,18 @@ def subflow_recvq(port):
 def module_refcnt():
     with open("/sys/module/mptcp/refcnt") as f:
         return int(f.read())
+
+
+def settle(before):
+    """The module's reference count once it is back to BEFORE (closed
+    subflows may take a moment to go), or after 10 s."""
+    after = module_refcnt()
+    for _ in range(40):
+        if after <= before:
+            break
+        time.sleep(0.25)
+        after = module_refcnt()
+    return after
 
 
 # 1. Data before accept() is on the msk.
@@ -74,10 +88,32 @@ for k in clients:
         errs.append(ml.errno_name(e.errno) if e.errno else type(e).__name__)
     k.close()
 ml.check("clients reset", errs == ["ECONNRESET"] * 3, errs)
-after = module_refcnt()
-for _ in range(40):
-    if after <= before:
-        break
-    time.sleep(0.25)
-    after = module_refcnt()
+after = settle(before)
 ml.check("module references back", after <= before, (before, after))
+
+
+# 3. A full accept queue.
+ls = ml.listener(socket.AF_INET, ml.IPPROTO_MPTCP, 0, "127.0.0.1", 1)
+port = ls.getsockname()[1]
+clients = []
+for _ in range(8):
+    k = ml.mptcp_socket()
+    k.setblocking(False)
+    try:
+        k.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    clients.append(k)
+time.sleep(1.5)
+for k in clients:
+    try:
+        k.send(b"x" * 1000)
+    except OSError:
+        pass
+time.sleep(0.5)
+queued = len(subflow_recvq(port))
+ls.close()
+for k in clients:
+    k.close()
+after = settle(before)
+ml.check("full queue: module references back", after <= before, (before, queued, after))
