@@ -107,7 +107,12 @@ pub(super) enum FailWait {
 /// carries MP_FASTCLOSE and MP_TCPRST, see `tx::control_options`: one
 /// subflow is the connection).
 pub(super) fn fail_timer(l: &mut TcpLocked<'_>) -> FailWait {
-    if l.sock().state() == bindings::TCP_CLOSE as c_int {
+    // Data can still flow (mainline stops at the msk's CLOSE).
+    const OPEN: u32 = bindings::TCPF_ESTABLISHED
+        | bindings::TCPF_CLOSE_WAIT
+        | bindings::TCPF_FIN_WAIT1
+        | bindings::TCPF_FIN_WAIT2;
+    if !l.sock().state_in(OPEN) {
         return FailWait::Idle;
     }
     {
@@ -115,6 +120,11 @@ pub(super) fn fail_timer(l: &mut TcpLocked<'_>) -> FailWait {
             return FailWait::Idle;
         };
         if !c.fail.awaiting_answer() || !is_mptcp_state(c.state.load(Ordering::Relaxed)) {
+            return FailWait::Idle;
+        }
+        // Both DATA_FINs are through: the connection is closed at the
+        // data level, nothing to reset.
+        if c.data_fin_tx.is_acked() && c.peer_fin.is_done() {
             return FailWait::Idle;
         }
         let left = c.fail_due.wrapping_sub(crate::sys::jiffies() as u64);

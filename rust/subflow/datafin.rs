@@ -346,8 +346,15 @@ fn data_fin_timer_locked(l: &mut TcpLocked<'_>) -> Option<u64> {
         // Data still queued: the DATA_FIN follows it.
         return Some(base);
     }
+    let now = crate::sys::jiffies() as u64;
+    let wait = c.data_fin_tx_due.wrapping_sub(now);
+    if wait != 0 && wait < u64::MAX / 2 {
+        // Not due yet: the timer fired for the fail wait.
+        return Some(wait);
+    }
     c.data_fin_tx_tries = c.data_fin_tx_tries.saturating_add(1);
     let backoff = (base << c.data_fin_tx_tries.min(10)).min(RTO_MAX);
+    c.data_fin_tx_due = now.wrapping_add(backoff);
     drop(c);
     // The ACK carries the DATA_FIN.
     l.send_ack();

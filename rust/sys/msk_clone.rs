@@ -213,7 +213,9 @@ impl Msk {
             // A timer armed meanwhile (a checksum failure) stops.
             m.timer_off();
             // SAFETY: a private msk; inet_sock_destruct() wants it closed
-            // and dead.
+            // and dead.  A pending timer's reference comes back with the
+            // stop (`sk_stop_timer()`); one already running needs no wait:
+            // with no subflow (`first` null) it only drops its reference.
             unsafe {
                 bindings::sk_stop_timer(sk, super::msk::sk_timer(sk));
                 bindings::inet_sk_state_store(sk, bindings::TCP_CLOSE as c_int);

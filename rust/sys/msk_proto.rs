@@ -131,7 +131,9 @@ unsafe extern "C" fn msk_close(sk: *mut bindings::sock, _timeout: c_long) {
 unsafe extern "C" fn msk_timer(t: *mut bindings::timer_list) {
     // SAFETY: `t` is the `sk_timer` of an msk kept alive by the reference
     // the pending timer held; msk_close stops this timer before the msk is
-    // destroyed, so the msk's subflow lives through the call.
+    // destroyed, so the msk's subflow lives through the call (an msk that
+    // is never accepted stops it without waiting, `Msk::release_ref`, but
+    // has no subflow: `first` is null).
     unsafe {
         // `sk_timer` is a member of the union at `__bindgen_anon_3` (offset 0 in it).
         let sk = t
@@ -141,7 +143,9 @@ unsafe extern "C" fn msk_timer(t: *mut bindings::timer_list) {
         // `&Msk`, whose subflow socket ops may sleep).
         let m = Msk::from_sk(sk);
         if let Some(delay) = m.first().and_then(|f| msk::timer(f.tcp())) {
-            m.arm_timer(delay);
+            // Never later than what was armed meanwhile (a checksum
+            // failure, shutdown), and never after close.
+            m.arm_timer_earlier(delay as u64);
         }
         bindings::sock_put(sk);
     }
