@@ -138,6 +138,20 @@ PY
 # the absolute value is what this test did).
 mib_delta() { ip netns exec "$1" nstat -asz "$2" | awk -v c="$2" '$1 == c {print $2; f=1} END {if (!f) print 0}'; }
 
+# handshake_loss_fallback: under netem loss and reordering the third ACK
+# can be lost and the MP_CAPABLE data segment lost or overtaken; the
+# server's child is then created by a DSS-only segment and falls back
+# (MPCapableFallbackACK), and the client follows (MPCapableDataFallback),
+# as on mainline (RFC 8684 §3.1; subflow_syn_recv_sock: "Even OoO DSS
+# packets coming legitly after dropped or reordered MPC will cause
+# fallback").  Correct, not a bug: true (and noted) when that is what
+# happened, and the caller tries once more in fresh namespaces.
+handshake_loss_fallback() {
+  [ "$(mib_delta ns2 MPTcpExtMPCapableFallbackACK)" = 1 ] &&
+    [ "$(mib_delta ns1 MPTcpExtMPCapableDataFallback)" = 1 ] || return 1
+  note "handshake-loss fallback (third ACK lost, MP_CAPABLE data lost or overtaken); once more"
+}
+
 # xfer_test FAMILY BYTES [netem args...]: MPTCP both ends, byte-exact.
 # BYTES is both directions' size, or C2S/S2C.
 xfer_test() {
@@ -151,15 +165,7 @@ xfer_test() {
     # Real MPTCP v1 on both ends, seen by the sockets and the MIB.
     mptcp_check 1 && break
     echo "client: $(mib_nonzero ns1)"; echo "server: $(mib_nonzero ns2)"
-    # Under netem loss the third ACK and the MP_CAPABLE data segment can
-    # both be lost; the server's child is then created by a DSS-only
-    # segment and falls back (MPCapableFallbackACK), and the client
-    # follows (MPCapableDataFallback), as on mainline (RFC 8684 §3.1,
-    # mainline's subflow_syn_recv_sock). That is correct, not a bug: once
-    # more, in fresh namespaces, and then it must be MPTCP.
-    [ $# -gt 0 ] && [ $try = 1 ] && [ "$(mib_delta ns2 MPTcpExtMPCapableFallbackACK)" = 1 ] &&
-      [ "$(mib_delta ns1 MPTcpExtMPCapableDataFallback)" = 1 ] || fail "not MPTCP"
-    note "handshake-loss fallback (third ACK and MP_CAPABLE data lost); once more"
+    [ $# -gt 0 ] && [ $try = 1 ] && handshake_loss_fallback || fail "not MPTCP"
     topo_down
   done
   local syntx synackrx synrx ackrx
@@ -555,14 +561,19 @@ t_checksum_sizes() {  # 0 B and 64 MiB both ways with checksums (client asks)
 }
 
 t_checksum_lossy() {  # checksummed mappings across loss, reordering, duplication
-  topo_up
-  topo_netem delay 2ms 1ms loss 2% duplicate 2% reorder 25% 50%
-  ip netns exec ns1 sysctl -qw net.mptcp.checksum_enabled=1
-  ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
-  xfer_check 4 10.0.1.2 $((4 * MIB)) $((4 * MIB)) || fail "transfer"
-  # (Once in ~15 runs the server socket read TCP_IS_MPTCP=0 at accept:
-  # the counters say why next time.)
-  mptcp_check 1 && csum_check 1 || { mib_nonzero; fail "not MPTCP with checksums"; }
+  local try
+  for try in 1 2; do
+    topo_up
+    topo_netem delay 2ms 1ms loss 2% duplicate 2% reorder 25% 50%
+    ip netns exec ns1 sysctl -qw net.mptcp.checksum_enabled=1
+    ip netns exec ns1 nstat -n; ip netns exec ns2 nstat -n
+    xfer_check 4 10.0.1.2 $((4 * MIB)) $((4 * MIB)) || fail "transfer"
+    mptcp_check 1 && csum_check 1 && break
+    mib_nonzero
+    # (The flake of ~1 run in 15 until session 19: this, counted.)
+    [ $try = 1 ] && handshake_loss_fallback || fail "not MPTCP with checksums"
+    topo_down
+  done
   no_csum_errors || fail "checksum errors"
   topo_down
 }
