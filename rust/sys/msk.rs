@@ -207,11 +207,10 @@ impl Msk {
         if self.timer_off.load(Ordering::Relaxed) {
             return;
         }
-        // SAFETY: a live msk; its timer was set up by msk_init (or copied
-        // from its listener's, with its list links cleared:
-        // `msk_clone.rs`).  A timer that was idle takes the reference
-        // `sk_reset_timer()` would (released by the timer function's
-        // `sock_put`, as there).
+        // The timer was set up by msk_init (or copied from its listener's,
+        // list links cleared: `msk_clone.rs`).  One that was idle takes the
+        // reference `sk_reset_timer()` would (the timer function puts it).
+        // SAFETY: a live msk and its set-up timer, see above.
         unsafe {
             if bindings::timer_reduce(sk_timer(self.as_sk()), at) == 0 {
                 bindings::sock_hold(self.as_sk());

@@ -146,7 +146,8 @@ fn untag(p: *mut bindings::sock) -> *mut bindings::sock {
 ///
 /// `nsk` is fresh from `sk_clone_lock()` of an msk, seen by no one else.
 unsafe fn init_clone(nsk: *mut bindings::sock) {
-    // SAFETY: per the caller.
+    // SAFETY: `nsk` is a fresh msk copy only this call sees (# Safety):
+    // its fields may be written without locks.
     unsafe {
         // Our fields: the listener's subflow, `ss -M` place, queue count,
         // autotuning measure and timer switch are not the clone's (all
@@ -212,10 +213,10 @@ impl Msk {
             m.rx_purge();
             // A timer armed meanwhile (a checksum failure) stops.
             m.timer_off();
-            // SAFETY: a private msk; inet_sock_destruct() wants it closed
-            // and dead.  A pending timer's reference comes back with the
-            // stop (`sk_stop_timer()`); one already running needs no wait:
-            // with no subflow (`first` null) it only drops its reference.
+            // inet_sock_destruct() wants it closed and dead.  A pending
+            // timer's reference comes back with the stop; one already
+            // running needs no wait: with no subflow it only puts its own.
+            // SAFETY: a private msk (never accepted), `first` null.
             unsafe {
                 bindings::sk_stop_timer(sk, super::msk::sk_timer(sk));
                 bindings::inet_sk_state_store(sk, bindings::TCP_CLOSE as c_int);

@@ -129,11 +129,11 @@ unsafe extern "C" fn msk_close(sk: *mut bindings::sock, _timeout: c_long) {
 ///
 /// Only the timer core calls this, for the `sk_timer` of a live msk.
 unsafe extern "C" fn msk_timer(t: *mut bindings::timer_list) {
-    // SAFETY: `t` is the `sk_timer` of an msk kept alive by the reference
-    // the pending timer held; msk_close stops this timer before the msk is
-    // destroyed, so the msk's subflow lives through the call (an msk that
-    // is never accepted stops it without waiting, `Msk::release_ref`, but
-    // has no subflow: `first` is null).
+    // msk_close stops this timer before the msk is destroyed, so the msk's
+    // subflow lives through the call (an msk never accepted stops it
+    // without waiting, `Msk::release_ref`, but has no subflow).
+    // SAFETY: `t` is the `sk_timer` of an msk the pending timer's
+    // reference keeps alive; its subflow lives too, as just said.
     unsafe {
         // `sk_timer` is a member of the union at `__bindgen_anon_3` (offset 0 in it).
         let sk = t
